@@ -1,0 +1,377 @@
+"""The `dpabot` command line: errors in one sentence on stderr; exit 0 ok, 1 failure, 2 bad input."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import json
+import logging
+import sys
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+from typing import Any
+
+from bot.errors import DpabotError
+
+OK, FAILURE, BAD_INPUT = 0, 1, 2
+
+
+class UsageError(DpabotError):
+    """Bad input from the command line (exit 2)."""
+
+
+def _service_settings(config: Path | None) -> Any:
+    from bot.settings import load_service
+
+    if config is None and Path("dpabot.toml").exists():
+        config = Path("dpabot.toml")
+    return load_service(config)
+
+
+def _tenants(settings: Any) -> list[Any]:
+    from bot.settings import load_tenant
+
+    return [load_tenant(p) for p in settings.tenants]
+
+
+async def _database(settings: Any) -> Any:
+    from bot.runtime import database_url
+    from storage.database import Database
+
+    db = Database(await asyncio.to_thread(database_url, settings))
+    await db.upgrade()
+    return db
+
+
+def _print(data: Any, as_json: bool, text: str) -> None:
+    print(json.dumps(data, indent=2, ensure_ascii=False, default=str) if as_json else text)
+
+
+# --- commands -------------------------------------------------------------------------------
+
+async def cmd_demo(args: argparse.Namespace) -> int:
+    from bot.demo import human, run_demo
+
+    settings = _service_settings(None)
+    workdir = (args.workdir or settings.data_dir).resolve()
+    result = await run_demo(workdir, settings.database_url)
+    _print(result, args.json, human(result))
+    return OK if result["state"] == "completed" and all(
+        s["valid"] for s in result["signatures"]) else FAILURE
+
+
+async def cmd_serve(args: argparse.Namespace) -> int:
+    from bot.serve import serve
+
+    settings = _service_settings(args.config)
+    await serve(settings, _tenants(settings), listeners=True, workers=args.concurrency)
+    return OK
+
+
+async def cmd_worker(args: argparse.Namespace) -> int:
+    from bot.serve import serve
+
+    settings = _service_settings(args.config)
+    await serve(settings, _tenants(settings), listeners=False, workers=args.concurrency)
+    return OK
+
+
+async def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    db = await _database(_service_settings(args.config))
+    await db.dispose()
+    print("The database schema is up to date.")
+    return OK
+
+
+async def cmd_tenant_add(args: argparse.Namespace) -> int:
+    from bot.settings import load_tenant
+    from storage.repositories import ensure_tenant
+
+    tenant = load_tenant(args.file)
+    db = await _database(_service_settings(args.config))
+    try:
+        async with db.transaction() as s:
+            row = await ensure_tenant(s, tenant.slug, tenant.name)
+        print(f"Tenant {tenant.slug} ({tenant.name}) is registered as id {row.id}; add "
+              f"{args.file} to 'tenants' in dpabot.toml so the service loads it.")
+    finally:
+        await db.dispose()
+    return OK
+
+
+async def cmd_tenant_list(args: argparse.Namespace) -> int:
+    from sqlalchemy import select
+
+    from storage.models import Tenant
+
+    db = await _database(_service_settings(args.config))
+    try:
+        async with db.transaction() as s:
+            rows = (await s.scalars(select(Tenant).order_by(Tenant.slug))).all()
+    finally:
+        await db.dispose()
+    _print([{"slug": t.slug, "name": t.name} for t in rows], args.json,
+           "\n".join(f"{t.slug}\t{t.name}" for t in rows) or "No tenants yet.")
+    return OK
+
+
+def cmd_render(args: argparse.Namespace) -> int:
+    from templates import TemplateError, render_pdf
+
+    try:
+        data = json.loads(args.data.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"The data file {args.data} is not readable JSON ({exc}).") from exc
+    try:
+        pdf = render_pdf(args.template, data, draft=args.draft)
+    except TemplateError as exc:
+        raise UsageError(str(exc)) from exc
+    args.output.write_bytes(pdf)
+    print(f"Wrote {args.output} ({len(pdf)} bytes).")
+    return OK
+
+
+def cmd_parse_reply(args: argparse.Namespace) -> int:
+    from bot.contract_data import annex_fields
+    from handlers.interpret import interpret
+    from handlers.mime import parse_mail
+    from handlers.pipeline import own_words, screen
+    from templates import TemplateError
+
+    try:
+        raw = args.file.read_bytes()
+    except OSError as exc:
+        raise UsageError(f"The mail file {args.file} cannot be read ({exc}).") from exc
+    try:
+        fields = annex_fields(args.template)
+    except TemplateError as exc:
+        raise UsageError(str(exc)) from exc
+    mail = parse_mail(raw)
+    reading = interpret(own_words(mail), fields)
+    # The screen needs our address; any address works to recognise auto-replies and bounces.
+    reading.auto_reply = not screen(mail, "dpabot@invalid.invalid").ok
+    out = reading.as_json()
+    text = "\n".join(
+        [f"{k}: {v}" for k, v in reading.fields.items()]
+        + [f"missing: {', '.join(reading.missing) or '-'}",
+           f"invalid: {json.dumps(reading.invalid, ensure_ascii=False)}",
+           f"accept: {reading.accept}  decline: {reading.decline}  "
+           f"auto_reply: {reading.auto_reply}  language: {reading.language}"]
+    )
+    _print(out, args.json, text)
+    return OK
+
+
+def _load_roots(paths: list[Path]) -> list[Any]:
+    from asn1crypto import pem, x509
+
+    roots = []
+    for p in paths:
+        try:
+            data = p.read_bytes()
+        except OSError as exc:
+            raise UsageError(f"The trust root {p} cannot be read ({exc}).") from exc
+        if pem.detect(data):
+            _, _, data = pem.unarmor(data)
+        roots.append(x509.Certificate.load(data))
+    return roots
+
+
+async def cmd_verify(args: argparse.Namespace) -> int:
+    from signing import validate_pdf
+
+    try:
+        pdf = args.file.read_bytes()
+    except OSError as exc:
+        raise UsageError(f"The PDF {args.file} cannot be read ({exc}).") from exc
+    report = await validate_pdf(pdf, _load_roots(args.trust))
+    data = report.to_dict()
+    lines = []
+    for s in data["signatures"]:
+        lines.append(
+            f"{s['field']}: {s['signer_cn']} <{s['signer_email'] or '-'}> "
+            f"timestamp {s['timestamp_time']} coverage {s['coverage']} "
+            f"modifications {s['modification_level']} AdES {s['ades_status']}"
+            f"{'' if s['ok'] else ' — NOT VALID'}\n  certificate sha256 {s['cert_sha256']}"
+        )
+    for t in data["document_timestamps"]:
+        lines.append(f"{t['field']}: document timestamp {t['time']} by {t['tsa_cn']}")
+    lines.append("Verdict: all signatures valid." if report.ok else
+                 f"Verdict: NOT valid. {data['error'] or ''}".strip())
+    _print(data, args.json, "\n".join(lines))
+    return OK if report.ok else FAILURE
+
+
+async def _archive_session(args: argparse.Namespace, fn: Callable[..., Coroutine[Any, Any, int]]
+                           ) -> int:
+    db = await _database(_service_settings(args.config))
+    try:
+        async with db.transaction() as s:
+            return await fn(s)
+    finally:
+        await db.dispose()
+
+
+def _actor() -> str:
+    try:
+        return f"cli:{getpass.getuser()}"
+    except Exception:
+        return "cli"
+
+
+async def cmd_archive_search(args: argparse.Namespace) -> int:
+    from storage import audit
+    from storage.repositories import TenantRepo, get_tenant
+
+    async def run(s: Any) -> int:
+        tenant = await get_tenant(s, args.tenant)
+        rows = await TenantRepo(s, tenant.id).search_archive(args.query)
+        await audit.record(s, tenant.id, _actor(), "archive.search", args.query[:200],
+                           {"results": len(rows)})
+        data = [{"id": r.id, "customer": r.customer_name,
+                 "enterprise_number": r.customer_enterprise_number, "email": r.customer_email,
+                 "archived_at": r.created_at.isoformat(), "valid": r.validation_ok,
+                 "pdf": r.path} for r in rows]
+        _print(data, args.json, "\n".join(
+            f"{d['id']}\t{d['customer']}\t{d['enterprise_number'] or '-'}\t{d['archived_at']}"
+            for d in data) or "Nothing found.")
+        return OK
+
+    return await _archive_session(args, run)
+
+
+async def cmd_archive_get(args: argparse.Namespace) -> int:
+    from sqlalchemy import select
+
+    from storage import audit
+    from storage.models import ArchiveEntry
+    from storage.repositories import TenantRepo, get_tenant
+
+    async def run(s: Any) -> int:
+        if args.tenant:
+            tenant = await get_tenant(s, args.tenant)
+            entry = await TenantRepo(s, tenant.id).archive_entry(args.id)
+        else:
+            entry = await s.scalar(select(ArchiveEntry).where(ArchiveEntry.id == args.id))
+            if entry is None:
+                raise UsageError(f"There is no archive entry {args.id}.")
+        data = Path(entry.path).read_bytes()
+        args.output.write_bytes(data)
+        await audit.record(s, entry.tenant_id, _actor(), "archive.get", entry.id,
+                           {"output": str(args.output)})
+        print(f"Wrote {args.output} (archive entry {entry.id}, {entry.customer_name}).")
+        return OK
+
+    return await _archive_session(args, run)
+
+
+# --- parser ---------------------------------------------------------------------------------
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="dpabot", description=__doc__)
+    p.add_argument("-v", "--verbose", action="store_true", help="log what happens")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    def cfg(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument("--config", type=Path, help="dpabot.toml (default: ./dpabot.toml)")
+
+    d = sub.add_parser("demo", help="run the whole chain on embedded defaults")
+    d.add_argument("--workdir", type=Path)
+    d.add_argument("--json", action="store_true")
+    d.set_defaults(run=cmd_demo)
+
+    s = sub.add_parser("serve", help="listeners and workers in one process")
+    cfg(s)
+    s.add_argument("--concurrency", type=int, default=2)
+    s.set_defaults(run=cmd_serve)
+    w = sub.add_parser("worker", help="a worker process for the job queue")
+    cfg(w)
+    w.add_argument("--concurrency", type=int, default=2)
+    w.set_defaults(run=cmd_worker)
+
+    db = sub.add_parser("db", help="database")
+    dbs = db.add_subparsers(dest="db_command", required=True)
+    up = dbs.add_parser("upgrade", help="apply migrations")
+    cfg(up)
+    up.set_defaults(run=cmd_db_upgrade)
+
+    t = sub.add_parser("tenant", help="tenants")
+    ts = t.add_subparsers(dest="tenant_command", required=True)
+    ta = ts.add_parser("add")
+    cfg(ta)
+    ta.add_argument("file", type=Path)
+    ta.set_defaults(run=cmd_tenant_add)
+    tl = ts.add_parser("list")
+    cfg(tl)
+    tl.add_argument("--json", action="store_true")
+    tl.set_defaults(run=cmd_tenant_list)
+
+    r = sub.add_parser("render", help="template + field values → PDF")
+    r.add_argument("--template", required=True)
+    r.add_argument("--data", type=Path, required=True)
+    r.add_argument("-o", "--output", type=Path, required=True)
+    r.add_argument("--draft", action="store_true")
+    r.set_defaults(run=cmd_render)
+
+    pr = sub.add_parser("parse-reply", help="what dpabot reads in a reply")
+    pr.add_argument("file", type=Path)
+    pr.add_argument("--template", required=True)
+    pr.add_argument("--json", action="store_true")
+    pr.set_defaults(run=cmd_parse_reply)
+
+    v = sub.add_parser("verify", help="signature report of a PDF")
+    v.add_argument("file", type=Path)
+    v.add_argument("--trust", type=Path, action="append", default=[])
+    v.add_argument("--json", action="store_true")
+    v.set_defaults(run=cmd_verify)
+
+    a = sub.add_parser("archive", help="signed contracts")
+    asub = a.add_subparsers(dest="archive_command", required=True)
+    se = asub.add_parser("search")
+    cfg(se)
+    se.add_argument("query")
+    se.add_argument("--tenant", required=True)
+    se.add_argument("--json", action="store_true")
+    se.set_defaults(run=cmd_archive_search)
+    g = asub.add_parser("get")
+    cfg(g)
+    g.add_argument("id")
+    g.add_argument("-o", "--output", type=Path, required=True)
+    g.add_argument("--tenant")
+    g.set_defaults(run=cmd_archive_get)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        result = args.run(args)
+        if asyncio.iscoroutine(result):
+            result = asyncio.run(result)
+        return int(result)
+    except UsageError as exc:
+        print(f"dpabot: {exc}", file=sys.stderr)
+        return BAD_INPUT
+    except DpabotError as exc:
+        print(f"dpabot: {exc}", file=sys.stderr)
+        return BAD_INPUT if type(exc).__name__ == "ConfigError" else FAILURE
+    except KeyboardInterrupt:
+        return FAILURE
+    except Exception as exc:  # the last wall: one sentence, not a traceback
+        from signing import SigningError
+        from storage.errors import StorageError
+
+        if isinstance(exc, SigningError | StorageError):
+            print(f"dpabot: {exc}", file=sys.stderr)
+            return FAILURE
+        print(f"dpabot: unexpected error ({type(exc).__name__}: {exc}); run with -v and "
+              "report it.", file=sys.stderr)
+        logging.getLogger(__name__).debug("traceback", exc_info=True)
+        return FAILURE
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,205 @@
+"""Configuration: dpabot.toml for the service and one TOML file per tenant (pydantic-settings)."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from bot.errors import ConfigError
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class SecretRef(_Strict):
+    """A secret by reference only: the name of an environment variable or of a file."""
+
+    env: str | None = None
+    file: Path | None = None
+
+    def resolve(self, what: str) -> str:
+        if self.env:
+            value = os.environ.get(self.env)
+            if value is None:
+                raise ConfigError(
+                    f"The environment variable {self.env} (the {what}) is not set; set it "
+                    "before starting dpabot."
+                )
+            return value
+        if self.file:
+            try:
+                return self.file.read_text().strip()
+            except OSError as exc:
+                raise ConfigError(f"The {what} file {self.file} cannot be read ({exc}).") from exc
+        raise ConfigError(f"No {what} is configured: give 'env' or 'file'.")
+
+
+class SmtpSettings(_Strict):
+    host: str
+    port: int = Field(587, ge=1, le=65535)
+    username: str | None = None
+    password: SecretRef | None = None
+    starttls: bool = True
+    use_tls: bool = False
+    ca_file: Path | None = None  # extra CA to trust (a private relay's certificate)
+
+
+class ImapSettings(_Strict):
+    host: str
+    port: int = Field(993, ge=1, le=65535)
+    username: str
+    password: SecretRef
+    ssl: bool = True
+    folder: str = "INBOX"
+
+
+class MaildirSettings(_Strict):
+    outbox: Path | None = None  # default: <data_dir>/mail/<tenant>/outbox
+    inbox: Path | None = None  # default: <data_dir>/mail/<tenant>/inbox
+
+
+class MailSettings(_Strict):
+    address: str = Field(description="the tenant's mailbox, e.g. dpa@example.be")
+    display_name: str | None = None
+    transport: Literal["maildir", "imap"] = "maildir"
+    smtp: SmtpSettings | None = None
+    imap: ImapSettings | None = None
+    maildir: MaildirSettings = MaildirSettings()
+
+    @field_validator("address")
+    @classmethod
+    def _address(cls, v: str) -> str:
+        local, sep, domain = v.partition("@")
+        if not sep or not local or "." not in domain or "+" in local:
+            raise ValueError("must be a plain address like dpa@example.be (no '+')")
+        return v.lower()
+
+    def reply_address(self, token: str) -> str:
+        local, _, domain = self.address.partition("@")
+        return f"{local}+{token}@{domain}"
+
+
+class SigningSettings(_Strict):
+    mode: Literal["dev", "pkcs12"] = "dev"
+    pkcs12_file: Path | None = None
+    passphrase: SecretRef | None = None
+    customer_ca_pkcs12: Path | None = None
+    customer_ca_passphrase: SecretRef | None = None
+    customer_ca_crl_url: str | None = None
+    tsa_url: str | None = None
+    trust_roots: list[Path] = []
+
+
+class TenantSettings(_Strict):
+    slug: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$")
+    name: str
+    template: str
+    enterprise_number: str | None = None
+    representative: str
+    representative_function: str = ""
+    place: str = ""
+    language: Literal["nl", "fr", "en"] = "nl"
+    mail: MailSettings
+    signing: SigningSettings = SigningSettings()
+    # A file of its own is where this tenant came from; errors name it.
+    source: Path | None = Field(default=None, exclude=True)
+
+
+class ServiceSettings(BaseSettings):
+    """dpabot.toml, overridable by DPABOT_* environment variables."""
+
+    model_config = SettingsConfigDict(env_prefix="DPABOT_", extra="forbid")
+
+    data_dir: Path = Path("var")
+    database_url: str | None = None
+    tenants: list[Path] = []
+    log_level: str = "INFO"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # The environment wins over the file, so DPABOT_DATABASE_URL points a config elsewhere.
+        return (env_settings, init_settings)
+
+
+def _sentence(path: Path, exc: ValidationError) -> str:
+    err = exc.errors()[0]
+    key = ".".join(str(p) for p in err["loc"]) or "(top level)"
+    msg = err["msg"]
+    if err["type"] == "missing":
+        msg = "is required but missing"
+    elif err["type"] == "extra_forbidden":
+        msg = "is not a known setting (check the spelling)"
+    else:
+        msg = f"is invalid: {msg}"
+        if "input" in err and not isinstance(err["input"], dict | list):
+            msg += f" (got {err['input']!r})"
+    more = f" ({len(exc.errors()) - 1} more problem(s) after this one)" if len(exc.errors()) > 1 else ""
+    return f"{path}: key '{key}' {msg}{more}."
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError as exc:
+        raise ConfigError(f"The configuration file {path} does not exist.") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path} is not valid TOML: {exc}.") from exc
+
+
+def _relative(base: Path, p: Path | None) -> Path | None:
+    return None if p is None else (p if p.is_absolute() else base / p)
+
+
+def load_tenant(path: Path) -> TenantSettings:
+    """One tenant file; paths inside it are relative to the file."""
+    raw = _read_toml(path)
+    try:
+        tenant = TenantSettings.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError(_sentence(path, exc)) from exc
+    base = path.parent
+    tenant.source = path
+    s = tenant.signing
+    s.pkcs12_file = _relative(base, s.pkcs12_file)
+    s.customer_ca_pkcs12 = _relative(base, s.customer_ca_pkcs12)
+    s.trust_roots = [p if p.is_absolute() else base / p for p in s.trust_roots]
+    if s.mode == "pkcs12" and (s.pkcs12_file is None or s.tsa_url is None):
+        raise ConfigError(
+            f"{path}: key 'signing' in mode 'pkcs12' needs 'pkcs12_file' and 'tsa_url'."
+        )
+    m = tenant.mail
+    if m.transport == "imap" and (m.imap is None or m.smtp is None):
+        raise ConfigError(f"{path}: key 'mail' with transport 'imap' needs [mail.imap] and [mail.smtp].")
+    m.maildir.inbox = _relative(base, m.maildir.inbox)
+    m.maildir.outbox = _relative(base, m.maildir.outbox)
+    return tenant
+
+
+def load_service(path: Path | None) -> ServiceSettings:
+    """dpabot.toml (optional: without it, embedded defaults under ./var)."""
+    raw: dict[str, Any] = {}
+    base = Path.cwd()
+    if path is not None:
+        raw = _read_toml(path)
+        base = path.parent
+    try:
+        settings = ServiceSettings(**raw)
+    except ValidationError as exc:
+        raise ConfigError(_sentence(path or Path("environment"), exc)) from exc
+    settings.data_dir = settings.data_dir if settings.data_dir.is_absolute() else base / settings.data_dir
+    settings.tenants = [p if p.is_absolute() else base / p for p in settings.tenants]
+    return settings

@@ -1,0 +1,83 @@
+"""SMTP sender over aiosmtplib: STARTTLS or implicit TLS, AUTH, errors naming the recipient."""
+
+from __future__ import annotations
+
+import email.message
+import logging
+import ssl
+
+import aiosmtplib
+
+from bot.transports.errors import TransportError
+
+log = logging.getLogger(__name__)
+
+
+class SmtpSender:
+    """Sends each message over its own SMTP connection (simple; fine at invitation volumes)."""
+
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        *,
+        username: str | None = None,
+        password: str | None = None,
+        starttls: bool = True,
+        use_tls: bool = False,
+        tls_context: ssl.SSLContext | None = None,
+        timeout: float = 30,
+    ) -> None:
+        if starttls and use_tls:
+            starttls = False  # implicit TLS already encrypts; STARTTLS on top is an error
+        self.host = host
+        self.port = port
+        self.username = username
+        self._password = password
+        self.starttls = starttls
+        self.use_tls = use_tls
+        self.tls_context = tls_context
+        self.timeout = timeout
+
+    def __repr__(self) -> str:
+        return f"SmtpSender({self.host}:{self.port})"
+
+    async def send(self, msg: email.message.EmailMessage) -> None:
+        """Deliver ``msg`` to the recipients in its To/Cc/Bcc headers."""
+        to = ", ".join(str(a) for h in ("To", "Cc", "Bcc") for a in msg.get_all(h, [])) or "?"
+        try:
+            responses, _ = await aiosmtplib.send(
+                msg,
+                hostname=self.host,
+                port=self.port,
+                username=self.username,
+                password=self._password,
+                use_tls=self.use_tls,
+                # True makes STARTTLS mandatory: never fall back to sending in clear text.
+                start_tls=self.starttls,
+                tls_context=self.tls_context,
+                timeout=self.timeout,
+            )
+        except aiosmtplib.SMTPAuthenticationError as exc:
+            raise TransportError(
+                f"The SMTP server {self.host}:{self.port} rejected the login of {self.username}"
+                f" while sending to {to} ({exc.code} {exc.message}); check the credentials."
+            ) from exc
+        except aiosmtplib.SMTPRecipientsRefused as exc:
+            refused = ", ".join(f"{e.recipient} ({e.code} {e.message})" for e in exc.recipients)
+            raise TransportError(f"The SMTP server refused every recipient: {refused}.") from exc
+        except aiosmtplib.SMTPResponseException as exc:
+            raise TransportError(
+                f"The SMTP server {self.host}:{self.port} refused the message to {to}:"
+                f" {exc.code} {exc.message}"
+            ) from exc
+        except (aiosmtplib.SMTPException, OSError, ssl.SSLError) as exc:
+            raise TransportError(
+                f"Could not send the message to {to} through {self.host}:{self.port}: {exc}"
+            ) from exc
+        # aiosmtplib succeeds if at least one recipient was accepted; report the others.
+        rejected = {rcpt: r for rcpt, r in responses.items() if not 200 <= r.code < 300}
+        if rejected:
+            names = ", ".join(f"{rcpt} ({r.code} {r.message})" for rcpt, r in rejected.items())
+            raise TransportError(f"The SMTP server refused some recipients: {names}.")
+        log.info("Sent %s to %s.", msg.get("Message-ID", "a message"), to)

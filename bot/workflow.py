@@ -1,0 +1,78 @@
+"""Contract lifecycle as a pure function: (state, event) → (new state, effects)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class State(StrEnum):
+    DRAFT = "draft"
+    INVITED = "invited"
+    COLLECTING = "collecting"
+    NEGOTIATING = "negotiating"
+    AWAITING_SIGNATURE = "awaiting_signature"
+    CUSTOMER_SIGNED = "customer_signed"
+    COMPLETED = "completed"
+    DECLINED = "declined"
+    EXPIRED = "expired"
+    BOUNCED = "bounced"
+    CANCELLED = "cancelled"
+
+
+OPEN_STATES = frozenset(
+    {State.DRAFT, State.INVITED, State.COLLECTING, State.NEGOTIATING, State.AWAITING_SIGNATURE}
+)
+
+
+class Effect(StrEnum):
+    SEND_FOLLOWUP = "send_followup"
+    FINALIZE = "finalize"  # render the final PDF, processor signs, send it
+    CUSTOMER_SIGN = "customer_sign"  # customer's signature, LTA, archive, completion mail
+    NOTIFY_STAFF = "notify_staff"
+    SEND_NOT_COUNTED = "send_not_counted"  # acceptance before the final version
+
+
+@dataclass(frozen=True)
+class Event:
+    kind: str  # invitation_sent | answers | accepted | declined | archived | bounced
+    complete: bool = False  # for answers: every required field is now known
+    changed: bool = False  # for answers: some value differs from the current version
+
+
+@dataclass(frozen=True)
+class Transition:
+    state: State
+    effects: tuple[Effect, ...] = field(default=())
+    note: str = ""
+
+
+def decide(state: State, event: Event) -> Transition:
+    """The next state and what must happen; never raises for an odd event, it records it."""
+    if state not in OPEN_STATES and event.kind != "archived":
+        return Transition(state, (), f"contract is {state}; {event.kind} ignored")
+    match event.kind:
+        case "invitation_sent":
+            if state == State.DRAFT:
+                return Transition(State.INVITED)
+            return Transition(state)
+        case "answers":
+            if event.complete and (event.changed or state != State.AWAITING_SIGNATURE):
+                return Transition(State.AWAITING_SIGNATURE, (Effect.FINALIZE,))
+            if event.complete:
+                return Transition(state, (), "nothing new in the reply")
+            return Transition(State.COLLECTING, (Effect.SEND_FOLLOWUP,))
+        case "accepted":
+            if state == State.AWAITING_SIGNATURE:
+                return Transition(State.CUSTOMER_SIGNED, (Effect.CUSTOMER_SIGN,))
+            return Transition(state, (Effect.SEND_NOT_COUNTED,),
+                              "acceptance counts only as an answer to the final version")
+        case "declined":
+            return Transition(State.DECLINED, (Effect.NOTIFY_STAFF,))
+        case "bounced":
+            return Transition(State.BOUNCED, (Effect.NOTIFY_STAFF,))
+        case "archived":
+            if state == State.CUSTOMER_SIGNED:
+                return Transition(State.COMPLETED)
+            return Transition(state, (), f"archive event in state {state} ignored")
+    return Transition(state, (), f"unknown event {event.kind}")

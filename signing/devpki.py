@@ -1,0 +1,480 @@
+"""dpabot development PKI (NOT trusted outside dpabot): certomancer CAs, TSA, OCSP and CRLs."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+import os
+import socket
+import threading
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from aiohttp import web
+from asn1crypto import algos as asn1_algos
+from asn1crypto import keys as asn1_keys
+from asn1crypto import pem as asn1_pem
+from asn1crypto import x509 as asn1_x509
+from certomancer import crypto_utils
+from certomancer.integrations.aiohttp_illusionist import AsyncIllusionist
+from certomancer.registry import (
+    ArchLabel,
+    CertLabel,
+    CertomancerConfig,
+    PKIArchitecture,
+    ServiceLabel,
+)
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
+
+from .customer_ca import CustomerCA
+from .errors import SigningError
+from .keys import CachedKeySigner, make_signer
+
+__all__ = ["ROOT_COMMON_NAME", "DevPKI"]
+
+log = logging.getLogger(__name__)
+
+ROOT_COMMON_NAME = "dpabot DEV root (not trusted outside dpabot)"
+_ORG = "dpabot development PKI - NOT trusted outside dpabot"
+_ARCH = "dpabot-dev"
+# Fixed validity windows: together with RSA (deterministic PKCS#1 v1.5 signatures)
+# and certomancer's per-issuer serial counter they make every certificate a pure
+# function of the key files and the URL prefix, so the root never changes and a
+# worker process rebuilding the arch with the same port gets identical certificates.
+_ROOT_VALIDITY = {"valid-from": "2025-01-01T00:00:00+0000", "valid-to": "2045-01-01T00:00:00+0000"}
+_CA_VALIDITY = {"valid-from": "2025-01-01T00:00:00+0000", "valid-to": "2040-01-01T00:00:00+0000"}
+_EE_VALIDITY = {"valid-from": "2025-01-01T00:00:00+0000", "valid-to": "2035-01-01T00:00:00+0000"}
+
+
+def _crl_dp(repo: str) -> dict[str, Any]:
+    return {
+        "id": "crl_distribution_points",
+        "smart-value": {"schema": "crl-dist-url", "params": {"crl-repo-names": [repo]}},
+    }
+
+
+def _key_labels(tenants: list[str]) -> dict[str, str]:
+    """Key label → algorithm. CAs and the TSA use RSA so their signatures are deterministic."""
+    labels = {"root": "rsa", "tsa": "rsa"}
+    for slug in tenants:
+        labels[f"{slug}-ca"] = "rsa"
+        labels[f"{slug}-ocsp"] = "ec"
+        labels[f"{slug}-processor"] = "ec"
+        labels[f"{slug}-customer-ca"] = "rsa"
+    return labels
+
+
+def _build_config(tenants: list[str]) -> dict[str, Any]:
+    """The certomancer configuration (same shape as shared/lab/certomancer-pki.yml)."""
+    keys = {label: {"path": f"{label}.key.pem"} for label in _key_labels(tenants)}
+    entities: dict[str, Any] = {
+        # The root is first so that its serial (the first of its own counter) is stable.
+        "root": {"common-name": ROOT_COMMON_NAME},
+        "tsa": {"common-name": "dpabot DEV TSA (not trusted outside dpabot)"},
+    }
+    certs: dict[str, Any] = {
+        # No profile parameters on the root: its certificate must carry no URL,
+        # because URLs contain the (changing) port and the root must stay identical.
+        "root": {
+            "subject": "root",
+            "issuer": "root",
+            "validity": _ROOT_VALIDITY,
+            "profiles": ["simple-ca"],
+        },
+        "tsa": {
+            "issuer": "root",
+            "validity": _CA_VALIDITY,
+            "extensions": [
+                {
+                    "id": "key_usage",
+                    "critical": True,
+                    "smart-value": {"schema": "key-usage", "params": ["digital_signature"]},
+                },
+                {"id": "extended_key_usage", "critical": True, "value": ["time_stamping"]},
+                _crl_dp("root"),
+            ],
+        },
+    }
+    ocsp: dict[str, Any] = {}
+    crl_repos: dict[str, Any] = {
+        "root": {"for-issuer": "root", "signing-key": "root", "simulated-update-schedule": "P90D"}
+    }
+    for slug in tenants:
+        ca, ocsp_lbl = f"{slug}-ca", f"{slug}-ocsp"
+        proc, cust = f"{slug}-processor", f"{slug}-customer-ca"
+        entities[ca] = {"common-name": f"dpabot DEV issuing CA for {slug}"}
+        entities[ocsp_lbl] = {"common-name": f"dpabot DEV OCSP responder for {slug}"}
+        entities[proc] = {
+            "common-name": f"{slug} processor signing (dpabot DEV)",
+            "organization-name": slug,
+        }
+        entities[cust] = {"common-name": f"dpabot DEV customer-signing CA for {slug}"}
+        certs[ca] = {
+            "issuer": "root",
+            "validity": _CA_VALIDITY,
+            "profiles": [
+                {
+                    "id": "simple-ca",
+                    "params": {"max-path-len": 0, "crl-repo": ca, "ocsp-service": ca},
+                }
+            ],
+            "extensions": [_crl_dp("root")],
+        }
+        certs[cust] = {
+            "issuer": "root",
+            "validity": _CA_VALIDITY,
+            "profiles": [{"id": "simple-ca", "params": {"max-path-len": 0, "crl-repo": cust}}],
+            "extensions": [_crl_dp("root")],
+        }
+        certs[ocsp_lbl] = {"issuer": ca, "validity": _CA_VALIDITY, "profiles": ["ocsp-responder"]}
+        certs[proc] = {
+            "issuer": ca,
+            "validity": _EE_VALIDITY,
+            "profiles": ["digsig-commitment"],
+            # pdfsig 22.12 says "Unknown issue with Certificate" for signers without an EKU.
+            "extensions": [{"id": "extended_key_usage", "value": ["email_protection"]}],
+        }
+        ocsp[ca] = {"for-issuer": ca, "responder-cert": ocsp_lbl, "signing-key": ocsp_lbl}
+        for repo in (ca, cust):
+            crl_repos[repo] = {
+                "for-issuer": repo,
+                "signing-key": repo,
+                "simulated-update-schedule": "P30D",
+            }
+    return {
+        "keysets": {_ARCH: {"path-prefix": "keys", "keys": keys}},
+        "pki-architectures": {
+            _ARCH: {
+                "keyset": _ARCH,
+                "entity-defaults": {"country-name": "BE", "organization-name": _ORG},
+                "entities": entities,
+                "certs": certs,
+                "services": {
+                    "ocsp": ocsp,
+                    "crl-repo": crl_repos,
+                    "time-stamping": {"tsa": {"signing-key": "tsa", "signing-cert": "tsa"}},
+                },
+            }
+        },
+    }
+
+
+def _ensure_key(path: Path, algorithm: str) -> None:
+    """Generate a key once; afterwards the file is reused as is (0600, never overwritten)."""
+    if path.exists():
+        return
+    key: PrivateKeyTypes
+    if algorithm == "rsa":
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    else:
+        key = ec.generate_private_key(ec.SECP256R1())
+    data = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    # O_EXCL: two processes creating the folder at once must not swap keys under each other.
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)
+
+
+def _load_key(path: Path) -> PrivateKeyTypes:
+    # Our own freshly generated keys: skipping cryptography's RSA consistency check
+    # saves ~40 ms per key, which is most of the start-up time otherwise.
+    return serialization.load_pem_private_key(
+        path.read_bytes(), password=None, unsafe_skip_rsa_key_validation=True
+    )
+
+
+class _CachingCryptoBackend(crypto_utils.PycaCryptographyBackend):
+    """Certomancer's crypto backend, but each private key is parsed once.
+
+    Stock certomancer re-parses the CA/TSA key for every certificate, CRL, OCSP
+    response and timestamp (~45 ms per RSA key), which would dominate each signature.
+    """
+
+    def __init__(self) -> None:
+        self._keys: dict[bytes, PrivateKeyTypes] = {}
+        self._lock = threading.Lock()
+
+    def _parsed(self, der: bytes) -> PrivateKeyTypes:
+        with self._lock:
+            key = self._keys.get(der)
+            if key is None:
+                key = serialization.load_der_private_key(
+                    der, password=None, unsafe_skip_rsa_key_validation=True
+                )
+                self._keys[der] = key
+            return key
+
+    def load_private_key(
+        self, key_bytes: bytes, password: bytes | None
+    ) -> tuple[asn1_keys.PrivateKeyInfo, asn1_keys.PublicKeyInfo]:
+        if password is not None or not key_bytes.lstrip().startswith(b"-----BEGIN PRIVATE KEY"):
+            return super().load_private_key(key_bytes, password)
+        key = serialization.load_pem_private_key(
+            key_bytes, password=None, unsafe_skip_rsa_key_validation=True
+        )
+        der = key.private_bytes(
+            serialization.Encoding.DER,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        with self._lock:
+            self._keys.setdefault(der, key)
+        pub = key.public_key().public_bytes(
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+        return asn1_keys.PrivateKeyInfo.load(der), asn1_keys.PublicKeyInfo.load(pub)
+
+    def generic_sign(
+        self,
+        private_key: asn1_keys.PrivateKeyInfo,
+        tbs_bytes: bytes,
+        sd_algo: asn1_algos.SignedDigestAlgorithm,
+    ) -> bytes:
+        key = self._parsed(private_key.dump())
+        algo = sd_algo.signature_algo
+        if algo in ("rsassa_pkcs1v15", "ecdsa"):
+            hash_algo = getattr(hashes, sd_algo.hash_algo.upper())()
+            if isinstance(key, rsa.RSAPrivateKey) and algo == "rsassa_pkcs1v15":
+                return key.sign(tbs_bytes, padding.PKCS1v15(), hash_algo)
+            if isinstance(key, ec.EllipticCurvePrivateKey) and algo == "ecdsa":
+                return key.sign(tbs_bytes, ec.ECDSA(hash_algo))
+        return super().generic_sign(private_key, tbs_bytes, sd_algo)
+
+
+def _install_caching_backend() -> None:
+    # certomancer exposes its backend as a module global meant to be replaced.
+    if not isinstance(crypto_utils.CRYPTO_BACKEND, _CachingCryptoBackend):
+        crypto_utils.CRYPTO_BACKEND = _CachingCryptoBackend()
+
+
+def _bind(port: int) -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind(("127.0.0.1", port))
+    except OSError:
+        sock.close()
+        raise
+    sock.listen(128)
+    sock.setblocking(False)
+    return sock
+
+
+class _WholeSecondIllusionist(AsyncIllusionist):
+    """Certomancer's HTTP services with times truncated to whole seconds.
+
+    NSS (pdfsig) rejects certomancer's fractional-second OCSP times as malformed.
+    """
+
+    @property
+    def at_time(self) -> dt.datetime:
+        return (self.fixed_time or dt.datetime.now(dt.UTC)).replace(microsecond=0)
+
+
+class DevPKI:
+    """A local PKI for development and tests; its root must never be trusted elsewhere.
+
+    The certificates below the root embed ``http://127.0.0.1:<port>`` URLs, so the
+    arch is built once the port is known (at load time). ``start()`` serves TSA,
+    OCSP and CRLs on that port from a background thread with its own event loop.
+    """
+
+    def __init__(self, folder: Path, tenants: list[str], port: int | None = None) -> None:
+        self.folder = Path(folder)
+        self.tenants = list(dict.fromkeys(tenants))
+        self._sock: socket.socket | None = None
+        if port is None:
+            self._sock = self._bind_preferred_port()
+            port = int(self._sock.getsockname()[1])
+        self.port = port
+        self._arch = self._build_arch()
+        self._root = self._arch.get_cert(CertLabel("root"))
+        self._write_root()
+        self._signers: dict[str, CachedKeySigner] = {}
+        self._customer_cas: dict[str, CustomerCA] = {}
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._runner: web.AppRunner | None = None
+
+    # -- construction -------------------------------------------------------------
+
+    @classmethod
+    def load_or_create(cls, folder: Path, tenants: list[str], *, port: int | None = None) -> DevPKI:
+        """Load the PKI under ``folder`` (creating keys on first use) for these tenant slugs.
+
+        Without ``port`` a port is reserved now (the one used last time if it is free).
+        With ``port`` nothing is bound: use this in a worker process to rebuild the
+        very same certificates as the process that serves on that port.
+        """
+        folder = Path(folder)
+        (folder / "keys").mkdir(parents=True, exist_ok=True)
+        os.chmod(folder / "keys", 0o700)
+        for label, algorithm in _key_labels(list(tenants)).items():
+            _ensure_key(folder / "keys" / f"{label}.key.pem", algorithm)
+        return cls(folder, tenants, port)
+
+    def _bind_preferred_port(self) -> socket.socket:
+        # Reusing last run's port keeps the URLs, and thus every certificate, stable.
+        port_file = self.folder / "port"
+        with contextlib.suppress(OSError, ValueError):
+            return _bind(int(port_file.read_text().strip()))
+        sock = _bind(0)
+        port_file.write_text(f"{sock.getsockname()[1]}\n")
+        return sock
+
+    def _build_arch(self) -> PKIArchitecture:
+        _install_caching_backend()
+        cfg = CertomancerConfig(
+            _build_config(self.tenants),
+            key_search_dir=str(self.folder),
+            external_url_prefix=f"http://127.0.0.1:{self.port}",
+        )
+        return cfg.get_pki_arch(ArchLabel(_ARCH))
+
+    def _write_root(self) -> None:
+        pem = asn1_pem.armor("CERTIFICATE", self._root.dump())
+        path = self.root_cert_path
+        if path.exists():
+            old = path.read_bytes()
+            if old == pem:
+                return
+            # Archived PDFs were validated against the old root: keep it beside the new one.
+            old_cert = asn1_x509.Certificate.load(asn1_pem.unarmor(old)[2])
+            backup = path.with_name(f"root-{old_cert.sha256.hex()[:16]}.pem")
+            backup.write_bytes(old)
+            log.warning("The dpabot DEV root changed; the previous one is kept as %s.", backup)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_bytes(pem)
+        tmp.replace(path)
+
+    # -- accessors ----------------------------------------------------------------
+
+    @property
+    def arch(self) -> PKIArchitecture:
+        return self._arch
+
+    @property
+    def root_cert(self) -> asn1_x509.Certificate:
+        return self._root
+
+    @property
+    def root_cert_path(self) -> Path:
+        return self.folder / "root.pem"
+
+    @property
+    def url_prefix(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def tsa_url(self) -> str:
+        return self._arch.service_registry.get_tsa_info(ServiceLabel("tsa")).url
+
+    def _check_tenant(self, slug: str) -> None:
+        if slug not in self.tenants:
+            raise SigningError(
+                f"The development PKI has no tenant {slug!r}; it was loaded for {self.tenants}."
+            )
+
+    def _cert(self, label: str) -> asn1_x509.Certificate:
+        return self._arch.get_cert(CertLabel(label))
+
+    def processor_signer(self, slug: str) -> CachedKeySigner:
+        """The tenant's processor signer (key parsed once, chain = issuing CA + root)."""
+        self._check_tenant(slug)
+        signer = self._signers.get(slug)
+        if signer is None:
+            key = _load_key(self.folder / "keys" / f"{slug}-processor.key.pem")
+            chain = [self._cert(f"{slug}-ca"), self._root]
+            signer = make_signer(self._cert(f"{slug}-processor"), key, chain)
+            self._signers[slug] = signer
+        return signer
+
+    def customer_ca(self, slug: str) -> CustomerCA:
+        """The tenant's customer-signing CA, whose CRL is served by this PKI."""
+        self._check_tenant(slug)
+        ca = self._customer_cas.get(slug)
+        if ca is None:
+            label = f"{slug}-customer-ca"
+            key = _load_key(self.folder / "keys" / f"{label}.key.pem")
+            assert isinstance(key, rsa.RSAPrivateKey)
+            crl_url = self._arch.service_registry.get_crl_repo_info(ServiceLabel(label))
+            ca = CustomerCA(
+                x509.load_der_x509_certificate(self._cert(label).dump()),
+                key,
+                crl_url.latest_external_url,
+                chain=[x509.load_der_x509_certificate(self._root.dump())],
+            )
+            self._customer_cas[slug] = ca
+        return ca
+
+    # -- serving ------------------------------------------------------------------
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None
+
+    def start(self) -> DevPKI:
+        """Serve TSA, OCSP and CRLs on 127.0.0.1:<port> until ``stop()``."""
+        if self._thread is not None:
+            return self
+        sock = self._sock or _bind(self.port)
+        self._sock = None
+        loop = asyncio.new_event_loop()
+        thread = threading.Thread(target=loop.run_forever, name="dpabot-devpki", daemon=True)
+        thread.start()
+        try:
+            self._runner = asyncio.run_coroutine_threadsafe(self._serve(sock), loop).result(10)
+        except BaseException:
+            loop.call_soon_threadsafe(loop.stop)
+            thread.join()
+            loop.close()
+            sock.close()
+            raise
+        self._loop, self._thread = loop, thread
+        return self
+
+    async def _serve(self, sock: socket.socket) -> web.AppRunner:
+        app = _WholeSecondIllusionist(self._arch).build_app()
+        runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        await runner.setup()
+        await web.SockSite(runner, sock).start()
+        return runner
+
+    def stop(self) -> None:
+        """Stop serving; the PKI stays usable for signing and can be started again."""
+        loop, thread, runner = self._loop, self._thread, self._runner
+        if loop is None or thread is None:
+            if self._sock is not None:
+                self._sock.close()
+                self._sock = None
+            return
+        if runner is not None:
+            asyncio.run_coroutine_threadsafe(runner.cleanup(), loop).result(10)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join()
+        loop.close()
+        self._loop = self._thread = self._runner = None
+
+    def __enter__(self) -> DevPKI:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()

@@ -1,0 +1,186 @@
+"""SQLAlchemy 2 models: every row but tenants carries tenant_id."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dict[str, Any]: JSONB, list[Any]: JSONB}
+
+
+def _now() -> Mapped[dt.datetime]:
+    return mapped_column(DateTime(timezone=True), server_default=func.now(), nullable=False)
+
+
+def _tenant_fk() -> Mapped[int]:
+    return mapped_column(ForeignKey("tenants.id", ondelete="RESTRICT"), index=True, nullable=False)
+
+
+class Tenant(Base):
+    __tablename__ = "tenants"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = _now()
+
+
+class Staff(Base):
+    __tablename__ = "staff"
+    __table_args__ = (UniqueConstraint("tenant_id", "telegram_user_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int] = _tenant_fk()
+    telegram_user_id: Mapped[int | None] = mapped_column(BigInteger)
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(16))  # admin | staff
+    created_at: Mapped[dt.datetime] = _now()
+
+
+class Customer(Base):
+    __tablename__ = "customers"
+    __table_args__ = (UniqueConstraint("tenant_id", "email"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int] = _tenant_fk()
+    name: Mapped[str] = mapped_column(String(300))
+    enterprise_number: Mapped[str | None] = mapped_column(String(32))
+    representative: Mapped[str] = mapped_column(String(200))
+    representative_function: Mapped[str | None] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(320))
+    language: Mapped[str] = mapped_column(String(2), default="nl")
+    created_at: Mapped[dt.datetime] = _now()
+
+
+class Contract(Base):
+    __tablename__ = "contracts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int] = _tenant_fk()
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    template_id: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(32), index=True)
+    # The reply token is the only secret in a reply address: 128 random bits, unique.
+    reply_token: Mapped[str] = mapped_column(String(64), unique=True)
+    current_version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[dt.datetime] = _now()
+    updated_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
+    )
+    completed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ContractVersion(Base):
+    __tablename__ = "contract_versions"
+    __table_args__ = (UniqueConstraint("contract_id", "number"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int] = _tenant_fk()
+    contract_id: Mapped[int] = mapped_column(ForeignKey("contracts.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    fields: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    pdf_sha256: Mapped[str | None] = mapped_column(String(64))
+    changed_by: Mapped[str] = mapped_column(String(200))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[dt.datetime] = _now()
+
+
+class Message(Base):
+    __tablename__ = "messages"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "message_id", name="uq_messages_tenant_message_id"),
+        UniqueConstraint("tenant_id", "mailbox", "uidvalidity", "uid", name="uq_messages_imap"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int] = _tenant_fk()
+    contract_id: Mapped[int | None] = mapped_column(ForeignKey("contracts.id"), index=True)
+    direction: Mapped[str] = mapped_column(String(3))  # in | out
+    channel: Mapped[str] = mapped_column(String(16), default="email")
+    kind: Mapped[str] = mapped_column(String(32), default="")  # invitation, followup, reply, ...
+    message_id: Mapped[str] = mapped_column(String(998))
+    mailbox: Mapped[str | None] = mapped_column(String(200))
+    uidvalidity: Mapped[int | None] = mapped_column(BigInteger)
+    uid: Mapped[int | None] = mapped_column(BigInteger)
+    from_addr: Mapped[str | None] = mapped_column(String(320))
+    to_addr: Mapped[str | None] = mapped_column(String(998))
+    subject: Mapped[str | None] = mapped_column(Text)
+    raw: Mapped[bytes] = mapped_column(LargeBinary)
+    raw_sha256: Mapped[str] = mapped_column(String(64))
+    # pending → one of: applied, followup_sent, rejected_sender, unknown_token, no_content,
+    # ignored_auto_reply, shunted (error kept in detail), sent, send_failed
+    outcome: Mapped[str] = mapped_column(String(32), default="pending", index=True)
+    detail: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[dt.datetime] = _now()
+    processed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ChangeRequest(Base):
+    __tablename__ = "change_requests"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int] = _tenant_fk()
+    contract_id: Mapped[int] = mapped_column(ForeignKey("contracts.id"), index=True)
+    message_row_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"))
+    article: Mapped[str | None] = mapped_column(String(32))
+    text: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    created_at: Mapped[dt.datetime] = _now()
+
+
+class Signature(Base):
+    __tablename__ = "signatures"
+    # One signature per party per contract version: a re-sent version is signed again.
+    __table_args__ = (UniqueConstraint("contract_id", "version", "party"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int] = _tenant_fk()
+    contract_id: Mapped[int] = mapped_column(ForeignKey("contracts.id"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    party: Mapped[str] = mapped_column(String(16))  # processor | customer
+    signer: Mapped[str] = mapped_column(String(400))
+    # The signed PDF (for the processor: the one mailed as final version) in the blob store.
+    blob_path: Mapped[str] = mapped_column(Text)
+    cert_sha256: Mapped[str] = mapped_column(String(64))
+    method: Mapped[str] = mapped_column(String(32))  # tenant_key | reply_acceptance
+    evidence: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+    pdf_sha256: Mapped[str] = mapped_column(String(64))
+    signed_at: Mapped[dt.datetime] = _now()
+
+
+class ArchiveEntry(Base):
+    __tablename__ = "archive_entries"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    tenant_id: Mapped[int] = _tenant_fk()
+    contract_id: Mapped[int] = mapped_column(ForeignKey("contracts.id"), unique=True)
+    pdf_sha256: Mapped[str] = mapped_column(String(64))
+    path: Mapped[str] = mapped_column(Text)
+    manifest_path: Mapped[str] = mapped_column(Text)
+    customer_name: Mapped[str] = mapped_column(String(300))
+    customer_enterprise_number: Mapped[str | None] = mapped_column(String(32))
+    customer_email: Mapped[str] = mapped_column(String(320))
+    validation_ok: Mapped[bool] = mapped_column()
+    created_at: Mapped[dt.datetime] = _now()
+
+
+class AuditEvent(Base):
+    __tablename__ = "audit_events"
+    __table_args__ = (Index("ix_audit_tenant_id_id", "tenant_id", "id"),)
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    tenant_id: Mapped[int] = _tenant_fk()
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    actor: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(64))
+    subject: Mapped[str] = mapped_column(String(200), default="")
+    detail: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)

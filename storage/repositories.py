@@ -1,0 +1,207 @@
+"""Tenant-scoped repositories: every query is filtered by the tenant the caller holds."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.errors import NotFound
+from storage.models import (
+    ArchiveEntry,
+    Contract,
+    ContractVersion,
+    Customer,
+    Message,
+    Signature,
+    Tenant,
+)
+
+
+async def get_tenant(session: AsyncSession, slug: str) -> Tenant:
+    tenant = await session.scalar(select(Tenant).where(Tenant.slug == slug))
+    if tenant is None:
+        raise NotFound(f"There is no tenant '{slug}'; add it with 'dpabot tenant add FILE.toml'.")
+    return tenant
+
+
+async def ensure_tenant(session: AsyncSession, slug: str, name: str) -> Tenant:
+    """The tenant row for a configured tenant, created on first start."""
+    await session.execute(
+        insert(Tenant).values(slug=slug, name=name).on_conflict_do_nothing(index_elements=["slug"])
+    )
+    tenant = await get_tenant(session, slug)
+    if tenant.name != name:
+        tenant.name = name
+    return tenant
+
+
+async def contract_by_token(session: AsyncSession, token: str) -> Contract | None:
+    """The contract a reply token names, of any tenant: the caller checks it is its own."""
+    return await session.scalar(select(Contract).where(Contract.reply_token == token))
+
+
+class TenantRepo:
+    """Every read and write for one tenant; ids of other tenants are simply not found."""
+
+    def __init__(self, session: AsyncSession, tenant_id: int) -> None:
+        self.session = session
+        self.tenant_id = tenant_id
+
+    async def _one(self, model: Any, ident: Any, what: str) -> Any:
+        row = await self.session.scalar(
+            select(model).where(model.id == ident, model.tenant_id == self.tenant_id)
+        )
+        if row is None:
+            raise NotFound(f"There is no {what} {ident} for this tenant.")
+        return row
+
+    async def customer(self, customer_id: int) -> Customer:
+        result: Customer = await self._one(Customer, customer_id, "customer")
+        return result
+
+    async def contract(self, contract_id: int, *, for_update: bool = False) -> Contract:
+        stmt = select(Contract).where(
+            Contract.id == contract_id, Contract.tenant_id == self.tenant_id
+        )
+        if for_update:
+            stmt = stmt.with_for_update()
+        row = await self.session.scalar(stmt)
+        if row is None:
+            raise NotFound(f"There is no contract {contract_id} for this tenant.")
+        return row
+
+    async def contract_by_token(self, token: str) -> Contract | None:
+        return await self.session.scalar(
+            select(Contract).where(
+                Contract.reply_token == token, Contract.tenant_id == self.tenant_id
+            )
+        )
+
+    async def add_customer(self, **values: Any) -> Customer:
+        customer = Customer(tenant_id=self.tenant_id, **values)
+        self.session.add(customer)
+        await self.session.flush()
+        return customer
+
+    async def customer_by_email(self, email: str) -> Customer | None:
+        return await self.session.scalar(
+            select(Customer).where(
+                Customer.tenant_id == self.tenant_id, Customer.email == email.lower()
+            )
+        )
+
+    async def add_contract(self, **values: Any) -> Contract:
+        contract = Contract(tenant_id=self.tenant_id, **values)
+        self.session.add(contract)
+        await self.session.flush()
+        return contract
+
+    async def add_version(self, contract: Contract, **values: Any) -> ContractVersion:
+        version = ContractVersion(tenant_id=self.tenant_id, contract_id=contract.id, **values)
+        self.session.add(version)
+        await self.session.flush()
+        return version
+
+    async def version(self, contract: Contract, number: int | None = None) -> ContractVersion:
+        number = contract.current_version if number is None else number
+        row = await self.session.scalar(
+            select(ContractVersion).where(
+                ContractVersion.tenant_id == self.tenant_id,
+                ContractVersion.contract_id == contract.id,
+                ContractVersion.number == number,
+            )
+        )
+        if row is None:
+            raise NotFound(f"Contract {contract.id} has no version {number}.")
+        return row
+
+    async def versions(self, contract: Contract) -> Sequence[ContractVersion]:
+        rows = await self.session.scalars(
+            select(ContractVersion)
+            .where(
+                ContractVersion.tenant_id == self.tenant_id,
+                ContractVersion.contract_id == contract.id,
+            )
+            .order_by(ContractVersion.number)
+        )
+        return rows.all()
+
+    async def insert_message(self, **values: Any) -> Message | None:
+        """Store a message once: None when its Message-ID or IMAP UID is already stored."""
+        stmt = (
+            insert(Message)
+            .values(tenant_id=self.tenant_id, **values)
+            .on_conflict_do_nothing()
+            .returning(Message.id)
+        )
+        new_id = await self.session.scalar(stmt)
+        if new_id is None:
+            return None
+        return await self.message(new_id)
+
+    async def message(self, message_row_id: int) -> Message:
+        result: Message = await self._one(Message, message_row_id, "message")
+        return result
+
+    async def messages(self, contract: Contract) -> Sequence[Message]:
+        rows = await self.session.scalars(
+            select(Message)
+            .where(Message.tenant_id == self.tenant_id, Message.contract_id == contract.id)
+            .order_by(Message.id)
+        )
+        return rows.all()
+
+    async def add_signature(self, **values: Any) -> None:
+        await self.session.execute(
+            insert(Signature)
+            .values(tenant_id=self.tenant_id, **values)
+            .on_conflict_do_nothing(index_elements=["contract_id", "version", "party"])
+        )
+
+    async def signatures(self, contract: Contract) -> Sequence[Signature]:
+        rows = await self.session.scalars(
+            select(Signature)
+            .where(Signature.tenant_id == self.tenant_id, Signature.contract_id == contract.id)
+            .order_by(Signature.id)
+        )
+        return rows.all()
+
+    async def add_archive_entry(self, **values: Any) -> None:
+        await self.session.execute(
+            insert(ArchiveEntry)
+            .values(tenant_id=self.tenant_id, **values)
+            .on_conflict_do_nothing(index_elements=["contract_id"])
+        )
+
+    async def archive_entry(self, entry_id: str) -> ArchiveEntry:
+        result: ArchiveEntry = await self._one(ArchiveEntry, entry_id, "archive entry")
+        return result
+
+    async def archive_entry_for(self, contract: Contract) -> ArchiveEntry | None:
+        return await self.session.scalar(
+            select(ArchiveEntry).where(
+                ArchiveEntry.tenant_id == self.tenant_id, ArchiveEntry.contract_id == contract.id
+            )
+        )
+
+    async def search_archive(self, query: str, limit: int = 50) -> Sequence[ArchiveEntry]:
+        like = f"%{query.strip()}%"
+        digits = "".join(ch for ch in query if ch.isdigit())
+        conditions = [
+            ArchiveEntry.customer_name.ilike(like),
+            ArchiveEntry.customer_email.ilike(like),
+            ArchiveEntry.id == query.strip(),
+        ]
+        if digits:
+            conditions.append(ArchiveEntry.customer_enterprise_number.contains(digits))
+        rows = await self.session.scalars(
+            select(ArchiveEntry)
+            .where(ArchiveEntry.tenant_id == self.tenant_id, or_(*conditions))
+            .order_by(ArchiveEntry.created_at.desc())
+            .limit(limit)
+        )
+        return rows.all()

@@ -1,0 +1,224 @@
+"""Document templates: manifests, data checks, and Typst rendering of draft and final DPA PDFs."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import threading
+import tomllib
+from functools import cache
+from pathlib import Path
+from typing import Any, Literal
+
+import typst
+from pydantic import BaseModel, Field, ValidationError
+
+from templates import _pdf_forms
+from templates._pdf_forms import read_form_fields
+
+__all__ = [
+    "SIGNATURE_FIELDS",
+    "FieldSpec",
+    "Manifest",
+    "TemplateError",
+    "list_templates",
+    "load_manifest",
+    "read_form_fields",
+    "render_pdf",
+]
+
+DOCUMENTS_DIR = Path(__file__).parent / "documents"
+FONTS_DIR = Path(__file__).parent / "fonts"
+FORM_FONT = FONTS_DIR / "Carlito-Regular.ttf"
+SIGNATURE_FIELDS = ("Processor", "Customer")
+PROCESSOR_KEYS = ("name", "enterprise_number", "representative", "representative_function", "place")
+LANGUAGES = ("nl", "fr", "en")
+# No sign_date: a fixed creation date keeps the bytes of a render reproducible.
+FALLBACK_TIMESTAMP = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+
+
+class TemplateError(Exception):
+    """A template cannot be loaded or rendered; the message is one plain sentence for the user."""
+
+
+class FieldSpec(BaseModel):
+    """One field a template uses: its type, whether it is required or asked in Bijlage 1, and its words."""
+
+    id: str = ""
+    type: Literal["text", "enterprise_number", "email", "date", "phone"] = "text"
+    required: bool = False
+    annex: bool = False
+    number: int | None = None
+    labels: dict[str, str]
+    aliases: dict[str, list[str]] = Field(default_factory=dict)
+    default: str | None = None
+    question: dict[str, str] = Field(default_factory=dict)
+
+    def label(self, lang: str) -> str:
+        return self.labels.get(lang) or self.labels.get("nl") or self.id
+
+
+class Manifest(BaseModel):
+    """A document template's manifest (`manifest.toml`)."""
+
+    id: str
+    title: str
+    language: str = "nl"
+    document: str = "dpa.typ"
+    tenant: dict[str, str] = Field(default_factory=dict)
+    fields: dict[str, FieldSpec]
+
+    @property
+    def annex_fields(self) -> list[FieldSpec]:
+        """The Bijlage 1 questions in their numbered order."""
+        return sorted((f for f in self.fields.values() if f.annex), key=lambda f: f.number or 0)
+
+    @property
+    def directory(self) -> Path:
+        return DOCUMENTS_DIR / self.id
+
+    def defaults(self) -> dict[str, str]:
+        """Prefill values (field id → default) for a new contract."""
+        return {fid: f.default for fid, f in self.fields.items() if f.default}
+
+
+def list_templates() -> list[str]:
+    """Ids of all document templates shipped, sorted."""
+    return sorted(p.parent.name for p in DOCUMENTS_DIR.glob("*/manifest.toml"))
+
+
+@cache
+def load_manifest(template_id: str) -> Manifest:
+    """Load and check a template's manifest (cached)."""
+    if not re.fullmatch(r"[a-z0-9_-]+", template_id) or template_id not in list_templates():
+        known = ", ".join(list_templates())
+        raise TemplateError(f"Unknown document template '{template_id}'; known templates: {known}.")
+    path = DOCUMENTS_DIR / template_id / "manifest.toml"
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        for fid, spec in raw.get("fields", {}).items():
+            spec["id"] = fid
+        manifest = Manifest.model_validate(raw)
+    except (tomllib.TOMLDecodeError, ValidationError) as exc:
+        raise TemplateError(f"The manifest of template '{template_id}' is invalid: {exc}.") from exc
+    numbers = [f.number for f in manifest.annex_fields]
+    if numbers != list(range(1, len(numbers) + 1)):
+        raise TemplateError(f"The annex fields of template '{template_id}' must be numbered 1 to "
+                            f"{len(numbers)}, not {numbers}.")
+    return manifest
+
+
+def _enterprise_number_ok(value: str) -> bool:
+    """Belgian numbers (BE + 10 digits, mod 97) are checked; other countries' VAT ids pass as given."""
+    compact = re.sub(r"[\s.\-]", "", value).upper()
+    if re.fullmatch(r"(BE)?[01]\d{9}", compact):
+        digits = compact[-10:]
+        return 97 - int(digits[:8]) % 97 == int(digits[8:])
+    return bool(re.fullmatch(r"(?!BE)[A-Z]{2}[0-9A-Z+*]{2,13}", compact))
+
+
+def _check_value(manifest: Manifest, spec: FieldSpec, value: str) -> None:
+    label = spec.label(manifest.language)
+    if spec.type == "enterprise_number" and not _enterprise_number_ok(value):
+        raise TemplateError(f"The field '{spec.id}' ({label}) is not a valid enterprise number: '{value}'.")
+    if spec.type == "email" and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", value):
+        raise TemplateError(f"The field '{spec.id}' ({label}) is not an email address: '{value}'.")
+    if spec.type == "date":
+        try:
+            dt.date.fromisoformat(value)
+        except ValueError:
+            raise TemplateError(f"The field '{spec.id}' ({label}) is not a date (YYYY-MM-DD): "
+                                f"'{value}'.") from None
+
+
+def prepare_data(template_id: str, data: dict[str, Any], *, draft: bool) -> dict[str, Any]:
+    """Check `data` against the manifest and return the exact JSON object the Typst document gets."""
+    manifest = load_manifest(template_id)
+    if not isinstance(data, dict) or not isinstance(data.get("fields", {}), dict):
+        raise TemplateError("The document data must be an object with 'processor' and 'fields' objects.")
+    processor_in = data.get("processor") or {}
+    if not isinstance(processor_in, dict):
+        raise TemplateError("The document data's 'processor' must be an object.")
+    processor: dict[str, str] = {}
+    for key in PROCESSOR_KEYS:
+        value = processor_in.get(key)
+        if value is not None and not isinstance(value, str):
+            raise TemplateError(f"The processor field '{key}' must be text, not {type(value).__name__}.")
+        processor[key] = (value or "").strip() or manifest.tenant.get(key, "")
+    unknown = sorted(set(processor_in) - set(PROCESSOR_KEYS))
+    if unknown:
+        raise TemplateError(f"The processor field '{unknown[0]}' is not known; use {', '.join(PROCESSOR_KEYS)}.")
+    if not processor["name"]:
+        raise TemplateError("The processor field 'name' is required.")
+
+    fields: dict[str, str] = {}
+    for fid, value in data.get("fields", {}).items():
+        if fid not in manifest.fields:
+            raise TemplateError(f"The field '{fid}' is not a field of template '{template_id}'.")
+        if value is not None and not isinstance(value, str):
+            raise TemplateError(f"The field '{fid}' must be text, not {type(value).__name__}.")
+        value = (value or "").strip()
+        if value:
+            _check_value(manifest, manifest.fields[fid], value)
+            fields[fid] = value
+    if not draft:
+        missing = [fid for fid, spec in manifest.fields.items() if spec.required and not fields.get(fid)]
+        if missing:
+            spec = manifest.fields[missing[0]]
+            raise TemplateError(f"The field '{spec.id}' ({spec.label(manifest.language)}) is required "
+                                f"for the final document but is empty.")
+    version = data.get("version", 1)
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise TemplateError("The document data's 'version' must be a whole number of at least 1.")
+    return {"processor": processor, "fields": fields, "version": version, "draft": draft}
+
+
+class _Compiled:
+    """One cached Typst compiler per template; the lock serialises use (the compiler is stateful)."""
+
+    def __init__(self, manifest: Manifest) -> None:
+        self.lock = threading.Lock()
+        self.compiler = typst.Compiler(
+            str(manifest.directory / manifest.document), root=str(manifest.directory),
+            font_paths=[str(FONTS_DIR)], ignore_system_fonts=True,
+        )
+
+
+@cache
+def _compiled(template_id: str) -> _Compiled:
+    return _Compiled(load_manifest(template_id))
+
+
+def _timestamp(fields: dict[str, str]) -> dt.datetime:
+    if "sign_date" in fields:
+        return dt.datetime.combine(dt.date.fromisoformat(fields["sign_date"]), dt.time(), dt.UTC)
+    return FALLBACK_TIMESTAMP
+
+
+def render_pdf(template_id: str, data: dict[str, Any], *, draft: bool) -> bytes:
+    """Render a contract: draft → PDF with fillable Bijlage 1 fields; final → PDF/A-2b with two empty
+    invisible signature fields (`Processor`, `Customer`)."""
+    manifest = load_manifest(template_id)
+    doc = prepare_data(template_id, data, draft=draft)
+    payload = json.dumps(doc, ensure_ascii=False, sort_keys=True)
+    compiled = _compiled(template_id)
+    try:
+        with compiled.lock:
+            pdf = compiled.compiler.compile(
+                format="pdf", sys_inputs={"data": payload}, timestamp=_timestamp(doc["fields"]),
+                pdf_standards=[] if draft else ["a-2b"],
+            )
+            selector = "<formfield>" if draft else "<signature-page>"
+            found = json.loads(compiled.compiler.query(selector, field="value"))
+    except typst.TypstError as exc:
+        raise TemplateError(f"Template '{template_id}' failed to render: {exc.message}.") from exc
+    assert isinstance(pdf, bytes)
+    if draft:
+        boxes = [_pdf_forms.FieldBox(**{k: b[k] for k in ("key", "page", "x", "y", "w", "h")})
+                 for b in found]
+        tooltips = {f.id: f.label(manifest.language) for f in manifest.annex_fields}
+        return _pdf_forms.add_text_fields(pdf, boxes, doc["fields"], tooltips, FORM_FONT)
+    if len(found) != 1:
+        raise TemplateError(f"Template '{template_id}' must mark exactly one <signature-page>.")
+    return _pdf_forms.add_signature_fields(pdf, int(found[0]["page"]), SIGNATURE_FIELDS)

@@ -1,0 +1,119 @@
+"""Email templates (Jinja2): subject, plain text and HTML of each mail dpabot sends.
+
+Templates live in ``templates/emails/<lang>/<kind>.{subject,txt,html}.j2``; add a language by
+adding a folder with the same twelve files. HTML is autoescaped, text and subject are not;
+undefined variables raise (StrictUndefined). Context keys, by kind (all values are str unless
+noted; ``number`` is an int, or None for a field that is not a Bijlage 1 question):
+
+every kind
+    tenant_name        processor's name (iBeauty BVBA), signs the mail
+    customer_name      customer's company name
+    representative     the customer's representative, greeted by name
+    contract_ref       short contract reference shown in the subject ("" to leave it out)
+invitation
+    questions          list of {number, label, value, question?}: the Bijlage 1 questions in order,
+                       value = the prefilled answer ("" when none); see ``annex_questions``
+followup
+    missing            list of {number, label} (or bare label strings): required answers still empty
+    invalid            list of {number, label, reason, value?}: answers that cannot be used, and why
+final
+    sha256             hex SHA-256 of the final PDF attached (already signed by the processor)
+completed
+    sha256             hex SHA-256 of the signed PDF attached
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateNotFound, UndefinedError
+
+from templates.documents import TemplateError, load_manifest
+
+__all__ = ["EMAIL_KINDS", "RenderedEmail", "annex_questions", "email_languages", "render_email"]
+
+EMAILS_DIR = Path(__file__).parent / "emails"
+DEFAULT_LANGUAGE = "nl"
+# Languages dpabot speaks; one without its own folder yet is written in the default language.
+SUPPORTED_LANGUAGES = ("nl", "fr", "en")
+COMMON_KEYS = ("tenant_name", "customer_name", "representative", "contract_ref")
+EMAIL_KINDS: dict[str, tuple[str, ...]] = {
+    "invitation": ("questions",),
+    "followup": ("missing", "invalid"),
+    "final": ("sha256",),
+    "completed": ("sha256",),
+}
+
+
+@dataclass(frozen=True)
+class RenderedEmail:
+    """A rendered mail: one-line subject, plain-text body and HTML body."""
+
+    subject: str
+    text: str
+    html: str
+
+
+@cache
+def _environment(html: bool) -> Environment:
+    return Environment(
+        loader=FileSystemLoader(str(EMAILS_DIR)),
+        autoescape=html,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+
+
+def email_languages() -> list[str]:
+    """Languages that have their own email templates."""
+    return sorted(p.name for p in EMAILS_DIR.iterdir() if p.is_dir() and not p.name.startswith("_"))
+
+
+def annex_questions(template_id: str, values: Mapping[str, str], lang: str) -> list[dict[str, Any]]:
+    """The `questions` context for an invitation: Bijlage 1 fields numbered, with current values."""
+    manifest = load_manifest(template_id)
+    return [
+        {
+            "number": spec.number,
+            "label": spec.label(lang),
+            "question": spec.question.get(lang) or spec.question.get(manifest.language, ""),
+            "value": values.get(spec.id) or "",
+        }
+        for spec in manifest.annex_fields
+    ]
+
+
+def render_email(kind: str, lang: str, context: dict[str, Any]) -> RenderedEmail:
+    """Render one mail; raises TemplateError naming an unknown kind/language or a missing key."""
+    if kind not in EMAIL_KINDS:
+        raise TemplateError(f"Unknown email kind '{kind}'; use one of {', '.join(EMAIL_KINDS)}.")
+    if lang not in email_languages():
+        if lang not in SUPPORTED_LANGUAGES:
+            raise TemplateError(f"Unknown email language '{lang}'; use one of "
+                                f"{', '.join(SUPPORTED_LANGUAGES)}.")
+        lang = DEFAULT_LANGUAGE
+    for key in COMMON_KEYS + EMAIL_KINDS[kind]:
+        if key not in context:
+            raise TemplateError(f"The '{kind}' email needs the context key '{key}'.")
+    ctx = {**context, "lang": lang}
+    for key in ("missing", "invalid"):  # a bare label is accepted for an unnumbered field
+        if key in ctx:
+            ctx[key] = [{"number": None, "label": i} if isinstance(i, str) else i for i in ctx[key]]
+    try:
+        subject = _environment(False).get_template(f"{lang}/{kind}.subject.j2").render(ctx)
+        text = _environment(False).get_template(f"{lang}/{kind}.txt.j2").render(ctx)
+        html = _environment(True).get_template(f"{lang}/{kind}.html.j2").render(ctx)
+    except TemplateNotFound as exc:
+        raise TemplateError(f"The email template '{exc.name}' is missing.") from exc
+    except UndefinedError as exc:
+        raise TemplateError(f"The '{kind}' email could not be rendered: {exc.message}.") from exc
+    # One line, no control characters: a value can never add a mail header.
+    subject = re.sub(r"\s+", " ", subject).strip()
+    return RenderedEmail(subject=subject, text=text, html=html)

@@ -1,0 +1,276 @@
+"""Integration tests: Typst renders the iBeauty DPA, checked with pikepdf, poppler and qpdf."""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import io
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pikepdf
+import pytest
+
+from templates import SIGNATURE_FIELDS, TemplateError, read_form_fields, render_pdf
+
+ROOT = Path(__file__).resolve().parents[2]
+TEMPLATE_DIR = ROOT / "templates" / "documents" / "ibeauty"
+SEEDS = [ROOT.parent / "shared" / "seeds", Path("/work/shared/seeds")]
+ANNEX = ["subject", "duration", "nature_purpose", "data_types", "data_subjects"]
+ARTICLES = [
+    "Artikel 1: Voorwerp van de overeenkomst (art. 28, lid 3, a)",
+    "Artikel 2: Naleving van de Algemene Verordening Gegevensbescherming",
+    "Artikel 3: Terbeschikkingstelling van de gegevens",
+    "Artikel 4: Gebruik van de persoonsgegevens (art. 28, lid 3, 4)",
+    "Artikel 5: Gebruik sub-verwerkers (art. 28 lid 4)",
+    "Artikel 6: Beveiliging (art. 32)",
+    "Artikel 7: Fysische toegangsbeperking",
+    "Artikel 8: Functionele toegangsbeperking",
+    "Artikel 9: Voorlichting (art. 29)",
+    "Artikel 10: Toepassing van de kennisgevingsplicht (art. 13)",
+    "Artikel 11: Controle door de verwerkingsverantwoordelijke (art. 28 lid 3, h)",
+    "Artikel 12: Aansprakelijkheid (art. 82, lid 2)",
+    "Artikel 13: Verplichting na beëindiging van de verwerking van persoonsgegevens (art. 28, lid 3, g)",
+]
+
+needs_poppler = pytest.mark.skipif(not shutil.which("pdftotext"), reason="poppler-utils not installed")
+needs_qpdf = pytest.mark.skipif(not shutil.which("qpdf"), reason="qpdf not installed")
+
+
+def example(n: int) -> dict:
+    return json.loads((TEMPLATE_DIR / f"example-00{n}.json").read_text(encoding="utf-8"))
+
+
+def seed_text(n: int) -> str:
+    for folder in SEEDS:
+        found = sorted(folder.glob(f"00{n}_*.txt")) if folder.is_dir() else []
+        if found:
+            return found[0].read_text(encoding="utf-8")
+    pytest.skip("seed texts not available")
+
+
+@pytest.fixture(scope="module")
+def final_pdf() -> bytes:
+    return render_pdf("ibeauty", example(0), draft=False)
+
+
+@pytest.fixture(scope="module")
+def draft_pdf() -> bytes:
+    return render_pdf("ibeauty", example(0), draft=True)
+
+
+def pdftotext(pdf: bytes, *args: str) -> str:
+    out = subprocess.run(["pdftotext", *args, "-", "-"], input=pdf, capture_output=True, check=True)
+    return out.stdout.decode("utf-8")
+
+
+def unwrap(text: str) -> str:
+    """Undo line breaks inside words: soft hyphens (Typst) and hyphen + newline."""
+    text = re.sub("\u00ad\\s*\n\\s*", "", text)
+    return re.sub(r"-[ \t]*\n\s*", "-", text)
+
+
+def words(text: str) -> list[str]:
+    out = []
+    for token in text.split():
+        token = token.strip(".,:;()[]{}\"'’‘“”•–—-…").lower()
+        if re.search(r"\w", token):
+            out.append(token)
+    return out
+
+
+# ------------------------------------------------------------------ final PDF: content
+
+@needs_poppler
+def test_final_text_has_parties_articles_and_annexes(final_pdf: bytes) -> None:
+    text = re.sub(r"[ \t]*\n[ \t]*", " ", unwrap(pdftotext(final_pdf, "-raw")))
+    for needle in ["VERWERKERSOVEREENKOMST", "De ondergetekenden", "MOOI Schoonheidsverzorging",
+                   "BE0840.465.705", "Karolien Piskor", "Leverancier iBeauty BVBA", "BE0662.785.756",
+                   "Michel Smekens", "Overwegende dat", *ARTICLES,
+                   "Verwerkersovereenkomst – Bijlage 1", "Verwerkersovereenkomst – Bijlage 2",
+                   "Bepalingen art 32 AVG", "vernietiging", "doeltreffendheid", "pagina 1 van 6"]:
+        assert needle in text, needle
+    data = example(0)
+    for key in ANNEX:
+        assert data["fields"][key] in text, key
+    for label in ["Onderwerp van de verwerking", "Duur van de verwerking", "Aard en doel van de verwerking",
+                  "Soort persoonsgegevens die worden verwerkt",
+                  "Categorieën van betrokkenen bij de verwerker"]:
+        assert label in text, label
+    assert "none" not in text.lower().split()
+
+
+@needs_poppler
+def test_bijlage_1_has_its_own_page(final_pdf: bytes) -> None:
+    pages = pdftotext(final_pdf, "-raw").split("\f")
+    annex_pages = [i for i, p in enumerate(pages) if "Verwerkersovereenkomst – Bijlage 1" in p]
+    assert len(annex_pages) == 1
+    page = pages[annex_pages[0]]
+    assert "Artikel 13" not in page and "Bijlage 2" not in page
+    assert page.strip().startswith("Verwerkersovereenkomst – Bijlage 1")
+
+
+@needs_poppler
+def test_fidelity_to_seed_000(final_pdf: bytes) -> None:
+    seed = words(re.sub(r"-\s*\n\s*", "", seed_text(0)))
+    rendered = words(unwrap(pdftotext(final_pdf, "-raw")))
+    matcher = difflib.SequenceMatcher(None, seed, rendered, autojunk=False)
+    found = sum(block.size for block in matcher.get_matching_blocks())
+    ratio = found / len(seed)
+    if ratio < 0.97:
+        gaps = [" ".join(seed[i1:i2]) for tag, i1, i2, _, _ in matcher.get_opcodes()
+                if tag in ("delete", "replace")]
+        pytest.fail(f"only {ratio:.3f} of the seed's words in order; first missing: {gaps[:15]}")
+
+
+@needs_poppler
+def test_example_001_utopia_without_enterprise_number() -> None:
+    pdf = render_pdf("ibeauty", example(1), draft=False)
+    text = re.sub(r"\s+", " ", unwrap(pdftotext(pdf, "-raw")))
+    assert "UTOPIA, hier rechtsgeldig vertegenwoordigd door Tineke Verellen" in text
+    seed = words(re.sub(r"-\s*\n\s*", "", seed_text(1)))
+    matcher = difflib.SequenceMatcher(None, seed, words(text), autojunk=False)
+    # seed 001 is OCR'd (typos such as "artikel 1T"): a looser bar than seed 000
+    assert sum(b.size for b in matcher.get_matching_blocks()) / len(seed) >= 0.9
+
+
+@needs_poppler
+def test_typst_syntax_in_values_is_literal() -> None:
+    data = copy.deepcopy(example(0))
+    nasty = "#set text(red) *x* ] $a$ <lbl> @ref // no comment \\ _u_ `raw`"
+    data["fields"]["customer_name"] = "Salon #1 *Ster* ] $5"
+    data["fields"]["subject"] = nasty
+    for draft in (False, True):
+        pdf = render_pdf("ibeauty", data, draft=draft)
+        text = re.sub(r"\s+", " ", unwrap(pdftotext(pdf, "-raw")))
+        assert "Salon #1 *Ster* ] $5" in text
+        if draft:
+            assert read_form_fields(pdf)["subject"] == nasty
+        else:
+            assert nasty in text
+
+
+# ------------------------------------------------------------------ final PDF: structure
+
+def test_final_has_exactly_two_empty_signature_fields(final_pdf: bytes) -> None:
+    with pikepdf.open(io.BytesIO(final_pdf)) as pdf:
+        form = pdf.Root.AcroForm
+        assert int(form.SigFlags) == 3
+        fields = list(form.Fields)
+        assert [str(f.T) for f in fields] == list(SIGNATURE_FIELDS) == ["Processor", "Customer"]
+        annotated = {i for i, page in enumerate(pdf.pages) if "/Annots" in page.obj}
+        assert len(annotated) == 1
+        sig_page = pdf.pages[annotated.pop()]
+        for f in fields:
+            assert f.FT == pikepdf.Name.Sig and "/V" not in f
+            assert [float(v) for v in f.Rect] == [0, 0, 0, 0]
+            assert int(f.F) & 4 and not int(f.F) & 2  # print, not hidden
+            assert f.P.objgen == sig_page.obj.objgen
+            assert any(a.objgen == f.objgen for a in sig_page.obj.Annots)
+        assert "/NeedAppearances" not in form
+    assert read_form_fields(final_pdf) == {}
+
+
+def test_final_is_pdfa_2b(final_pdf: bytes) -> None:
+    with pikepdf.open(io.BytesIO(final_pdf)) as pdf:
+        meta = pdf.open_metadata()
+        assert meta.get("pdfaid:part") == "2" and meta.get("pdfaid:conformance") == "B"
+        intents = pdf.Root.OutputIntents
+        assert len(intents) >= 1 and intents[0].S == pikepdf.Name.GTS_PDFA1
+        assert "/DestOutputProfile" in intents[0]
+
+
+@needs_poppler
+def test_fonts_embedded(final_pdf: bytes, draft_pdf: bytes, tmp_path: Path) -> None:
+    for name, pdf in (("final", final_pdf), ("draft", draft_pdf)):
+        path = tmp_path / f"{name}.pdf"
+        path.write_bytes(pdf)
+        out = subprocess.run(["pdffonts", str(path)], capture_output=True, text=True, check=True).stdout
+        rows = out.splitlines()[2:]
+        assert rows, out
+        for row in rows:
+            assert "Carlito" in row, row
+            emb = row.split()[-5]  # columns: ... emb sub uni object ID
+            assert emb == "yes", row
+
+
+@needs_qpdf
+def test_qpdf_check(final_pdf: bytes, draft_pdf: bytes, tmp_path: Path) -> None:
+    for name, pdf in (("final", final_pdf), ("draft", draft_pdf)):
+        path = tmp_path / f"{name}.pdf"
+        path.write_bytes(pdf)
+        result = subprocess.run(["qpdf", "--check", str(path)], capture_output=True, text=True)
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert "No syntax or stream encoding errors" in result.stdout
+
+
+def test_same_data_same_bytes(final_pdf: bytes, draft_pdf: bytes) -> None:
+    assert render_pdf("ibeauty", example(0), draft=False) == final_pdf
+    assert render_pdf("ibeauty", example(0), draft=True) == draft_pdf
+
+
+def test_final_rejects_missing_annex_answer() -> None:
+    data = copy.deepcopy(example(0))
+    data["fields"]["duration"] = ""
+    with pytest.raises(TemplateError, match="duration"):
+        render_pdf("ibeauty", data, draft=False)
+    with pytest.raises(TemplateError, match="nosuch"):
+        render_pdf("nosuch", data, draft=False)
+
+
+# ------------------------------------------------------------------ draft PDF: form
+
+def test_draft_has_five_prefilled_text_fields(draft_pdf: bytes) -> None:
+    data = example(0)
+    assert read_form_fields(draft_pdf) == {k: data["fields"][k] for k in ANNEX}
+    with pikepdf.open(io.BytesIO(draft_pdf)) as pdf:
+        form = pdf.Root.AcroForm
+        assert "/NeedAppearances" not in form and "/SigFlags" not in form
+        font = form.DR.Font[next(iter(form.DR.Font.keys()))]
+        assert "/FontFile2" in font.FontDescriptor
+        assert str(form.DA).endswith("Tf 0 g")
+        fields = list(form.Fields)
+        assert len(fields) == 5
+        pages = {f.P.objgen for f in fields}
+        assert len(pages) == 1  # all on the Bijlage 1 page
+        for f in fields:
+            assert f.FT == pikepdf.Name.Tx and int(f.Ff) & 4096  # multiline
+            assert "/DA" in f and "/N" in f.AP
+            x1, y1, x2, y2 = (float(v) for v in f.Rect)
+            assert x2 - x1 > 300 and y2 - y1 > 30
+            assert b"Tj" in f.AP.N.read_bytes()
+
+
+@needs_poppler
+def test_draft_values_visible_when_rendered(draft_pdf: bytes, tmp_path: Path) -> None:
+    """The appearance streams really draw the prefilled text (poppler renders widgets)."""
+    path = tmp_path / "draft.pdf"
+    path.write_bytes(draft_pdf)
+    png = tmp_path / "p"
+    subprocess.run(["pdftoppm", "-png", "-r", "30", "-f", "4", "-l", "4", str(path), str(png)], check=True)
+    assert any(tmp_path.glob("p*.png"))
+
+
+def test_filled_draft_reads_back() -> None:
+    """A customer who types into the form and returns it: read_form_fields sees the new values."""
+    pdf_bytes = render_pdf("ibeauty", example(0), draft=True)
+    with pikepdf.open(io.BytesIO(pdf_bytes)) as pdf:
+        for field in pdf.Root.AcroForm.Fields:
+            if str(field.T) == "duration":
+                field.V = pikepdf.String("Twee jaar, stilzwijgend verlengd – één keer")
+        out = io.BytesIO()
+        pdf.save(out)
+    values = read_form_fields(out.getvalue())
+    assert values["duration"] == "Twee jaar, stilzwijgend verlengd – één keer"
+    assert values["subject"] == example(0)["fields"]["subject"]
+
+
+def test_draft_allows_missing_annex_values() -> None:
+    data = copy.deepcopy(example(0))
+    for key in ANNEX:
+        data["fields"].pop(key)
+    values = read_form_fields(render_pdf("ibeauty", data, draft=True))
+    assert values == dict.fromkeys(ANNEX, "")
