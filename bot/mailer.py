@@ -32,7 +32,7 @@ def compose(
     msg["Subject"] = rendered.subject
     msg["Date"] = formatdate(localtime=False)
     # The Message-ID is made here and stored before sending, so a resend is recognisable.
-    msg["Message-ID"] = make_msgid(idstring=kind, domain=domain)
+    msg["Message-ID"] = make_msgid(domain=domain)
     msg["Auto-Submitted"] = "auto-generated"  # RFC 3834: auto-responders must not answer
     msg["X-Dpabot-Kind"] = kind
     if in_reply_to:

@@ -1,9 +1,10 @@
-"""AcroForm fields with pikepdf: invisible signature fields, prefilled text fields, reading values."""
+"""AcroForm fields with pikepdf: invisible signature fields, prefilled text fields, reading back."""
 
 from __future__ import annotations
 
 import hashlib
 import io
+import logging
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -60,7 +61,16 @@ def load_form_font(path: Path) -> FormFont:
     from fontTools.ttLib import TTFont
 
     chars = _winansi_chars()
-    font = TTFont(str(path))
+    # Carlito's 'created' stamp makes fontTools log a harmless warning; keep stamps as they are
+    # (recalcTimestamp=False) so the subset, and so the PDF, is byte-identical on every run.
+    head_log = logging.getLogger("fontTools.ttLib.tables._h_e_a_d")
+    level = head_log.level
+    head_log.setLevel(logging.ERROR)
+    try:
+        font = TTFont(str(path), recalcTimestamp=False)
+        font["head"]  # decompile now, while the warning is muted
+    finally:
+        head_log.setLevel(level)
     options = subset.Options()
     options.hinting = False
     options.layout_features = []
@@ -158,20 +168,39 @@ def _literal(data: bytes) -> bytes:
     return b"(" + data.replace(b"\\", b"\\\\").replace(b"(", b"\\(").replace(b")", b"\\)") + b")"
 
 
-def _appearance(pdf: Pdf, font_ref: pikepdf.Object, font: FormFont, value: str, w: float, h: float,
-                multiline: bool) -> pikepdf.Object:
+def _appearance(
+    pdf: Pdf,
+    font_ref: pikepdf.Object,
+    font: FormFont,
+    value: str,
+    w: float,
+    h: float,
+    multiline: bool,
+) -> pikepdf.Object:
     inner_w = max(w - 2 * PAD, 1.0)
     size = 10.0
     while True:  # shrink until the value fits the box (down to 6 pt, then let it clip)
         leading = size * 1.2
-        lines = _wrap(value, font, size, inner_w) if multiline else [_encode(" ".join(value.split()))]
+        lines = (
+            _wrap(value, font, size, inner_w) if multiline else [_encode(" ".join(value.split()))]
+        )
         if size <= 6 or len(lines) * leading <= h - 2 * PAD:
             break
         size -= 0.5
-    first = h - PAD - font.ascent * size / 1000 if multiline else (h - font.cap_height * size / 1000) / 2
-    ops = [b"/Tx BMC", b"q", f"{PAD} {PAD / 2} {inner_w} {h - PAD} re W n".encode(), b"BT",
-           f"/{FONT_RESOURCE} {size:g} Tf 0 g".encode(), f"{PAD} {first:.2f} Td".encode(),
-           f"{leading:.2f} TL".encode()]
+    first = (
+        h - PAD - font.ascent * size / 1000
+        if multiline
+        else (h - font.cap_height * size / 1000) / 2
+    )
+    ops = [
+        b"/Tx BMC",
+        b"q",
+        f"{PAD} {PAD / 2} {inner_w} {h - PAD} re W n".encode(),
+        b"BT",
+        f"/{FONT_RESOURCE} {size:g} Tf 0 g".encode(),
+        f"{PAD} {first:.2f} Td".encode(),
+        f"{leading:.2f} TL".encode(),
+    ]
     for i, line in enumerate(lines):
         ops.append(_literal(line) + (b" Tj" if i == 0 else b" '"))
     ops += [b"ET", b"Q", b"EMC"]
@@ -195,11 +224,11 @@ def _acroform(pdf: Pdf) -> pikepdf.Dictionary:
     form = pdf.Root.AcroForm
     if "/Fields" not in form:
         form.Fields = Array()
-    return form  # type: ignore[no-any-return]
+    return form  # type: ignore[return-value]
 
 
 def add_signature_fields(data: bytes, page_number: int, names: Iterable[str]) -> bytes:
-    """Add empty invisible signature fields (zero Rect, printable) on a 1-based page; /SigFlags 3."""
+    """Add empty invisible signature fields (zero Rect, printable) on a 1-based page; SigFlags 3."""
     with Pdf.open(io.BytesIO(data)) as pdf:
         page = pdf.pages[page_number - 1]
         form = _acroform(pdf)
@@ -207,18 +236,30 @@ def add_signature_fields(data: bytes, page_number: int, names: Iterable[str]) ->
         if "/Annots" not in page.obj:
             page.obj.Annots = Array()
         for name in names:
-            widget = pdf.make_indirect(Dictionary(
-                Type=Name.Annot, Subtype=Name.Widget, FT=Name.Sig, T=String(name),
-                F=ANNOT_PRINT, Rect=Array([0, 0, 0, 0]), P=page.obj,
-            ))
+            widget = pdf.make_indirect(
+                Dictionary(
+                    Type=Name.Annot,
+                    Subtype=Name.Widget,
+                    FT=Name.Sig,
+                    T=String(name),
+                    F=ANNOT_PRINT,
+                    Rect=Array([0, 0, 0, 0]),
+                    P=page.obj,
+                )
+            )
             page.obj.Annots.append(widget)
             form.Fields.append(widget)
         return _save(pdf)
 
 
-def add_text_fields(data: bytes, boxes: Iterable[FieldBox], values: Mapping[str, str],
-                    tooltips: Mapping[str, str], font_path: Path) -> bytes:
-    """Add a prefilled multi-line /Tx field over each box, with appearance streams (no NeedAppearances)."""
+def add_text_fields(
+    data: bytes,
+    boxes: Iterable[FieldBox],
+    values: Mapping[str, str],
+    tooltips: Mapping[str, str],
+    font_path: Path,
+) -> bytes:
+    """Add a prefilled multi-line /Tx field over each box, with appearance streams."""
     font = load_form_font(font_path)
     with Pdf.open(io.BytesIO(data)) as pdf:
         font_ref = _font_dict(pdf, font, "Carlito")
@@ -229,14 +270,30 @@ def add_text_fields(data: bytes, boxes: Iterable[FieldBox], values: Mapping[str,
             page = pdf.pages[box.page - 1]
             top = float(page.mediabox[3])
             value = values.get(box.key, "")
-            widget = pdf.make_indirect(Dictionary(
-                Type=Name.Annot, Subtype=Name.Widget, FT=Name.Tx, T=String(box.key),
-                TU=String(tooltips.get(box.key, box.key)), V=String(value), DV=String(value),
-                Ff=FF_MULTILINE, F=ANNOT_PRINT, P=page.obj,
-                Rect=Array([round(box.x, 3), round(top - box.y - box.h, 3),
-                            round(box.x + box.w, 3), round(top - box.y, 3)]),
-                DA=String(f"/{FONT_RESOURCE} 0 Tf 0 g"), MK=Dictionary(),
-            ))
+            widget = pdf.make_indirect(
+                Dictionary(
+                    Type=Name.Annot,
+                    Subtype=Name.Widget,
+                    FT=Name.Tx,
+                    T=String(box.key),
+                    TU=String(tooltips.get(box.key, box.key)),
+                    V=String(value),
+                    DV=String(value),
+                    Ff=FF_MULTILINE,
+                    F=ANNOT_PRINT,
+                    P=page.obj,
+                    Rect=Array(
+                        [
+                            round(box.x, 3),
+                            round(top - box.y - box.h, 3),
+                            round(box.x + box.w, 3),
+                            round(top - box.y, 3),
+                        ]
+                    ),
+                    DA=String(f"/{FONT_RESOURCE} 0 Tf 0 g"),
+                    MK=Dictionary(),
+                )
+            )
             widget.AP = Dictionary(N=_appearance(pdf, font_ref, font, value, box.w, box.h, True))
             if "/Annots" not in page.obj:
                 page.obj.Annots = Array()
@@ -245,7 +302,7 @@ def add_text_fields(data: bytes, boxes: Iterable[FieldBox], values: Mapping[str,
         return _save(pdf)
 
 
-def _walk(fields: pikepdf.Array, prefix: str = "") -> Iterator[tuple[str, pikepdf.Object]]:
+def _walk(fields: pikepdf.Object, prefix: str = "") -> Iterator[tuple[str, pikepdf.Object]]:
     for field in fields:
         name = prefix + str(field.T) if "/T" in field else prefix.rstrip(".")
         if "/Kids" in field and any("/T" in kid for kid in field.Kids):
@@ -255,7 +312,7 @@ def _walk(fields: pikepdf.Array, prefix: str = "") -> Iterator[tuple[str, pikepd
 
 
 def read_form_fields(data: bytes) -> dict[str, str]:
-    """Text field name → value of a (possibly customer-filled) PDF form; other field types are left out."""
+    """Text field name → value of a (possibly customer-filled) PDF form; other types left out."""
     with Pdf.open(io.BytesIO(data)) as pdf:
         if "/AcroForm" not in pdf.Root or "/Fields" not in pdf.Root.AcroForm:
             return {}

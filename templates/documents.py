@@ -43,7 +43,7 @@ class TemplateError(Exception):
 
 
 class FieldSpec(BaseModel):
-    """One field a template uses: its type, whether it is required or asked in Bijlage 1, and its words."""
+    """One field a template uses: type, required, asked in Bijlage 1 or not, and its words."""
 
     id: str = ""
     type: Literal["text", "enterprise_number", "email", "date", "phone"] = "text"
@@ -104,13 +104,15 @@ def load_manifest(template_id: str) -> Manifest:
         raise TemplateError(f"The manifest of template '{template_id}' is invalid: {exc}.") from exc
     numbers = [f.number for f in manifest.annex_fields]
     if numbers != list(range(1, len(numbers) + 1)):
-        raise TemplateError(f"The annex fields of template '{template_id}' must be numbered 1 to "
-                            f"{len(numbers)}, not {numbers}.")
+        raise TemplateError(
+            f"The annex fields of template '{template_id}' must be numbered 1 to "
+            f"{len(numbers)}, not {numbers}."
+        )
     return manifest
 
 
 def _enterprise_number_ok(value: str) -> bool:
-    """Belgian numbers (BE + 10 digits, mod 97) are checked; other countries' VAT ids pass as given."""
+    """Belgian numbers (BE + 10 digits, mod 97) are checked; foreign VAT ids pass as given."""
     compact = re.sub(r"[\s.\-]", "", value).upper()
     if re.fullmatch(r"(BE)?[01]\d{9}", compact):
         digits = compact[-10:]
@@ -121,22 +123,27 @@ def _enterprise_number_ok(value: str) -> bool:
 def _check_value(manifest: Manifest, spec: FieldSpec, value: str) -> None:
     label = spec.label(manifest.language)
     if spec.type == "enterprise_number" and not _enterprise_number_ok(value):
-        raise TemplateError(f"The field '{spec.id}' ({label}) is not a valid enterprise number: '{value}'.")
+        raise TemplateError(
+            f"The field '{spec.id}' ({label}) is not a valid enterprise number: '{value}'."
+        )
     if spec.type == "email" and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", value):
         raise TemplateError(f"The field '{spec.id}' ({label}) is not an email address: '{value}'.")
     if spec.type == "date":
         try:
             dt.date.fromisoformat(value)
         except ValueError:
-            raise TemplateError(f"The field '{spec.id}' ({label}) is not a date (YYYY-MM-DD): "
-                                f"'{value}'.") from None
+            raise TemplateError(
+                f"The field '{spec.id}' ({label}) is not a date (YYYY-MM-DD): '{value}'."
+            ) from None
 
 
 def prepare_data(template_id: str, data: dict[str, Any], *, draft: bool) -> dict[str, Any]:
-    """Check `data` against the manifest and return the exact JSON object the Typst document gets."""
+    """Check `data` against the manifest; return the exact JSON object the Typst document gets."""
     manifest = load_manifest(template_id)
     if not isinstance(data, dict) or not isinstance(data.get("fields", {}), dict):
-        raise TemplateError("The document data must be an object with 'processor' and 'fields' objects.")
+        raise TemplateError(
+            "The document data must be an object with 'processor' and 'fields' objects."
+        )
     processor_in = data.get("processor") or {}
     if not isinstance(processor_in, dict):
         raise TemplateError("The document data's 'processor' must be an object.")
@@ -144,11 +151,15 @@ def prepare_data(template_id: str, data: dict[str, Any], *, draft: bool) -> dict
     for key in PROCESSOR_KEYS:
         value = processor_in.get(key)
         if value is not None and not isinstance(value, str):
-            raise TemplateError(f"The processor field '{key}' must be text, not {type(value).__name__}.")
+            raise TemplateError(
+                f"The processor field '{key}' must be text, not {type(value).__name__}."
+            )
         processor[key] = (value or "").strip() or manifest.tenant.get(key, "")
     unknown = sorted(set(processor_in) - set(PROCESSOR_KEYS))
     if unknown:
-        raise TemplateError(f"The processor field '{unknown[0]}' is not known; use {', '.join(PROCESSOR_KEYS)}.")
+        raise TemplateError(
+            f"The processor field '{unknown[0]}' is not known; use {', '.join(PROCESSOR_KEYS)}."
+        )
     if not processor["name"]:
         raise TemplateError("The processor field 'name' is required.")
 
@@ -163,11 +174,15 @@ def prepare_data(template_id: str, data: dict[str, Any], *, draft: bool) -> dict
             _check_value(manifest, manifest.fields[fid], value)
             fields[fid] = value
     if not draft:
-        missing = [fid for fid, spec in manifest.fields.items() if spec.required and not fields.get(fid)]
+        missing = [
+            fid for fid, spec in manifest.fields.items() if spec.required and not fields.get(fid)
+        ]
         if missing:
             spec = manifest.fields[missing[0]]
-            raise TemplateError(f"The field '{spec.id}' ({spec.label(manifest.language)}) is required "
-                                f"for the final document but is empty.")
+            raise TemplateError(
+                f"The field '{spec.id}' ({spec.label(manifest.language)}) is required "
+                f"for the final document but is empty."
+            )
     version = data.get("version", 1)
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
         raise TemplateError("The document data's 'version' must be a whole number of at least 1.")
@@ -175,13 +190,15 @@ def prepare_data(template_id: str, data: dict[str, Any], *, draft: bool) -> dict
 
 
 class _Compiled:
-    """One cached Typst compiler per template; the lock serialises use (the compiler is stateful)."""
+    """One cached Typst compiler per template; the lock serialises use (it is stateful)."""
 
     def __init__(self, manifest: Manifest) -> None:
         self.lock = threading.Lock()
         self.compiler = typst.Compiler(
-            str(manifest.directory / manifest.document), root=str(manifest.directory),
-            font_paths=[str(FONTS_DIR)], ignore_system_fonts=True,
+            str(manifest.directory / manifest.document),
+            root=str(manifest.directory),
+            font_paths=[str(FONTS_DIR)],
+            ignore_system_fonts=True,
         )
 
 
@@ -197,8 +214,11 @@ def _timestamp(fields: dict[str, str]) -> dt.datetime:
 
 
 def render_pdf(template_id: str, data: dict[str, Any], *, draft: bool) -> bytes:
-    """Render a contract: draft → PDF with fillable Bijlage 1 fields; final → PDF/A-2b with two empty
-    invisible signature fields (`Processor`, `Customer`)."""
+    """Render a contract to PDF.
+
+    draft=True: fillable, prefilled Bijlage 1 text fields. draft=False: PDF/A-2b with exactly two
+    empty invisible signature fields, `Processor` and `Customer`.
+    """
     manifest = load_manifest(template_id)
     doc = prepare_data(template_id, data, draft=draft)
     payload = json.dumps(doc, ensure_ascii=False, sort_keys=True)
@@ -206,7 +226,9 @@ def render_pdf(template_id: str, data: dict[str, Any], *, draft: bool) -> bytes:
     try:
         with compiled.lock:
             pdf = compiled.compiler.compile(
-                format="pdf", sys_inputs={"data": payload}, timestamp=_timestamp(doc["fields"]),
+                format="pdf",
+                sys_inputs={"data": payload},
+                timestamp=_timestamp(doc["fields"]),
                 pdf_standards=[] if draft else ["a-2b"],
             )
             selector = "<formfield>" if draft else "<signature-page>"
@@ -215,8 +237,10 @@ def render_pdf(template_id: str, data: dict[str, Any], *, draft: bool) -> bytes:
         raise TemplateError(f"Template '{template_id}' failed to render: {exc.message}.") from exc
     assert isinstance(pdf, bytes)
     if draft:
-        boxes = [_pdf_forms.FieldBox(**{k: b[k] for k in ("key", "page", "x", "y", "w", "h")})
-                 for b in found]
+        boxes = [
+            _pdf_forms.FieldBox(**{k: b[k] for k in ("key", "page", "x", "y", "w", "h")})
+            for b in found
+        ]
         tooltips = {f.id: f.label(manifest.language) for f in manifest.annex_fields}
         return _pdf_forms.add_text_fields(pdf, boxes, doc["fields"], tooltips, FORM_FONT)
     if len(found) != 1:

@@ -96,8 +96,9 @@ def render_email(kind: str, lang: str, context: dict[str, Any]) -> RenderedEmail
         raise TemplateError(f"Unknown email kind '{kind}'; use one of {', '.join(EMAIL_KINDS)}.")
     if lang not in email_languages():
         if lang not in SUPPORTED_LANGUAGES:
-            raise TemplateError(f"Unknown email language '{lang}'; use one of "
-                                f"{', '.join(SUPPORTED_LANGUAGES)}.")
+            raise TemplateError(
+                f"Unknown email language '{lang}'; use one of {', '.join(SUPPORTED_LANGUAGES)}."
+            )
         lang = DEFAULT_LANGUAGE
     for key in COMMON_KEYS + EMAIL_KINDS[kind]:
         if key not in context:

@@ -33,10 +33,13 @@ ARTICLES = [
     "Artikel 10: Toepassing van de kennisgevingsplicht (art. 13)",
     "Artikel 11: Controle door de verwerkingsverantwoordelijke (art. 28 lid 3, h)",
     "Artikel 12: Aansprakelijkheid (art. 82, lid 2)",
-    "Artikel 13: Verplichting na beëindiging van de verwerking van persoonsgegevens (art. 28, lid 3, g)",
+    "Artikel 13: Verplichting na beëindiging van de verwerking van persoonsgegevens"
+    " (art. 28, lid 3, g)",
 ]
 
-needs_poppler = pytest.mark.skipif(not shutil.which("pdftotext"), reason="poppler-utils not installed")
+needs_poppler = pytest.mark.skipif(
+    not shutil.which("pdftotext"), reason="poppler-utils not installed"
+)
 needs_qpdf = pytest.mark.skipif(not shutil.which("qpdf"), reason="qpdf not installed")
 
 
@@ -84,21 +87,39 @@ def words(text: str) -> list[str]:
 
 # ------------------------------------------------------------------ final PDF: content
 
+
 @needs_poppler
 def test_final_text_has_parties_articles_and_annexes(final_pdf: bytes) -> None:
     text = re.sub(r"[ \t]*\n[ \t]*", " ", unwrap(pdftotext(final_pdf, "-raw")))
-    for needle in ["VERWERKERSOVEREENKOMST", "De ondergetekenden", "MOOI Schoonheidsverzorging",
-                   "BE0840.465.705", "Karolien Piskor", "Leverancier iBeauty BVBA", "BE0662.785.756",
-                   "Michel Smekens", "Overwegende dat", *ARTICLES,
-                   "Verwerkersovereenkomst – Bijlage 1", "Verwerkersovereenkomst – Bijlage 2",
-                   "Bepalingen art 32 AVG", "vernietiging", "doeltreffendheid", "pagina 1 van 6"]:
+    for needle in [
+        "VERWERKERSOVEREENKOMST",
+        "De ondergetekenden",
+        "MOOI Schoonheidsverzorging",
+        "BE0840.465.705",
+        "Karolien Piskor",
+        "Leverancier iBeauty BVBA",
+        "BE0662.785.756",
+        "Michel Smekens",
+        "Overwegende dat",
+        *ARTICLES,
+        "Verwerkersovereenkomst – Bijlage 1",
+        "Verwerkersovereenkomst – Bijlage 2",
+        "Bepalingen art 32 AVG",
+        "vernietiging",
+        "doeltreffendheid",
+        "pagina 1 van 6",
+    ]:
         assert needle in text, needle
     data = example(0)
     for key in ANNEX:
         assert data["fields"][key] in text, key
-    for label in ["Onderwerp van de verwerking", "Duur van de verwerking", "Aard en doel van de verwerking",
-                  "Soort persoonsgegevens die worden verwerkt",
-                  "Categorieën van betrokkenen bij de verwerker"]:
+    for label in [
+        "Onderwerp van de verwerking",
+        "Duur van de verwerking",
+        "Aard en doel van de verwerking",
+        "Soort persoonsgegevens die worden verwerkt",
+        "Categorieën van betrokkenen bij de verwerker",
+    ]:
         assert label in text, label
     assert "none" not in text.lower().split()
 
@@ -121,8 +142,11 @@ def test_fidelity_to_seed_000(final_pdf: bytes) -> None:
     found = sum(block.size for block in matcher.get_matching_blocks())
     ratio = found / len(seed)
     if ratio < 0.97:
-        gaps = [" ".join(seed[i1:i2]) for tag, i1, i2, _, _ in matcher.get_opcodes()
-                if tag in ("delete", "replace")]
+        gaps = [
+            " ".join(seed[i1:i2])
+            for tag, i1, i2, _, _ in matcher.get_opcodes()
+            if tag in ("delete", "replace")
+        ]
         pytest.fail(f"only {ratio:.3f} of the seed's words in order; first missing: {gaps[:15]}")
 
 
@@ -154,6 +178,7 @@ def test_typst_syntax_in_values_is_literal() -> None:
 
 
 # ------------------------------------------------------------------ final PDF: structure
+
 
 def test_final_has_exactly_two_empty_signature_fields(final_pdf: bytes) -> None:
     with pikepdf.open(io.BytesIO(final_pdf)) as pdf:
@@ -188,7 +213,9 @@ def test_fonts_embedded(final_pdf: bytes, draft_pdf: bytes, tmp_path: Path) -> N
     for name, pdf in (("final", final_pdf), ("draft", draft_pdf)):
         path = tmp_path / f"{name}.pdf"
         path.write_bytes(pdf)
-        out = subprocess.run(["pdffonts", str(path)], capture_output=True, text=True, check=True).stdout
+        out = subprocess.run(
+            ["pdffonts", str(path)], capture_output=True, text=True, check=True
+        ).stdout
         rows = out.splitlines()[2:]
         assert rows, out
         for row in rows:
@@ -223,6 +250,7 @@ def test_final_rejects_missing_annex_answer() -> None:
 
 # ------------------------------------------------------------------ draft PDF: form
 
+
 def test_draft_has_five_prefilled_text_fields(draft_pdf: bytes) -> None:
     data = example(0)
     assert read_form_fields(draft_pdf) == {k: data["fields"][k] for k in ANNEX}
@@ -250,7 +278,9 @@ def test_draft_values_visible_when_rendered(draft_pdf: bytes, tmp_path: Path) ->
     path = tmp_path / "draft.pdf"
     path.write_bytes(draft_pdf)
     png = tmp_path / "p"
-    subprocess.run(["pdftoppm", "-png", "-r", "30", "-f", "4", "-l", "4", str(path), str(png)], check=True)
+    subprocess.run(
+        ["pdftoppm", "-png", "-r", "30", "-f", "4", "-l", "4", str(path), str(png)], check=True
+    )
     assert any(tmp_path.glob("p*.png"))
 
 
@@ -274,3 +304,68 @@ def test_draft_allows_missing_annex_values() -> None:
         data["fields"].pop(key)
     values = read_form_fields(render_pdf("ibeauty", data, draft=True))
     assert values == dict.fromkeys(ANNEX, "")
+
+
+def test_pyhanko_signs_both_fields_of_the_final(final_pdf: bytes, tmp_path: Path) -> None:
+    """The contract with signing/: both parties sign the existing fields; PDF/A metadata stays."""
+    import datetime as dt
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.hazmat.primitives.serialization import pkcs12
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign import fields, signers
+    from pyhanko.sign.validation import validate_pdf_signature
+    from pyhanko_certvalidator import ValidationContext
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "dpabot test signer")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(1)
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=2))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(
+            x509.ExtendedKeyUsage([ExtendedKeyUsageOID.EMAIL_PROTECTION]), critical=False
+        )
+        .sign(key, hashes.SHA256())
+    )
+    p12 = tmp_path / "signer.p12"
+    p12.write_bytes(
+        pkcs12.serialize_key_and_certificates(b"t", key, cert, None, serialization.NoEncryption())
+    )
+    signer = signers.SimpleSigner.load_pkcs12(str(p12))
+    assert signer is not None
+    pdf = final_pdf
+    for field_name in SIGNATURE_FIELDS:
+        meta = signers.PdfSignatureMetadata(
+            field_name=field_name,
+            subfilter=fields.SigSeedSubFilter.PADES,
+            certify=field_name == "Processor",
+            docmdp_permissions=fields.MDPPerm.FILL_FORMS,
+        )
+        out = io.BytesIO()
+        signers.sign_pdf(
+            IncrementalPdfFileWriter(io.BytesIO(pdf)),
+            meta,
+            signer=signer,
+            output=out,
+            existing_fields_only=True,
+        )
+        pdf = out.getvalue()
+    reader = PdfFileReader(io.BytesIO(pdf))
+    vc = ValidationContext(trust_roots=[signer.signing_cert])
+    assert [s.field_name for s in reader.embedded_signatures] == list(SIGNATURE_FIELDS)
+    for sig in reader.embedded_signatures:
+        assert validate_pdf_signature(sig, vc).bottom_line
+    with pikepdf.open(io.BytesIO(pdf)) as signed:
+        assert signed.open_metadata().get("pdfaid:part") == "2"
+        assert len(signed.Root.AcroForm.Fields) == 2

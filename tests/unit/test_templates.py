@@ -15,9 +15,22 @@ from templates import (
 )
 
 CANONICAL = {
-    "customer_name", "customer_enterprise_number", "customer_address", "customer_representative",
-    "customer_representative_function", "customer_email", "subject", "duration", "nature_purpose",
-    "data_types", "data_subjects", "dpo_name", "dpo_phone", "dpo_email", "place", "sign_date",
+    "customer_name",
+    "customer_enterprise_number",
+    "customer_address",
+    "customer_representative",
+    "customer_representative_function",
+    "customer_email",
+    "subject",
+    "duration",
+    "nature_purpose",
+    "data_types",
+    "data_subjects",
+    "dpo_name",
+    "dpo_phone",
+    "dpo_email",
+    "place",
+    "sign_date",
 }
 ANNEX_ORDER = ["subject", "duration", "nature_purpose", "data_types", "data_subjects"]
 COMMON = {
@@ -38,6 +51,7 @@ def _data(**fields: str) -> dict:
 
 
 # ------------------------------------------------------------------ manifests
+
 
 def test_ibeauty_is_listed() -> None:
     assert "ibeauty" in list_templates()
@@ -83,6 +97,7 @@ def test_unknown_template_names_it() -> None:
 
 # ------------------------------------------------------------------ document data
 
+
 def test_prepare_data_fills_processor_defaults_and_drops_empty_values() -> None:
     doc = prepare_data("ibeauty", _data(customer_address="", subject=None), draft=True)  # type: ignore[arg-type]
     assert doc["processor"]["enterprise_number"] == "BE0662.785.756"
@@ -119,6 +134,7 @@ def test_enterprise_numbers() -> None:
 
 # ------------------------------------------------------------------ emails
 
+
 def _questions(**override: str) -> list[dict]:
     values = {**load_manifest("ibeauty").defaults(), **override}
     return annex_questions("ibeauty", values, "nl")
@@ -151,17 +167,29 @@ def test_html_is_escaped_text_is_literal() -> None:
 
 
 def test_subject_stays_one_line() -> None:
-    mail = render_email("invitation", "nl", {**COMMON, "customer_name": "Evil\r\nBcc: x@y", "questions": []})
+    mail = render_email(
+        "invitation", "nl", {**COMMON, "customer_name": "Evil\r\nBcc: x@y", "questions": []}
+    )
     assert "\n" not in mail.subject and "\r" not in mail.subject
 
 
 def test_followup_names_missing_and_invalid_by_number() -> None:
-    mail = render_email("followup", "nl", {
-        **COMMON,
-        "missing": [{"number": 2, "label": "Duur van de verwerking"}, "Ondernemingsnummer"],
-        "invalid": [{"number": 4, "label": "Soort persoonsgegevens die worden verwerkt",
-                     "reason": "het antwoord is leeg", "value": "<x>"}],
-    })
+    mail = render_email(
+        "followup",
+        "nl",
+        {
+            **COMMON,
+            "missing": [{"number": 2, "label": "Duur van de verwerking"}, "Ondernemingsnummer"],
+            "invalid": [
+                {
+                    "number": 4,
+                    "label": "Soort persoonsgegevens die worden verwerkt",
+                    "reason": "het antwoord is leeg",
+                    "value": "<x>",
+                }
+            ],
+        },
+    )
     assert "2. Duur van de verwerking" in mail.text
     assert "- Ondernemingsnummer" in mail.text
     assert "4. Soort persoonsgegevens die worden verwerkt: het antwoord is leeg" in mail.text
@@ -180,7 +208,13 @@ def test_final_and_completed_show_hash() -> None:
 
 
 def test_every_kind_renders_in_every_language() -> None:
-    ctx = {**COMMON, "questions": _questions(), "missing": ["x"], "invalid": [], "sha256": "ab" * 32}
+    ctx = {
+        **COMMON,
+        "questions": _questions(),
+        "missing": ["x"],
+        "invalid": [],
+        "sha256": "ab" * 32,
+    }
     for kind in EMAIL_KINDS:
         for lang in ("nl", "fr", "en"):  # fr/en fall back to nl until they have templates
             mail = render_email(kind, lang, ctx)
