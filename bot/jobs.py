@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from procrastinate import Blueprint, RetryStrategy
+import procrastinate
+from procrastinate import RetryStrategy
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.database import raw_connection
 
-blueprint = Blueprint()
 # Mail and TSA outages are retried with backoff (about 1 min, 2 min, 4 min … up to 8 tries).
 _RETRY = RetryStrategy(max_attempts=8, wait=5, exponential_wait=2)
 
@@ -22,7 +22,6 @@ async def defer(session: AsyncSession, task: str, **kwargs: Any) -> None:
     await current().app.configure_task(f"dpabot:{task}", connection=conn).defer_async(**kwargs)
 
 
-@blueprint.task(name="send_message", retry=_RETRY)
 async def send_message(tenant: str, message_row_id: int) -> None:
     from bot import service
     from bot.runtime import current
@@ -30,7 +29,6 @@ async def send_message(tenant: str, message_row_id: int) -> None:
     await service.send_message(current(), tenant, message_row_id)
 
 
-@blueprint.task(name="process_inbound", retry=_RETRY)
 async def process_inbound(tenant: str, message_row_id: int) -> None:
     from bot import service
     from bot.runtime import current
@@ -38,7 +36,6 @@ async def process_inbound(tenant: str, message_row_id: int) -> None:
     await service.process_inbound(current(), tenant, message_row_id)
 
 
-@blueprint.task(name="finalize", retry=_RETRY)
 async def finalize(tenant: str, contract_id: int, version: int) -> None:
     from bot import service
     from bot.runtime import current
@@ -46,9 +43,16 @@ async def finalize(tenant: str, contract_id: int, version: int) -> None:
     await service.finalize(current(), tenant, contract_id, version)
 
 
-@blueprint.task(name="customer_sign", retry=_RETRY)
 async def customer_sign(tenant: str, contract_id: int, message_row_id: int) -> None:
     from bot import service
     from bot.runtime import current
 
     await service.customer_sign(current(), tenant, contract_id, message_row_id)
+
+
+def build_app(conninfo: str) -> procrastinate.App:
+    """A procrastinate App with dpabot's tasks (a new one per runtime: tests open several)."""
+    app = procrastinate.App(connector=procrastinate.PsycopgConnector(conninfo=conninfo))
+    for fn in (send_message, process_inbound, finalize, customer_sign):
+        app.task(name=f"dpabot:{fn.__name__}", retry=_RETRY)(fn)
+    return app

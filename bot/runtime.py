@@ -101,7 +101,7 @@ async def open_runtime(
 ) -> AsyncIterator[Runtime]:
     """Start everything the service needs; stop it all on exit."""
     global _current
-    from bot.jobs import blueprint
+    from bot.jobs import build_app
 
     slugs = [t.slug for t in tenants]
     if len(set(slugs)) != len(slugs):
@@ -109,8 +109,7 @@ async def open_runtime(
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     db = Database(database_url(settings))
     await db.upgrade()
-    app = procrastinate.App(connector=procrastinate.PsycopgConnector(conninfo=db.url))
-    app.add_tasks_from(blueprint, namespace="dpabot")
+    app = build_app(db.url)
     rt = Runtime(
         settings=settings,
         tenants={t.slug: t for t in tenants},

@@ -201,6 +201,10 @@ class ImapMailbox:
                 transport.close()
             else:  # still connecting (e.g. connect timed out): abandon the attempt
                 client._client_task.cancel()
+            # aioimaplib's own helper tasks (IDLE, its acknowledgement) wait forever on a dead
+            # connection; cancel them rather than leave them to be destroyed pending.
+            for task in [*client.tasks, *client.protocol.tasks]:
+                task.cancel()
 
     # -- helpers -------------------------------------------------------------------------
 

@@ -319,6 +319,7 @@ async def test_listener_reconnects_after_the_socket_is_closed(dovecot) -> None:
     try:
         async with listening(mailbox, got, idle_timeout=LONG_POLL, backoff_max=1):
             await asyncio.wait_for(mailbox.idling.wait(), 5)
+            await asyncio.sleep(0.5)  # inside IDLE by now
             proxy.cut()
             started = time.monotonic()
             while mailbox.connects < 2:  # noticed at once, not after the idle period
@@ -341,6 +342,7 @@ async def test_listener_detects_a_silent_drop(dovecot) -> None:
     try:
         async with listening(mailbox, got, idle_timeout=2, backoff_max=1):
             await asyncio.wait_for(mailbox.idling.wait(), 5)
+            await asyncio.sleep(0.5)  # inside IDLE by now
             proxy.freeze()
             await dovecot.append(raw("during outage"), user=user)
             assert subject_of(await got.next(within=15)) == "during outage"
