@@ -142,6 +142,8 @@ def _sentence(path: Path, exc: ValidationError) -> str:
         msg = "is required but missing"
     elif err["type"] == "extra_forbidden":
         msg = "is not a known setting (check the spelling)"
+    elif err["type"] == "string_pattern_mismatch":  # only slugs have a pattern
+        msg = f"must be 2 to 63 lowercase letters, digits or '-' (got {err['input']!r})"
     else:
         msg = f"is invalid: {msg}"
         if "input" in err and not isinstance(err["input"], dict | list):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -197,7 +197,9 @@ class TenantRepo:
             ArchiveEntry.id == query.strip(),
         ]
         if digits:
-            conditions.append(ArchiveEntry.customer_enterprise_number.contains(digits))
+            # BE0840.465.705, 0840 465 705 and 0840465705 are the same number.
+            conditions.append(func.regexp_replace(
+                ArchiveEntry.customer_enterprise_number, "[^0-9]", "", "g").contains(digits))
         rows = await self.session.scalars(
             select(ArchiveEntry)
             .where(ArchiveEntry.tenant_id == self.tenant_id, or_(*conditions))

@@ -1,0 +1,132 @@
+"""Whole flows through the `dpabot` command line, on embedded defaults."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pikepdf
+import pytest
+
+from bot.demo import DEMO_ANSWERS
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def dpabot(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None
+           ) -> subprocess.CompletedProcess[str]:
+    full_env = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
+    full_env.pop("DPABOT_DATABASE_URL", None)
+    return subprocess.run([sys.executable, "-m", "bot.cli", *args], capture_output=True,
+                          text=True, env=full_env, cwd=cwd, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory) -> tuple[Path, dict]:
+    """`dpabot demo --json` on embedded PostgreSQL (no DPABOT_DATABASE_URL), once per module."""
+    work = tmp_path_factory.mktemp("demo")
+    os.chmod(work, 0o755)  # the embedded server runs as its own system user when root
+    proc = dpabot("demo", "--workdir", str(work), "--json")
+    assert proc.returncode == 0, proc.stderr
+    return work, json.loads(proc.stdout)
+
+
+def test_demo_completes_with_two_valid_signatures_and_a_timestamp(demo):
+    work, out = demo
+    assert out["state"] == "completed"
+    assert out["archive_id"]
+    pdf = Path(out["pdf"])
+    assert pdf.is_file() and pdf.is_relative_to(work)
+    assert {s["party"] for s in out["signatures"]} == {"processor", "customer"}
+    assert all(s["valid"] for s in out["signatures"])
+    signers = {s["party"]: s["signer"] for s in out["signatures"]}
+    assert signers["customer"] == "Karolien Piskor"
+    assert out["timestamp"]
+    assert Path(out["trust_root"]).read_text().startswith("-----BEGIN CERTIFICATE-----")
+    with pikepdf.open(pdf) as doc:  # still PDF/A after signing
+        assert doc.open_metadata().pdfa_status.startswith("2")
+
+
+def test_verify_passes_with_the_dev_root_and_fails_without_or_tampered(demo, tmp_path):
+    _, out = demo
+    ok = dpabot("verify", out["pdf"], "--trust", out["trust_root"], "--json")
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    report = json.loads(ok.stdout)
+    assert report["ok"] and len(report["signatures"]) == 2
+    assert all(s["ades_status"] == "PASSED" for s in report["signatures"])
+    untrusted = dpabot("verify", out["pdf"])
+    assert untrusted.returncode == 1 and "NOT valid" in untrusted.stdout
+    data = bytearray(Path(out["pdf"]).read_bytes())
+    at = data.index(b"Artikel") if b"Artikel" in data else len(data) // 3
+    data[at] ^= 0x01
+    bad = tmp_path / "tampered.pdf"
+    bad.write_bytes(bytes(data))
+    tampered = dpabot("verify", str(bad), "--trust", out["trust_root"])
+    assert tampered.returncode == 1
+
+
+def test_archive_search_and_get_by_customer_and_enterprise_number(demo, tmp_path):
+    work, out = demo
+    env = {"DPABOT_DATA_DIR": str(work)}
+    found = dpabot("archive", "search", "MOOI", "--tenant", "ibeauty", "--json", env=env)
+    assert found.returncode == 0, found.stderr
+    rows = json.loads(found.stdout)
+    assert out["archive_id"] in [r["id"] for r in rows]
+    by_number = json.loads(dpabot("archive", "search", "0840465705", "--tenant", "ibeauty",
+                                  "--json", env=env).stdout)
+    assert out["archive_id"] in [r["id"] for r in by_number]
+    nothing = json.loads(dpabot("archive", "search", "UTOPIA", "--tenant", "ibeauty", "--json",
+                                env=env).stdout)
+    assert nothing == []
+    target = tmp_path / "copy.pdf"
+    got = dpabot("archive", "get", out["archive_id"], "-o", str(target), env=env)
+    assert got.returncode == 0, got.stderr
+    assert target.read_bytes() == Path(out["pdf"]).read_bytes()
+    unknown_tenant = dpabot("archive", "search", "MOOI", "--tenant", "nobody", env=env)
+    assert unknown_tenant.returncode == 1 and "no tenant 'nobody'" in unknown_tenant.stderr
+
+
+def test_parse_reply_json(tmp_path):
+    eml = tmp_path / "reply.eml"
+    eml.write_text(
+        "From: Karolien <karolien@mooi.example>\nTo: dpa@ibeauty.example\nSubject: Re\n\n"
+        + DEMO_ANSWERS + "\nOp 23 nov. 2026 schreef iBeauty:\n> 1. Onderwerp: oud\n"
+    )
+    proc = dpabot("parse-reply", str(eml), "--template", "ibeauty", "--json")
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    assert set(out) >= {"fields", "missing", "invalid", "accept", "decline", "change_requests",
+                        "questions", "auto_reply", "language"}
+    assert out["missing"] == [] and out["accept"] is False and out["language"] == "nl"
+    assert out["fields"]["data_subjects"] == "Klanten van het schoonheidsinstituut."
+    assert "oud" not in json.dumps(out["fields"])
+    unknown = dpabot("parse-reply", str(eml), "--template", "nope")
+    assert unknown.returncode == 2 and "nope" in unknown.stderr
+
+
+def test_render_example_and_bad_data(tmp_path):
+    example = ROOT / "templates" / "documents" / "ibeauty" / "example-000.json"
+    target = tmp_path / "out.pdf"
+    ok = dpabot("render", "--template", "ibeauty", "--data", str(example), "-o", str(target))
+    assert ok.returncode == 0, ok.stderr
+    assert target.read_bytes().startswith(b"%PDF")
+    bad = tmp_path / "bad.json"
+    data = json.loads(example.read_text())
+    data["fields"]["customer_enterprise_number"] = "BE0840.465.706"
+    bad.write_text(json.dumps(data))
+    refused = dpabot("render", "--template", "ibeauty", "--data", str(bad), "-o", str(target))
+    assert refused.returncode == 2
+    assert "customer_enterprise_number" in refused.stderr and refused.stderr.count("\n") == 1
+
+
+def test_bad_config_file_fails_in_one_sentence(tmp_path):
+    cfg = tmp_path / "dpabot.toml"
+    cfg.write_text('data_dir = "var"\ntenants = ["t.toml"]\n')
+    (tmp_path / "t.toml").write_text('slug = "Acme BV"\nname = "X"\n')
+    proc = dpabot("serve", "--config", str(cfg))
+    assert proc.returncode == 2
+    assert "t.toml: key 'slug' must be 2 to 63 lowercase letters" in proc.stderr
+    assert proc.stderr.count("\n") == 1
