@@ -1,4 +1,4 @@
-"""The `dpabot` command line: errors in one sentence on stderr; exit 0 ok, 1 failure, 2 bad input."""
+"""The `dpabot` command line: one-sentence errors; exit 0 ok, 1 failure, 2 bad input."""
 
 from __future__ import annotations
 
@@ -50,6 +50,7 @@ def _print(data: Any, as_json: bool, text: str) -> None:
 
 # --- commands -------------------------------------------------------------------------------
 
+
 async def cmd_demo(args: argparse.Namespace) -> int:
     from bot.demo import human, run_demo
 
@@ -57,8 +58,11 @@ async def cmd_demo(args: argparse.Namespace) -> int:
     workdir = (args.workdir or settings.data_dir).resolve()
     result = await run_demo(workdir, settings.database_url)
     _print(result, args.json, human(result))
-    return OK if result["state"] == "completed" and all(
-        s["valid"] for s in result["signatures"]) else FAILURE
+    return (
+        OK
+        if result["state"] == "completed" and all(s["valid"] for s in result["signatures"])
+        else FAILURE
+    )
 
 
 async def cmd_serve(args: argparse.Namespace) -> int:
@@ -93,8 +97,10 @@ async def cmd_tenant_add(args: argparse.Namespace) -> int:
     try:
         async with db.transaction() as s:
             row = await ensure_tenant(s, tenant.slug, tenant.name)
-        print(f"Tenant {tenant.slug} ({tenant.name}) is registered as id {row.id}; add "
-              f"{args.file} to 'tenants' in dpabot.toml so the service loads it.")
+        print(
+            f"Tenant {tenant.slug} ({tenant.name}) is registered as id {row.id}; add "
+            f"{args.file} to 'tenants' in dpabot.toml so the service loads it."
+        )
     finally:
         await db.dispose()
     return OK
@@ -111,8 +117,11 @@ async def cmd_tenant_list(args: argparse.Namespace) -> int:
             rows = (await s.scalars(select(Tenant).order_by(Tenant.slug))).all()
     finally:
         await db.dispose()
-    _print([{"slug": t.slug, "name": t.name} for t in rows], args.json,
-           "\n".join(f"{t.slug}\t{t.name}" for t in rows) or "No tenants yet.")
+    _print(
+        [{"slug": t.slug, "name": t.name} for t in rows],
+        args.json,
+        "\n".join(f"{t.slug}\t{t.name}" for t in rows) or "No tenants yet.",
+    )
     return OK
 
 
@@ -154,10 +163,12 @@ def cmd_parse_reply(args: argparse.Namespace) -> int:
     out = reading.as_json()
     text = "\n".join(
         [f"{k}: {v}" for k, v in reading.fields.items()]
-        + [f"missing: {', '.join(reading.missing) or '-'}",
-           f"invalid: {json.dumps(reading.invalid, ensure_ascii=False)}",
-           f"accept: {reading.accept}  decline: {reading.decline}  "
-           f"auto_reply: {reading.auto_reply}  language: {reading.language}"]
+        + [
+            f"missing: {', '.join(reading.missing) or '-'}",
+            f"invalid: {json.dumps(reading.invalid, ensure_ascii=False)}",
+            f"accept: {reading.accept}  decline: {reading.decline}  "
+            f"auto_reply: {reading.auto_reply}  language: {reading.language}",
+        ]
     )
     _print(out, args.json, text)
     return OK
@@ -197,14 +208,18 @@ async def cmd_verify(args: argparse.Namespace) -> int:
         )
     for t in data["document_timestamps"]:
         lines.append(f"{t['field']}: document timestamp {t['time']} by {t['tsa_cn']}")
-    lines.append("Verdict: all signatures valid." if report.ok else
-                 f"Verdict: NOT valid. {data['error'] or ''}".strip())
+    lines.append(
+        "Verdict: all signatures valid."
+        if report.ok
+        else f"Verdict: NOT valid. {data['error'] or ''}".strip()
+    )
     _print(data, args.json, "\n".join(lines))
     return OK if report.ok else FAILURE
 
 
-async def _archive_session(args: argparse.Namespace, fn: Callable[..., Coroutine[Any, Any, int]]
-                           ) -> int:
+async def _archive_session(
+    args: argparse.Namespace, fn: Callable[..., Coroutine[Any, Any, int]]
+) -> int:
     db = await _database(_service_settings(args.config))
     try:
         async with db.transaction() as s:
@@ -227,15 +242,30 @@ async def cmd_archive_search(args: argparse.Namespace) -> int:
     async def run(s: Any) -> int:
         tenant = await get_tenant(s, args.tenant)
         rows = await TenantRepo(s, tenant.id).search_archive(args.query)
-        await audit.record(s, tenant.id, _actor(), "archive.search", args.query[:200],
-                           {"results": len(rows)})
-        data = [{"id": r.id, "customer": r.customer_name,
-                 "enterprise_number": r.customer_enterprise_number, "email": r.customer_email,
-                 "archived_at": r.created_at.isoformat(), "valid": r.validation_ok,
-                 "pdf": r.path} for r in rows]
-        _print(data, args.json, "\n".join(
-            f"{d['id']}\t{d['customer']}\t{d['enterprise_number'] or '-'}\t{d['archived_at']}"
-            for d in data) or "Nothing found.")
+        await audit.record(
+            s, tenant.id, _actor(), "archive.search", args.query[:200], {"results": len(rows)}
+        )
+        data = [
+            {
+                "id": r.id,
+                "customer": r.customer_name,
+                "enterprise_number": r.customer_enterprise_number,
+                "email": r.customer_email,
+                "archived_at": r.created_at.isoformat(),
+                "valid": r.validation_ok,
+                "pdf": r.path,
+            }
+            for r in rows
+        ]
+        _print(
+            data,
+            args.json,
+            "\n".join(
+                f"{d['id']}\t{d['customer']}\t{d['enterprise_number'] or '-'}\t{d['archived_at']}"
+                for d in data
+            )
+            or "Nothing found.",
+        )
         return OK
 
     return await _archive_session(args, run)
@@ -258,8 +288,9 @@ async def cmd_archive_get(args: argparse.Namespace) -> int:
                 raise UsageError(f"There is no archive entry {args.id}.")
         data = Path(entry.path).read_bytes()
         args.output.write_bytes(data)
-        await audit.record(s, entry.tenant_id, _actor(), "archive.get", entry.id,
-                           {"output": str(args.output)})
+        await audit.record(
+            s, entry.tenant_id, _actor(), "archive.get", entry.id, {"output": str(args.output)}
+        )
         print(f"Wrote {args.output} (archive entry {entry.id}, {entry.customer_name}).")
         return OK
 
@@ -267,6 +298,7 @@ async def cmd_archive_get(args: argparse.Namespace) -> int:
 
 
 # --- parser ---------------------------------------------------------------------------------
+
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="dpabot", description=__doc__)
@@ -345,8 +377,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
     try:
         result = args.run(args)
         if asyncio.iscoroutine(result):
@@ -367,8 +401,10 @@ def main(argv: list[str] | None = None) -> int:
         if isinstance(exc, SigningError | StorageError):
             print(f"dpabot: {exc}", file=sys.stderr)
             return FAILURE
-        print(f"dpabot: unexpected error ({type(exc).__name__}: {exc}); run with -v and "
-              "report it.", file=sys.stderr)
+        print(
+            f"dpabot: unexpected error ({type(exc).__name__}: {exc}); run with -v and report it.",
+            file=sys.stderr,
+        )
         logging.getLogger(__name__).debug("traceback", exc_info=True)
         return FAILURE
 

@@ -9,8 +9,12 @@ from handlers.interpret import AnnexField
 from templates import annex_questions, load_manifest
 
 PARTY_FIELDS = (
-    "customer_name", "customer_enterprise_number", "customer_representative",
-    "customer_representative_function", "customer_email", "customer_address",
+    "customer_name",
+    "customer_enterprise_number",
+    "customer_representative",
+    "customer_representative_function",
+    "customer_email",
+    "customer_address",
 )
 
 
@@ -21,18 +25,25 @@ def annex_fields(template_id: str) -> list[AnnexField]:
         labels = [*f.labels.values()]
         for aliases in f.aliases.values():
             labels.extend(aliases)
-        out.append(AnnexField(
-            id=f.id, number=int(f.number or 0), labels=tuple(labels), default=f.default or "",
-            type=f.type, required=f.required,
-        ))
+        out.append(
+            AnnexField(
+                id=f.id,
+                number=int(f.number or 0),
+                labels=tuple(labels),
+                default=f.default or "",
+                type=f.type,
+                required=f.required,
+            )
+        )
     return out
 
 
 def questions(template_id: str, lang: str, values: dict[str, str]) -> list[dict[str, Any]]:
     """Numbered questions with the value agreed so far, or else the proposal (default)."""
     proposals = {a.id: a.default for a in annex_fields(template_id)}
-    return annex_questions(template_id, {**proposals, **{k: v for k, v in values.items() if v}},
-                           lang)
+    return annex_questions(
+        template_id, {**proposals, **{k: v for k, v in values.items() if v}}, lang
+    )
 
 
 def label(template_id: str, field_id: str, lang: str) -> str:
@@ -40,8 +51,9 @@ def label(template_id: str, field_id: str, lang: str) -> str:
     return spec.label(lang) if spec else field_id
 
 
-def document_data(tenant: TenantSettings, fields: dict[str, str], *, version: int,
-                  draft: bool) -> dict[str, Any]:
+def document_data(
+    tenant: TenantSettings, fields: dict[str, str], *, version: int, draft: bool
+) -> dict[str, Any]:
     """The JSON a document template receives through sys.inputs."""
     values = dict(fields)
     if draft:

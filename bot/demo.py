@@ -25,8 +25,9 @@ DEMO_TENANT = TenantSettings(
     representative="Michel Smekens",
     representative_function="Zaakvoerder",
     place="Antwerpen",
-    mail=MailSettings(address="dpa@ibeauty.example", display_name="iBeauty BVBA",
-                      transport="maildir"),
+    mail=MailSettings(
+        address="dpa@ibeauty.example", display_name="iBeauty BVBA", transport="maildir"
+    ),
 )
 DEMO_CUSTOMER = {
     "name": "MOOI Schoonheidsverzorging",
@@ -52,12 +53,13 @@ MOOI Schoonheidsverzorging
 """
 
 
-def _latest(outbox: Path, kind: str) -> EmailMessage:
+def _latest(outbox: Path, kind: str, reply_to: str) -> EmailMessage:
+    """The contract's mail of that kind (the outbox holds every contract's mail)."""
     box = mailbox.Maildir(outbox, create=False)
     found = []
     for key in box.iterkeys():
         msg = email.message_from_bytes(box.get_bytes(key), policy=email.policy.default)
-        if msg["X-Dpabot-Kind"] == kind:
+        if msg["X-Dpabot-Kind"] == kind and str(msg["Reply-To"]) == reply_to:
             found.append(msg)
     if not found:
         raise RuntimeError(f"the demo expected a '{kind}' mail in {outbox} and found none")
@@ -76,10 +78,10 @@ def customer_reply(original: EmailMessage, body: str, sender: str) -> bytes:
     reply["In-Reply-To"] = str(original["Message-ID"])
     reply["References"] = str(original["Message-ID"])
     text_part = original.get_body(preferencelist=("plain",))
-    quoted = "\n".join(f"> {ln}" for ln in (text_part.get_content() if text_part else "").splitlines())
-    reply.set_content(
-        f"{body}\n\nOp {original['Date']} schreef {original['From']}:\n{quoted}\n"
+    quoted = "\n".join(
+        f"> {ln}" for ln in (text_part.get_content() if text_part else "").splitlines()
     )
+    reply.set_content(f"{body}\n\nOp {original['Date']} schreef {original['From']}:\n{quoted}\n")
     return bytes(reply)
 
 
@@ -95,22 +97,37 @@ async def run_demo(workdir: Path, database_url: str | None = None) -> dict[str, 
         return await _chain(rt, started)
 
 
+async def run_chain(rt: Runtime, started: float) -> dict[str, Any]:
+    """One contract through the whole chain on an open runtime (also used by bench/demo.py)."""
+    return await _chain(rt, started)
+
+
 async def _chain(rt: Runtime, started: float) -> dict[str, Any]:
     slug = DEMO_TENANT.slug
     outbox, inbox = rt.maildir(slug, "outbox"), rt.maildir(slug, "inbox")
     customer_id = await service.add_customer(rt, slug, **DEMO_CUSTOMER)
     contract_id = await service.invite(rt, slug, customer_id)
+    reply_to = await _reply_address(rt, slug, contract_id)
     await run_jobs_until_idle(rt)
-    invitation = _latest(outbox, "invitation")
+    invitation = _latest(outbox, "invitation", reply_to)
     _drop_in_inbox(inbox, customer_reply(invitation, DEMO_ANSWERS, DEMO_CUSTOMER["email"]))
     await poll_once(rt, slug)
     await run_jobs_until_idle(rt)
-    final = _latest(outbox, "final")
-    _drop_in_inbox(inbox, customer_reply(final, "AKKOORD\n\nKarolien Piskor",
-                                         DEMO_CUSTOMER["email"]))
+    final = _latest(outbox, "final", reply_to)
+    _drop_in_inbox(
+        inbox, customer_reply(final, "AKKOORD\n\nKarolien Piskor", DEMO_CUSTOMER["email"])
+    )
     await poll_once(rt, slug)
     await run_jobs_until_idle(rt)
     return await summary(rt, slug, contract_id, time.monotonic() - started)
+
+
+async def _reply_address(rt: Runtime, slug: str, contract_id: int) -> str:
+    from storage.repositories import TenantRepo
+
+    async with rt.db.transaction() as s:
+        contract = await TenantRepo(s, rt.tenant_ids[slug]).contract(contract_id)
+        return rt.tenant(slug).mail.reply_address(contract.reply_token)
 
 
 async def summary(rt: Runtime, slug: str, contract_id: int, seconds: float) -> dict[str, Any]:
@@ -134,12 +151,14 @@ async def summary(rt: Runtime, slug: str, contract_id: int, seconds: float) -> d
         report = manifest["validation"]
         parties = {"Processor": "processor", "Customer": "customer"}
         for sig in report["signatures"]:
-            result["signatures"].append({
-                "party": parties.get(sig["field"], sig["field"]),
-                "signer": sig["signer_cn"],
-                "valid": sig["ok"],
-                "signed_at": sig["timestamp_time"],
-            })
+            result["signatures"].append(
+                {
+                    "party": parties.get(sig["field"], sig["field"]),
+                    "signer": sig["signer_cn"],
+                    "valid": sig["ok"],
+                    "signed_at": sig["timestamp_time"],
+                }
+            )
         stamps = report["document_timestamps"]
         result["timestamp"] = stamps[-1]["time"] if stamps else None
     return result
@@ -153,8 +172,12 @@ def human(result: dict[str, Any]) -> str:
     ]
     for sig in result["signatures"]:
         mark = "valid" if sig["valid"] else "NOT VALID"
-        lines.append(f"Signature:      {sig['party']}: {sig['signer']}, {sig['signed_at']} ({mark})")
+        lines.append(
+            f"Signature:      {sig['party']}: {sig['signer']}, {sig['signed_at']} ({mark})"
+        )
     lines.append(f"Archive timestamp: {result['timestamp']}")
-    lines.append(f"Trust root (development PKI, not trusted outside dpabot): {result['trust_root']}")
+    lines.append(
+        f"Trust root (development PKI, not trusted outside dpabot): {result['trust_root']}"
+    )
     lines.append(f"Done in {result['seconds']} s.")
     return "\n".join(lines)

@@ -61,8 +61,11 @@ class Runtime:
 
         assert mail.imap is not None
         return ImapMailbox(
-            mail.imap.host, mail.imap.port, mail.imap.username,
-            mail.imap.password.resolve("IMAP password"), ssl=mail.imap.ssl,
+            mail.imap.host,
+            mail.imap.port,
+            mail.imap.username,
+            mail.imap.password.resolve("IMAP password"),
+            ssl=mail.imap.ssl,
             folder=mail.imap.folder,
         )
 
@@ -73,9 +76,12 @@ def _sender(rt: Runtime, tenant: TenantSettings) -> MailSender:
         return MaildirSender(rt.maildir(tenant.slug, "outbox"))
     assert mail.smtp is not None
     return SmtpSender(
-        mail.smtp.host, mail.smtp.port, username=mail.smtp.username,
+        mail.smtp.host,
+        mail.smtp.port,
+        username=mail.smtp.username,
         password=mail.smtp.password.resolve("SMTP password") if mail.smtp.password else None,
-        starttls=mail.smtp.starttls, use_tls=mail.smtp.use_tls,
+        starttls=mail.smtp.starttls,
+        use_tls=mail.smtp.use_tls,
         tls_context=(
             ssl.create_default_context(cafile=str(mail.smtp.ca_file)) if mail.smtp.ca_file else None
         ),
@@ -152,13 +158,18 @@ async def run_jobs_until_idle(rt: Runtime, concurrency: int = 2) -> None:
 
     while True:
         await rt.app.run_worker_async(
-            wait=False, concurrency=concurrency, install_signal_handlers=False,
-            listen_notify=False, delete_jobs="successful",
+            wait=False,
+            concurrency=concurrency,
+            install_signal_handlers=False,
+            listen_notify=False,
+            delete_jobs="successful",
         )
         async with rt.db.transaction() as s:
-            due = await s.scalar(text(
-                "SELECT count(*) FROM procrastinate_jobs WHERE status IN ('todo', 'doing') "
-                "AND (scheduled_at IS NULL OR scheduled_at <= now())"
-            ))
+            due = await s.scalar(
+                text(
+                    "SELECT count(*) FROM procrastinate_jobs WHERE status IN ('todo', 'doing') "
+                    "AND (scheduled_at IS NULL OR scheduled_at <= now())"
+                )
+            )
         if not due:
             return

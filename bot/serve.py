@@ -19,12 +19,17 @@ async def serve(settings: Any, tenants: list[Any], *, listeners: bool, workers: 
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     async with open_runtime(settings, tenants) as rt:
-        tasks = [asyncio.create_task(
-            rt.app.run_worker_async(concurrency=workers, install_signal_handlers=False),
-            name="worker")]
+        tasks = [
+            asyncio.create_task(
+                rt.app.run_worker_async(concurrency=workers, install_signal_handlers=False),
+                name="worker",
+            )
+        ]
         if listeners:
-            tasks += [asyncio.create_task(listen(rt, t.slug, stop), name=f"listen:{t.slug}")
-                      for t in tenants]
+            tasks += [
+                asyncio.create_task(listen(rt, t.slug, stop), name=f"listen:{t.slug}")
+                for t in tenants
+            ]
         log.info("dpabot running: %d tenant(s), listeners=%s", len(tenants), listeners)
         await stop.wait()
         for task in tasks:

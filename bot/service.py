@@ -50,10 +50,17 @@ def _party_fields(customer: Customer) -> dict[str, str]:
     }
 
 
-async def add_customer(rt: Runtime, slug: str, *, name: str, email: str, representative: str,
-                       enterprise_number: str | None = None,
-                       representative_function: str | None = None,
-                       language: str = "nl") -> int:
+async def add_customer(
+    rt: Runtime,
+    slug: str,
+    *,
+    name: str,
+    email: str,
+    representative: str,
+    enterprise_number: str | None = None,
+    representative_function: str | None = None,
+    language: str = "nl",
+) -> int:
     """Create the customer, or return the existing one with that email address."""
     async with rt.db.transaction() as s:
         repo = _repo(rt, s, slug)
@@ -61,22 +68,40 @@ async def add_customer(rt: Runtime, slug: str, *, name: str, email: str, represe
         if existing is not None:
             return existing.id
         customer = await repo.add_customer(
-            name=name, email=email.lower(), representative=representative,
-            enterprise_number=enterprise_number, representative_function=representative_function,
+            name=name,
+            email=email.lower(),
+            representative=representative,
+            enterprise_number=enterprise_number,
+            representative_function=representative_function,
             language=language,
         )
         await audit.record(s, repo.tenant_id, "dpabot", "customer.added", f"customer:{customer.id}")
         return customer.id
 
 
-async def _queue_mail(rt: Runtime, session: Any, slug: str, repo: TenantRepo, contract: Contract,
-                      msg: email.message.EmailMessage, kind: str) -> Message:
+async def _queue_mail(
+    rt: Runtime,
+    session: Any,
+    slug: str,
+    repo: TenantRepo,
+    contract: Contract,
+    msg: email.message.EmailMessage,
+    kind: str,
+) -> Message:
     """Store the outgoing mail (its Message-ID first) and queue its sending, in one transaction."""
     raw = bytes(msg)
     row = await repo.insert_message(
-        contract_id=contract.id, direction="out", channel="email", kind=kind,
-        message_id=str(msg["Message-ID"]), from_addr=str(msg["From"]), to_addr=str(msg["To"]),
-        subject=str(msg["Subject"]), raw=raw, raw_sha256=sha256_hex(raw), outcome="queued",
+        contract_id=contract.id,
+        direction="out",
+        channel="email",
+        kind=kind,
+        message_id=str(msg["Message-ID"]),
+        from_addr=str(msg["From"]),
+        to_addr=str(msg["To"]),
+        subject=str(msg["Subject"]),
+        raw=raw,
+        raw_sha256=sha256_hex(raw),
+        outcome="queued",
     )
     assert row is not None  # a fresh Message-ID cannot collide
     await defer(session, "send_message", tenant=slug, message_row_id=row.id)
@@ -89,31 +114,52 @@ async def invite(rt: Runtime, slug: str, customer_id: int) -> int:
     async with rt.db.transaction() as s:
         customer = await _repo(rt, s, slug).customer(customer_id)
         fields = _party_fields(customer)
-    draft = await cpu.render(tenant.template,
-                             document_data(tenant, fields, version=1, draft=True), draft=True)
+    draft = await cpu.render(
+        tenant.template, document_data(tenant, fields, version=1, draft=True), draft=True
+    )
     async with rt.db.transaction() as s:
         repo = _repo(rt, s, slug)
         token = new_token()
         contract = await repo.add_contract(
-            customer_id=customer.id, template_id=tenant.template, state=State.DRAFT.value,
-            reply_token=token, current_version=1,
+            customer_id=customer.id,
+            template_id=tenant.template,
+            state=State.DRAFT.value,
+            reply_token=token,
+            current_version=1,
         )
-        await repo.add_version(contract, number=1, fields=fields, pdf_sha256=sha256_hex(draft),
-                               changed_by="dpabot", reason="invitation")
+        await repo.add_version(
+            contract,
+            number=1,
+            fields=fields,
+            pdf_sha256=sha256_hex(draft),
+            changed_by="dpabot",
+            reason="invitation",
+        )
         msg = compose(
-            tenant, kind="invitation", lang=customer.language, to=customer.email, token=token,
+            tenant,
+            kind="invitation",
+            lang=customer.language,
+            to=customer.email,
+            token=token,
             context=_mail_context(tenant, customer, contract, fields),
             attachments=[(f"verwerkersovereenkomst-{contract.id}-ontwerp.pdf", draft)],
         )
         await _queue_mail(rt, s, slug, repo, contract, msg, "invitation")
         contract.state = decide(State(contract.state), Event("invitation_sent")).state.value
-        await audit.record(s, repo.tenant_id, "dpabot", "contract.invited",
-                           f"contract:{contract.id}", {"customer": customer.id})
+        await audit.record(
+            s,
+            repo.tenant_id,
+            "dpabot",
+            "contract.invited",
+            f"contract:{contract.id}",
+            {"customer": customer.id},
+        )
         return contract.id
 
 
-def _mail_context(tenant: Any, customer: Customer, contract: Contract,
-                  fields: dict[str, str], **extra: Any) -> dict[str, Any]:
+def _mail_context(
+    tenant: Any, customer: Customer, contract: Contract, fields: dict[str, str], **extra: Any
+) -> dict[str, Any]:
     return {
         "tenant_name": tenant.name,
         "customer_name": customer.name,
@@ -142,8 +188,9 @@ async def send_message(rt: Runtime, slug: str, message_row_id: int) -> None:
         row.processed_at = dt.datetime.now(dt.UTC)
 
 
-async def store_inbound(rt: Runtime, slug: str, mailbox: str, uidvalidity: int, uid: int,
-                        raw: bytes) -> int | None:
+async def store_inbound(
+    rt: Runtime, slug: str, mailbox: str, uidvalidity: int, uid: int, raw: bytes
+) -> int | None:
     """Keep the raw mail and queue its processing in one transaction; None if already stored."""
     digest = sha256_hex(raw)
     try:
@@ -158,9 +205,18 @@ async def store_inbound(rt: Runtime, slug: str, mailbox: str, uidvalidity: int, 
     async with rt.db.transaction() as s:
         repo = _repo(rt, s, slug)
         row = await repo.insert_message(
-            direction="in", channel="email", kind="reply", message_id=message_id,
-            mailbox=mailbox, uidvalidity=uidvalidity, uid=uid, from_addr=from_addr,
-            subject=subject, raw=raw, raw_sha256=digest, outcome="pending",
+            direction="in",
+            channel="email",
+            kind="reply",
+            message_id=message_id,
+            mailbox=mailbox,
+            uidvalidity=uidvalidity,
+            uid=uid,
+            from_addr=from_addr,
+            subject=subject,
+            raw=raw,
+            raw_sha256=digest,
+            outcome="pending",
         )
         if row is None:
             return None
@@ -181,19 +237,37 @@ async def process_inbound(rt: Runtime, slug: str, message_row_id: int) -> None:
             row.outcome = "shunted"
             row.detail = f"{type(exc).__name__}: {exc}"[:2000]
             row.processed_at = dt.datetime.now(dt.UTC)
-            await audit.record(s, repo.tenant_id, "dpabot", "message.shunted",
-                               f"message:{row.id}", {"error": type(exc).__name__})
+            await audit.record(
+                s,
+                repo.tenant_id,
+                "dpabot",
+                "message.shunted",
+                f"message:{row.id}",
+                {"error": type(exc).__name__},
+            )
 
 
-async def _settle(session: Any, repo: TenantRepo, row: Message, outcome: str, detail: str,
-                  contract: Contract | None = None) -> None:
+async def _settle(
+    session: Any,
+    repo: TenantRepo,
+    row: Message,
+    outcome: str,
+    detail: str,
+    contract: Contract | None = None,
+) -> None:
     row.outcome = outcome
     row.detail = detail
     row.processed_at = dt.datetime.now(dt.UTC)
     if contract is not None:
         row.contract_id = contract.id
-    await audit.record(session, repo.tenant_id, "dpabot", f"message.{outcome}",
-                       f"message:{row.id}", {"detail": detail[:200]})
+    await audit.record(
+        session,
+        repo.tenant_id,
+        "dpabot",
+        f"message.{outcome}",
+        f"message:{row.id}",
+        {"detail": detail[:200]},
+    )
     level = logging.INFO if outcome in ("applied", "followup_sent") else logging.WARNING
     # Staff see every mail that is not applied; for now through the log and the audit trail.
     log.log(level, "tenant %s message %s: %s (%s)", repo.tenant_id, row.id, outcome, detail)
@@ -207,8 +281,11 @@ async def _contract_for(repo: TenantRepo, mail: ParsedMail, address: str) -> Con
     refs = [r for r in (mail.in_reply_to, *mail.references) if r]
     if refs:
         sent = await repo.session.scalar(
-            select(Message).where(Message.tenant_id == repo.tenant_id, Message.direction == "out",
-                                  Message.message_id.in_(refs))
+            select(Message).where(
+                Message.tenant_id == repo.tenant_id,
+                Message.direction == "out",
+                Message.message_id.in_(refs),
+            )
         )
         if sent is not None and sent.contract_id is not None:
             return await repo.contract(sent.contract_id)
@@ -228,8 +305,13 @@ async def _process(rt: Runtime, s: Any, slug: str, message_row_id: int) -> None:
         return
     contract = await _contract_for(repo, mail, tenant.mail.address)
     if contract is None:
-        await _settle(s, repo, row, "unknown_token",
-                      "no open contract of this tenant matches the reply address")
+        await _settle(
+            s,
+            repo,
+            row,
+            "unknown_token",
+            "no open contract of this tenant matches the reply address",
+        )
         return
     contract = await repo.contract(contract.id, for_update=True)
     customer = await repo.customer(contract.customer_id)
@@ -238,8 +320,12 @@ async def _process(rt: Runtime, s: Any, slug: str, message_row_id: int) -> None:
         # The sender learns nothing; staff see the mail in the shunt list.
         await _settle(s, repo, row, verdict.outcome, verdict.reason, contract)
         return
-    if State(contract.state) not in {State.INVITED, State.COLLECTING, State.NEGOTIATING,
-                                      State.AWAITING_SIGNATURE}:
+    if State(contract.state) not in {
+        State.INVITED,
+        State.COLLECTING,
+        State.NEGOTIATING,
+        State.AWAITING_SIGNATURE,
+    }:
         await _settle(s, repo, row, "closed_contract", f"contract is {contract.state}", contract)
         return
     version = await repo.version(contract)
@@ -252,39 +338,65 @@ async def _process(rt: Runtime, s: Any, slug: str, message_row_id: int) -> None:
     elif reading.accept and not new_values and not reading.invalid:
         event = Event("accepted")
     else:
-        event = Event("answers", complete=not reading.missing and not reading.invalid,
-                      changed=bool(new_values))
+        event = Event(
+            "answers",
+            complete=not reading.missing and not reading.invalid,
+            changed=bool(new_values),
+        )
     step = decide(State(contract.state), event)
     if new_values:
         contract.current_version += 1
         version = await repo.add_version(
-            contract, number=contract.current_version, fields={**version.fields, **new_values},
-            changed_by=f"customer:{customer.email}", reason=f"reply {row.message_id}",
+            contract,
+            number=contract.current_version,
+            fields={**version.fields, **new_values},
+            changed_by=f"customer:{customer.email}",
+            reason=f"reply {row.message_id}",
         )
     contract.state = step.state.value
     outcome = "applied"
     for effect in step.effects:
         if effect in (Effect.SEND_FOLLOWUP, Effect.SEND_NOT_COUNTED):
             missing = [label(contract.template_id, f, customer.language) for f in reading.missing]
-            invalid = [{"label": label(contract.template_id, f, customer.language), "reason": r}
-                       for f, r in reading.invalid.items()]
+            invalid = [
+                {"label": label(contract.template_id, f, customer.language), "reason": r}
+                for f, r in reading.invalid.items()
+            ]
             msg = compose(
-                tenant, kind="followup", lang=customer.language, to=customer.email,
-                token=contract.reply_token, in_reply_to=mail.message_id or None,
-                context=_mail_context(tenant, customer, contract, version.fields,
-                                      missing=missing, invalid=invalid),
+                tenant,
+                kind="followup",
+                lang=customer.language,
+                to=customer.email,
+                token=contract.reply_token,
+                in_reply_to=mail.message_id or None,
+                context=_mail_context(
+                    tenant, customer, contract, version.fields, missing=missing, invalid=invalid
+                ),
             )
             await _queue_mail(rt, s, slug, repo, contract, msg, "followup")
             outcome = "followup_sent"
         elif effect == Effect.FINALIZE:
-            await defer(s, "finalize", tenant=slug, contract_id=contract.id,
-                        version=contract.current_version)
+            await defer(
+                s,
+                "finalize",
+                tenant=slug,
+                contract_id=contract.id,
+                version=contract.current_version,
+            )
         elif effect == Effect.CUSTOMER_SIGN:
-            await defer(s, "customer_sign", tenant=slug, contract_id=contract.id,
-                        message_row_id=row.id)
-    detail = json.dumps({"event": event.kind, "state": contract.state,
-                         "fields": sorted(new_values), "missing": reading.missing,
-                         "invalid": sorted(reading.invalid), "note": step.note})
+            await defer(
+                s, "customer_sign", tenant=slug, contract_id=contract.id, message_row_id=row.id
+            )
+    detail = json.dumps(
+        {
+            "event": event.kind,
+            "state": contract.state,
+            "fields": sorted(new_values),
+            "missing": reading.missing,
+            "invalid": sorted(reading.invalid),
+            "note": step.note,
+        }
+    )
     await _settle(s, repo, row, outcome, detail, contract)
 
 
@@ -305,16 +417,20 @@ async def finalize(rt: Runtime, slug: str, contract_id: int, version_no: int) ->
         version = await repo.version(contract, version_no)
         fields = dict(version.fields)
         customer = await repo.customer(contract.customer_id)
-    pdf = await cpu.render(tenant.template,
-                           document_data(tenant, fields, version=version_no, draft=False),
-                           draft=False)
+    pdf = await cpu.render(
+        tenant.template, document_data(tenant, fields, version=version_no, draft=False), draft=False
+    )
     from signing import certify_processor
 
-    signed = await cpu.in_thread_loop(lambda: certify_processor(
-        pdf, signing.processor_signer, signing.tsa_url,
-        reason=f"Verwerkersovereenkomst {tenant.slug}-{contract_id} versie {version_no}",
-        location=tenant.place or None,
-    ))
+    signed = await cpu.in_thread_loop(
+        lambda: certify_processor(
+            pdf,
+            signing.processor_signer,
+            signing.tsa_url,
+            reason=f"Verwerkersovereenkomst {tenant.slug}-{contract_id} versie {version_no}",
+            location=tenant.place or None,
+        )
+    )
     now = dt.datetime.now(dt.UTC)
     path = rt.blobs.put(slug, now.year, signed, ".pdf")
     signer_name, cert_sha = _cert_info(signing.processor_signer)
@@ -327,19 +443,34 @@ async def finalize(rt: Runtime, slug: str, contract_id: int, version_no: int) ->
         version = await repo.version(contract, version_no)
         version.pdf_sha256 = sha256_hex(pdf)
         await repo.add_signature(
-            contract_id=contract.id, version=version_no, party="processor", signer=signer_name,
-            cert_sha256=cert_sha, method="tenant_key", blob_path=str(path), pdf_sha256=digest,
+            contract_id=contract.id,
+            version=version_no,
+            party="processor",
+            signer=signer_name,
+            cert_sha256=cert_sha,
+            method="tenant_key",
+            blob_path=str(path),
+            pdf_sha256=digest,
             evidence={"rendered_sha256": sha256_hex(pdf)},
         )
         msg = compose(
-            tenant, kind="final", lang=customer.language, to=customer.email,
+            tenant,
+            kind="final",
+            lang=customer.language,
+            to=customer.email,
             token=contract.reply_token,
             context=_mail_context(tenant, customer, contract, fields, sha256=digest),
             attachments=[(f"verwerkersovereenkomst-{contract.id}-v{version_no}.pdf", signed)],
         )
         await _queue_mail(rt, s, slug, repo, contract, msg, "final")
-        await audit.record(s, repo.tenant_id, "dpabot", "contract.processor_signed",
-                           f"contract:{contract.id}", {"version": version_no, "sha256": digest})
+        await audit.record(
+            s,
+            repo.tenant_id,
+            "dpabot",
+            "contract.processor_signed",
+            f"contract:{contract.id}",
+            {"version": version_no, "sha256": digest},
+        )
 
 
 async def customer_sign(rt: Runtime, slug: str, contract_id: int, message_row_id: int) -> None:
@@ -347,7 +478,6 @@ async def customer_sign(rt: Runtime, slug: str, contract_id: int, message_row_id
     from bot.archive import archive_contract
     from signing import make_lta, sign_customer, validate_pdf
 
-    tenant = rt.tenant(slug)
     signing = rt.signing[slug]
     async with rt.db.transaction() as s:
         repo = _repo(rt, s, slug)
@@ -363,7 +493,8 @@ async def customer_sign(rt: Runtime, slug: str, contract_id: int, message_row_id
         reply_id, reply_sha = reply.message_id, reply.raw_sha256
     pdf = rt.blobs.get(processor.blob_path)
     one_time = rt.signing[slug].customer_ca.issue_one_time(
-        customer.representative, customer.name, customer.email)
+        customer.representative, customer.name, customer.email
+    )
     reason = f"Akkoord per e-mail {reply_id} (sha256 {reply_sha})"
 
     async def sign_and_seal() -> tuple[bytes, Any]:
@@ -372,5 +503,4 @@ async def customer_sign(rt: Runtime, slug: str, contract_id: int, message_row_id
         return lta, await validate_pdf(lta, signing.trust_roots)
 
     final, report = await cpu.in_thread_loop(sign_and_seal)
-    await archive_contract(rt, slug, contract_id, message_row_id, final, report, one_time,
-                           reason)
+    await archive_contract(rt, slug, contract_id, message_row_id, final, report, one_time, reason)

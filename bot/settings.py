@@ -148,7 +148,11 @@ def _sentence(path: Path, exc: ValidationError) -> str:
         msg = f"is invalid: {msg}"
         if "input" in err and not isinstance(err["input"], dict | list):
             msg += f" (got {err['input']!r})"
-    more = f" ({len(exc.errors()) - 1} more problem(s) after this one)" if len(exc.errors()) > 1 else ""
+    more = (
+        f" ({len(exc.errors()) - 1} more problem(s) after this one)"
+        if len(exc.errors()) > 1
+        else ""
+    )
     return f"{path}: key '{key}' {msg}{more}."
 
 
@@ -185,7 +189,9 @@ def load_tenant(path: Path) -> TenantSettings:
         )
     m = tenant.mail
     if m.transport == "imap" and (m.imap is None or m.smtp is None):
-        raise ConfigError(f"{path}: key 'mail' with transport 'imap' needs [mail.imap] and [mail.smtp].")
+        raise ConfigError(
+            f"{path}: key 'mail' with transport 'imap' needs [mail.imap] and [mail.smtp]."
+        )
     m.maildir.inbox = _relative(base, m.maildir.inbox)
     m.maildir.outbox = _relative(base, m.maildir.outbox)
     return tenant
@@ -202,6 +208,8 @@ def load_service(path: Path | None) -> ServiceSettings:
         settings = ServiceSettings(**raw)
     except ValidationError as exc:
         raise ConfigError(_sentence(path or Path("environment"), exc)) from exc
-    settings.data_dir = settings.data_dir if settings.data_dir.is_absolute() else base / settings.data_dir
+    settings.data_dir = (
+        settings.data_dir if settings.data_dir.is_absolute() else base / settings.data_dir
+    )
     settings.tenants = [p if p.is_absolute() else base / p for p in settings.tenants]
     return settings

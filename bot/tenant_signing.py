@@ -37,7 +37,9 @@ def for_tenant(tenant: TenantSettings, pki: Any | None) -> TenantSigning:
     s = tenant.signing
     if s.mode == "dev":
         if pki is None:
-            raise ConfigError(f"Tenant {tenant.slug} uses the development PKI but it is not started.")
+            raise ConfigError(
+                f"Tenant {tenant.slug} uses the development PKI but it is not started."
+            )
         return TenantSigning(
             processor_signer=pki.processor_signer(tenant.slug),
             customer_ca=pki.customer_ca(tenant.slug),
@@ -56,14 +58,16 @@ def for_tenant(tenant: TenantSettings, pki: Any | None) -> TenantSigning:
         )
     ca_pass = (
         s.customer_ca_passphrase.resolve("customer CA passphrase").encode()
-        if s.customer_ca_passphrase else None
+        if s.customer_ca_passphrase
+        else None
     )
     if not s.trust_roots:
         raise ConfigError(f"{tenant.source}: key 'signing.trust_roots' must list the root PEM(s).")
     return TenantSigning(
         processor_signer=load_pkcs12_signer(s.pkcs12_file, passphrase),
-        customer_ca=CustomerCA.from_pkcs12(s.customer_ca_pkcs12, ca_pass,
-                                           crl_url=s.customer_ca_crl_url),
+        customer_ca=CustomerCA.from_pkcs12(
+            s.customer_ca_pkcs12, ca_pass, crl_url=s.customer_ca_crl_url
+        ),
         tsa_url=s.tsa_url,
         trust_roots=[_load_cert(p) for p in s.trust_roots],
         trust_root_paths=list(s.trust_roots),

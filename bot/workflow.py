@@ -65,8 +65,11 @@ def decide(state: State, event: Event) -> Transition:
         case "accepted":
             if state == State.AWAITING_SIGNATURE:
                 return Transition(State.CUSTOMER_SIGNED, (Effect.CUSTOMER_SIGN,))
-            return Transition(state, (Effect.SEND_NOT_COUNTED,),
-                              "acceptance counts only as an answer to the final version")
+            return Transition(
+                state,
+                (Effect.SEND_NOT_COUNTED,),
+                "acceptance counts only as an answer to the final version",
+            )
         case "declined":
             return Transition(State.DECLINED, (Effect.NOTIFY_STAFF,))
         case "bounced":

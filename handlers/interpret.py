@@ -97,7 +97,9 @@ def _detect_language(text: str) -> str:
     t = f" {_norm(text)} "
     scores = {
         "nl": sum(t.count(f" {w} ") for w in ("de", "het", "van", "en", "een", "met", "groeten")),
-        "fr": sum(t.count(f" {w} ") for w in ("le", "la", "les", "des", "et", "une", "cordialement")),
+        "fr": sum(
+            t.count(f" {w} ") for w in ("le", "la", "les", "des", "et", "une", "cordialement")
+        ),
         "en": sum(t.count(f" {w} ") for w in ("the", "and", "of", "with", "regards", "is")),
     }
     best = max(scores, key=lambda k: scores[k])
@@ -162,7 +164,8 @@ def interpret(
             result.fields[fid] = value
     # Acceptance is read only outside answers, so "1: akkoord" confirms a value, not the contract.
     free = "\n".join(
-        ln for ln in text.split("\n")
+        ln
+        for ln in text.split("\n")
         if not _NUMBERED.match(ln) and _label_match(ln.strip(), fields) is None
     )
     result.decline = bool(_DECLINE.search(free))
@@ -170,7 +173,8 @@ def interpret(
     agreed = dict(known or {})
     agreed.update(result.fields)
     result.missing = [
-        f.id for f in sorted(fields, key=lambda f: f.number)
+        f.id
+        for f in sorted(fields, key=lambda f: f.number)
         if f.required and not agreed.get(f.id) and f.id not in result.invalid
     ]
     for line in free.split("\n"):

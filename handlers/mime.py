@@ -106,9 +106,17 @@ def parse_mail(raw: bytes) -> ParsedMail:
         in_reply_to=header("In-Reply-To"),
         references=tuple(header("References").split()),
         text=_body_text(msg),
-        headers={k: header(k) for k in ("Auto-Submitted", "X-Autoreply", "Precedence",
-                                         "X-Auto-Response-Suppress", "Content-Type",
-                                         "Return-Path")},
+        headers={
+            k: header(k)
+            for k in (
+                "Auto-Submitted",
+                "X-Autoreply",
+                "Precedence",
+                "X-Auto-Response-Suppress",
+                "Content-Type",
+                "Return-Path",
+            )
+        },
         attachments=_attachments(msg),
         defects=tuple(defects),
     )

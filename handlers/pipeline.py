@@ -39,12 +39,15 @@ def screen(mail: ParsedMail, mailbox_address: str) -> Verdict:
     ):
         return Verdict(False, "ignored_own_mail", "the message comes from our own address")
     if "multipart/report" in h.get("content-type", "") or mail.from_addr.split("@")[0] in (
-        "mailer-daemon", "postmaster"
+        "mailer-daemon",
+        "postmaster",
     ):
         return Verdict(False, "bounce", "delivery status notification (bounce)")
-    if h.get("auto-submitted", "no") not in ("", "no") or h.get("x-autoreply") or h.get(
-        "precedence"
-    ) in ("bulk", "junk", "auto_reply", "list"):
+    if (
+        h.get("auto-submitted", "no") not in ("", "no")
+        or h.get("x-autoreply")
+        or h.get("precedence") in ("bulk", "junk", "auto_reply", "list")
+    ):
         return Verdict(False, "ignored_auto_reply", "automatic reply (RFC 3834 headers)")
     return Verdict(True)
 
@@ -53,7 +56,8 @@ def authenticate(mail: ParsedMail, invited_address: str) -> Verdict:
     """Only the invited representative may answer for the contract."""
     if mail.from_addr != invited_address.lower():
         return Verdict(
-            False, "rejected_sender",
+            False,
+            "rejected_sender",
             f"sender {mail.from_addr or '(none)'} is not the invited address",
         )
     return Verdict(True)

@@ -15,17 +15,26 @@ from storage.models import AuditEvent
 GENESIS = "0" * 64
 
 
-def event_hash(prev_hash: str, at: dt.datetime, actor: str, action: str, subject: str,
-               detail: dict[str, Any]) -> str:
+def event_hash(
+    prev_hash: str, at: dt.datetime, actor: str, action: str, subject: str, detail: dict[str, Any]
+) -> str:
     body = json.dumps(
         [prev_hash, at.isoformat(), actor, action, subject, detail],
-        sort_keys=True, ensure_ascii=False, separators=(",", ":"),
+        sort_keys=True,
+        ensure_ascii=False,
+        separators=(",", ":"),
     )
     return hashlib.sha256(body.encode()).hexdigest()
 
 
-async def record(session: AsyncSession, tenant_id: int, actor: str, action: str,
-                 subject: str = "", detail: dict[str, Any] | None = None) -> AuditEvent:
+async def record(
+    session: AsyncSession,
+    tenant_id: int,
+    actor: str,
+    action: str,
+    subject: str = "",
+    detail: dict[str, Any] | None = None,
+) -> AuditEvent:
     """Append one event, chained to the tenant's previous one."""
     detail = detail or {}
     # One writer at a time per tenant, or two events could chain to the same predecessor.
@@ -39,8 +48,14 @@ async def record(session: AsyncSession, tenant_id: int, actor: str, action: str,
     prev_hash = prev or GENESIS
     at = dt.datetime.now(dt.UTC).replace(microsecond=0)
     event = AuditEvent(
-        tenant_id=tenant_id, at=at, actor=actor, action=action, subject=subject, detail=detail,
-        prev_hash=prev_hash, hash=event_hash(prev_hash, at, actor, action, subject, detail),
+        tenant_id=tenant_id,
+        at=at,
+        actor=actor,
+        action=action,
+        subject=subject,
+        detail=detail,
+        prev_hash=prev_hash,
+        hash=event_hash(prev_hash, at, actor, action, subject, detail),
     )
     session.add(event)
     await session.flush()
@@ -49,9 +64,11 @@ async def record(session: AsyncSession, tenant_id: int, actor: str, action: str,
 
 async def verify_chain(session: AsyncSession, tenant_id: int) -> tuple[bool, int]:
     """(chain intact, number of events) for one tenant."""
-    rows = (await session.scalars(
-        select(AuditEvent).where(AuditEvent.tenant_id == tenant_id).order_by(AuditEvent.id)
-    )).all()
+    rows = (
+        await session.scalars(
+            select(AuditEvent).where(AuditEvent.tenant_id == tenant_id).order_by(AuditEvent.id)
+        )
+    ).all()
     prev = GENESIS
     for ev in rows:
         expected = event_hash(prev, ev.at, ev.actor, ev.action, ev.subject, ev.detail)

@@ -32,7 +32,9 @@ def start_embedded(data_dir: Path, database: str = "dpabot") -> str:
             ) from exc
     admin_url = server.get_uri()
     with psycopg.connect(admin_url, autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (database,)).fetchone()
+        exists = conn.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", (database,)
+        ).fetchone()
         if not exists:
             conn.execute(f'CREATE DATABASE "{database}"')
     log.info("embedded PostgreSQL running under %s", data_dir / "pg")

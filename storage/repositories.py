@@ -198,8 +198,11 @@ class TenantRepo:
         ]
         if digits:
             # BE0840.465.705, 0840 465 705 and 0840465705 are the same number.
-            conditions.append(func.regexp_replace(
-                ArchiveEntry.customer_enterprise_number, "[^0-9]", "", "g").contains(digits))
+            conditions.append(
+                func.regexp_replace(
+                    ArchiveEntry.customer_enterprise_number, "[^0-9]", "", "g"
+                ).contains(digits)
+            )
         rows = await self.session.scalars(
             select(ArchiveEntry)
             .where(ArchiveEntry.tenant_id == self.tenant_id, or_(*conditions))

@@ -16,12 +16,19 @@ from bot.demo import DEMO_ANSWERS
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def dpabot(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None
-           ) -> subprocess.CompletedProcess[str]:
+def dpabot(
+    *args: str, env: dict[str, str] | None = None, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
     full_env = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
     full_env.pop("DPABOT_DATABASE_URL", None)
-    return subprocess.run([sys.executable, "-m", "bot.cli", *args], capture_output=True,
-                          text=True, env=full_env, cwd=cwd, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", *args],
+        capture_output=True,
+        text=True,
+        env=full_env,
+        cwd=cwd,
+        timeout=300,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -75,11 +82,13 @@ def test_archive_search_and_get_by_customer_and_enterprise_number(demo, tmp_path
     assert found.returncode == 0, found.stderr
     rows = json.loads(found.stdout)
     assert out["archive_id"] in [r["id"] for r in rows]
-    by_number = json.loads(dpabot("archive", "search", "0840465705", "--tenant", "ibeauty",
-                                  "--json", env=env).stdout)
+    by_number = json.loads(
+        dpabot("archive", "search", "0840465705", "--tenant", "ibeauty", "--json", env=env).stdout
+    )
     assert out["archive_id"] in [r["id"] for r in by_number]
-    nothing = json.loads(dpabot("archive", "search", "UTOPIA", "--tenant", "ibeauty", "--json",
-                                env=env).stdout)
+    nothing = json.loads(
+        dpabot("archive", "search", "UTOPIA", "--tenant", "ibeauty", "--json", env=env).stdout
+    )
     assert nothing == []
     target = tmp_path / "copy.pdf"
     got = dpabot("archive", "get", out["archive_id"], "-o", str(target), env=env)
@@ -93,13 +102,23 @@ def test_parse_reply_json(tmp_path):
     eml = tmp_path / "reply.eml"
     eml.write_text(
         "From: Karolien <karolien@mooi.example>\nTo: dpa@ibeauty.example\nSubject: Re\n\n"
-        + DEMO_ANSWERS + "\nOp 23 nov. 2026 schreef iBeauty:\n> 1. Onderwerp: oud\n"
+        + DEMO_ANSWERS
+        + "\nOp 23 nov. 2026 schreef iBeauty:\n> 1. Onderwerp: oud\n"
     )
     proc = dpabot("parse-reply", str(eml), "--template", "ibeauty", "--json")
     assert proc.returncode == 0, proc.stderr
     out = json.loads(proc.stdout)
-    assert set(out) >= {"fields", "missing", "invalid", "accept", "decline", "change_requests",
-                        "questions", "auto_reply", "language"}
+    assert set(out) >= {
+        "fields",
+        "missing",
+        "invalid",
+        "accept",
+        "decline",
+        "change_requests",
+        "questions",
+        "auto_reply",
+        "language",
+    }
     assert out["missing"] == [] and out["accept"] is False and out["language"] == "nl"
     assert out["fields"]["data_subjects"] == "Klanten van het schoonheidsinstituut."
     assert "oud" not in json.dumps(out["fields"])

@@ -25,8 +25,12 @@ async def invited(runtime_factory):
     tenant = make_tenant(transport="maildir")
     rt = await runtime_factory([tenant])
     cid = await service.add_customer(
-        rt, tenant.slug, name="MOOI Schoonheidsverzorging", enterprise_number="BE0840.465.705",
-        representative="Karolien Piskor", email=INVITED,
+        rt,
+        tenant.slug,
+        name="MOOI Schoonheidsverzorging",
+        enterprise_number="BE0840.465.705",
+        representative="Karolien Piskor",
+        email=INVITED,
     )
     contract_id = await service.invite(rt, tenant.slug, cid)
     await run_jobs_until_idle(rt)
@@ -35,8 +39,10 @@ async def invited(runtime_factory):
 
 def _outbox(rt, slug) -> list[EmailMessage]:
     box = mailbox.Maildir(rt.maildir(slug, "outbox"), create=False)
-    msgs = [email.message_from_bytes(box.get_bytes(k), policy=email.policy.default)
-            for k in box.iterkeys()]
+    msgs = [
+        email.message_from_bytes(box.get_bytes(k), policy=email.policy.default)
+        for k in box.iterkeys()
+    ]
     return sorted(msgs, key=lambda m: m["Date"])  # type: ignore[arg-type, return-value]
 
 
@@ -50,8 +56,11 @@ async def _deliver(rt, slug, raw: bytes, uid: int) -> Message:
 
 async def _outgoing(rt, slug) -> int:
     async with rt.db.transaction() as s:
-        return await s.scalar(select(func.count()).select_from(Message).where(
-            Message.tenant_id == rt.tenant_ids[slug], Message.direction == "out"))
+        return await s.scalar(
+            select(func.count())
+            .select_from(Message)
+            .where(Message.tenant_id == rt.tenant_ids[slug], Message.direction == "out")
+        )
 
 
 async def test_reply_from_another_address_is_kept_not_applied_not_answered(invited):
@@ -72,7 +81,8 @@ async def test_unknown_token_gets_no_answer(invited):
     forged = raw.replace(local.encode(), b"dpa+" + b"a" * 26)
     # Without In-Reply-To/References nothing ties the mail to a contract.
     orphan = forged.replace(b"In-Reply-To:", b"X-Old-In-Reply-To:").replace(
-        b"References:", b"X-Old-References:")
+        b"References:", b"X-Old-References:"
+    )
     before = await _outgoing(rt, slug)
     row = await _deliver(rt, slug, orphan, 2)
     assert row.outcome == "unknown_token" and row.raw == orphan
@@ -99,8 +109,11 @@ async def test_empty_body_from_invited_address_asks_for_every_field(invited):
     followup = _outbox(rt, slug)[-1]
     assert followup["X-Dpabot-Kind"] == "followup"
     text = followup.get_body(preferencelist=("plain",)).get_content()
-    for label in ("Onderwerp van de verwerking", "Duur van de verwerking",
-                  "Aard en doel van de verwerking"):
+    for label in (
+        "Onderwerp van de verwerking",
+        "Duur van de verwerking",
+        "Aard en doel van de verwerking",
+    ):
         assert label in text
     async with rt.db.transaction() as s:
         assert (await s.get(Contract, contract_id)).state == "collecting"
@@ -119,11 +132,16 @@ async def test_partial_answers_name_only_the_missing_fields(invited):
 async def test_broken_mime_is_kept_and_does_not_stop_the_service(invited):
     rt, slug, _, invitation = invited
     reply_to = str(invitation["Reply-To"]).encode()
-    raw = (b"From: " + INVITED.encode() + b"\r\nTo: " + reply_to +
-           b"\r\nSubject: Re\r\nMessage-ID: <broken@x>\r\nMIME-Version: 1.0\r\n"
-           b"Content-Type: multipart/mixed; boundary=\"zzz\"\r\n\r\n--zzz\r\n"
-           b"Content-Type: text/plain; charset=unknown-8bit-xx\r\n"
-           b"Content-Transfer-Encoding: base64\r\n\r\n!!!not base64!!!\r\n")
+    raw = (
+        b"From: "
+        + INVITED.encode()
+        + b"\r\nTo: "
+        + reply_to
+        + b"\r\nSubject: Re\r\nMessage-ID: <broken@x>\r\nMIME-Version: 1.0\r\n"
+        b'Content-Type: multipart/mixed; boundary="zzz"\r\n\r\n--zzz\r\n'
+        b"Content-Type: text/plain; charset=unknown-8bit-xx\r\n"
+        b"Content-Transfer-Encoding: base64\r\n\r\n!!!not base64!!!\r\n"
+    )
     row = await _deliver(rt, slug, raw, 6)
     assert row.raw == raw
     assert row.outcome in ("followup_sent", "shunted")

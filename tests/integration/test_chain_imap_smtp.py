@@ -23,8 +23,10 @@ from tests.fixtures.pki import nss_db, pdfsig_signatures, qpdf_check
 from tests.fixtures.runtime import make_tenant
 
 CUSTOMER = dict(
-    name="MOOI Schoonheidsverzorging", enterprise_number="BE0840.465.705",
-    representative="Karolien Piskor", email="karolien@mooi-schoonheid.example",
+    name="MOOI Schoonheidsverzorging",
+    enterprise_number="BE0840.465.705",
+    representative="Karolien Piskor",
+    email="karolien@mooi-schoonheid.example",
 )
 
 
@@ -56,10 +58,21 @@ async def test_invitation_reply_final_accept_archive(
     monkeypatch.setenv("TEST_SMTP_PW", smtpd.password)
     tenant = make_tenant(
         transport="imap",
-        smtp=SmtpSettings(host=smtpd.host, port=smtpd.port, username=smtpd.username,
-                          password=SecretRef(env="TEST_SMTP_PW"), starttls=True, ca_file=ca),
-        imap=ImapSettings(host=dovecot.host, port=dovecot.port, username=user,
-                          password=SecretRef(env="TEST_IMAP_PW"), ssl=False),
+        smtp=SmtpSettings(
+            host=smtpd.host,
+            port=smtpd.port,
+            username=smtpd.username,
+            password=SecretRef(env="TEST_SMTP_PW"),
+            starttls=True,
+            ca_file=ca,
+        ),
+        imap=ImapSettings(
+            host=dovecot.host,
+            port=dovecot.port,
+            username=user,
+            password=SecretRef(env="TEST_IMAP_PW"),
+            ssl=False,
+        ),
     )
     rt = await runtime_factory([tenant])
     smtpd.clear()
@@ -78,8 +91,11 @@ async def test_invitation_reply_final_accept_archive(
         assert f"{n}." in text
     assert any(p.get_content_type() == "application/pdf" for p in invitation.iter_attachments())
     async with rt.db.transaction() as s:
-        sent = await s.scalar(select(Message).where(Message.kind == "invitation",
-                                                    Message.tenant_id == rt.tenant_ids[tenant.slug]))
+        sent = await s.scalar(
+            select(Message).where(
+                Message.kind == "invitation", Message.tenant_id == rt.tenant_ids[tenant.slug]
+            )
+        )
         assert sent.message_id == str(invitation["Message-ID"]).strip() and sent.outcome == "sent"
 
     stop = asyncio.Event()
@@ -120,7 +136,9 @@ async def test_invitation_reply_final_accept_archive(
     assert report.document_timestamps and report.document_timestamps[0].intact
     nssdir = tmp_path / "nss"
     nssdir.mkdir()
-    verdicts = pdfsig_signatures(pdf_path, nss_db(rt.signing[tenant.slug].trust_root_paths[0], nssdir))
+    verdicts = pdfsig_signatures(
+        pdf_path, nss_db(rt.signing[tenant.slug].trust_root_paths[0], nssdir)
+    )
     regular = [v for v in verdicts if v["Signature Field Name"] in ("Processor", "Customer")]
     assert len(regular) == 2
     assert all(v["Signature Validation"] == "Signature is Valid." for v in regular), verdicts

@@ -59,8 +59,11 @@ def test_acceptance_and_decline():
 
 
 def test_known_values_are_not_missing():
-    r = interpret("5. Klanten", FIELDS, known={"subject": "a", "duration": "b",
-                                               "nature_purpose": "c", "data_types": "d"})
+    r = interpret(
+        "5. Klanten",
+        FIELDS,
+        known={"subject": "a", "duration": "b", "nature_purpose": "c", "data_types": "d"},
+    )
     assert r.missing == []
 
 
@@ -110,10 +113,10 @@ def test_authenticate_only_the_invited_address():
 
 def test_html_only_mail_is_read():
     raw = (
-        "From: k@c.example\r\nMIME-Version: 1.0\r\nContent-Type: text/html; charset=utf-8\r\n\r\n"
-        "<html><body><p>1. Klantenbeheer</p><div>2: &eacute;&eacute;n jaar</div>"
-        "<blockquote>5. oud</blockquote></body></html>"
-    ).encode()
+        b"From: k@c.example\r\nMIME-Version: 1.0\r\nContent-Type: text/html; charset=utf-8\r\n\r\n"
+        b"<html><body><p>1. Klantenbeheer</p><div>2: &eacute;&eacute;n jaar</div>"
+        b"<blockquote>5. oud</blockquote></body></html>"
+    )
     r = interpret(own_words(parse_mail(raw)), FIELDS)
     assert r.fields["subject"] == "Klantenbeheer"
     assert r.fields["duration"] == "één jaar"

@@ -37,7 +37,7 @@ def test_changed_answers_after_the_final_version_make_a_new_one():
 
 def test_closed_contracts_ignore_replies():
     for state in (State.COMPLETED, State.DECLINED, State.EXPIRED):
-        assert decide(state, Event("accepted")) .state == state
+        assert decide(state, Event("accepted")).state == state
         assert decide(state, Event("answers", complete=True, changed=True)).effects == ()
 
 

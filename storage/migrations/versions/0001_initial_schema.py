@@ -4,10 +4,10 @@ Revision ID: 0001
 Revises:
 """
 
-from alembic import op
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
+from alembic import op
 from procrastinate.schema import SchemaManager
+from sqlalchemy.dialects import postgresql
 
 revision = "0001"
 down_revision = None
@@ -288,7 +288,9 @@ def upgrade() -> None:
     # procrastinate runs on the same database; Alembic owns its schema too.
     # Through the psycopg connection with no parameters: the SQL goes as is (no %-escaping),
     # in the same transaction as the tables above.
-    op.get_bind().connection.driver_connection.execute(SchemaManager.get_schema())
+    raw = op.get_bind().connection.driver_connection
+    assert raw is not None
+    raw.execute(SchemaManager.get_schema())
 
 
 def downgrade() -> None:
