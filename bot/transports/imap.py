@@ -68,6 +68,7 @@ class ImapMailbox:
         self.timeout = timeout
         self._client: aioimaplib.IMAP4 | None = None
         self._lost = asyncio.Event()
+        self._done_sent = False  # DONE already sent for the current IDLE
         self._uidvalidity: int | None = None
 
     def __repr__(self) -> str:
@@ -162,6 +163,7 @@ class ImapMailbox:
         # Anything queued before this IDLE predates the search that preceded it: drop it.
         while not queue.empty():
             queue.get_nowait()
+        self._done_sent = False
         idle = await self._run(client.idle_start(timeout=period), "start IDLE")
         try:
             while (remaining := deadline - loop.time()) > 0:
@@ -179,6 +181,8 @@ class ImapMailbox:
         finally:
             if not self._lost.is_set() and client.has_pending_idle():
                 client.idle_done()
+                # A second DONE (from close() after a cancel) is a BAD command to the server.
+                self._done_sent = True
         await self._run(idle, "end IDLE")
         response = await self._run(client.noop(), "check the connection with NOOP")
         self._check(response, "check the connection with NOOP")
@@ -190,7 +194,7 @@ class ImapMailbox:
             return
         try:
             if not self._lost.is_set() and client.protocol.transport is not None:
-                if client.has_pending_idle():
+                if client.has_pending_idle() and not self._done_sent:
                     client.idle_done()
                 await asyncio.wait_for(client.logout(), min(self.timeout, 5))
         except Exception as exc:

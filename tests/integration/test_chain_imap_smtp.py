@@ -36,12 +36,14 @@ def _mail(raw: bytes) -> EmailMessage:
     return msg
 
 
-async def _wait_stored(rt, count: int, timeout: float = 15) -> float:  # noqa: ASYNC109
-    """Seconds until `count` inbound mails are stored (the listener works through IDLE)."""
+async def _wait_stored(rt, slug: str, count: int, timeout: float = 15) -> float:  # noqa: ASYNC109
+    """Seconds until `count` inbound mails of the tenant are stored (the listener uses IDLE)."""
     start = time.monotonic()
     while time.monotonic() - start < timeout:
         async with rt.db.transaction() as s:
-            n = len((await s.scalars(select(Message).where(Message.direction == "in"))).all())
+            rows = await s.scalars(select(Message).where(
+                Message.direction == "in", Message.tenant_id == rt.tenant_ids[slug]))
+            n = len(rows.all())
         if n >= count:
             return time.monotonic() - start
         await asyncio.sleep(0.1)
@@ -103,13 +105,13 @@ async def test_invitation_reply_final_accept_archive(
     try:
         await asyncio.sleep(0.5)  # let it reach IDLE
         await dovecot.append(customer_reply(invitation, DEMO_ANSWERS, CUSTOMER["email"]), user)
-        await _wait_stored(rt, 1)
+        await _wait_stored(rt, tenant.slug, 1)
         await run_jobs_until_idle(rt)
         final_raw = (await smtpd.wait_for(2))[1].raw
         final = _mail(final_raw)
         assert final["X-Dpabot-Kind"] == "final"
         await dovecot.append(customer_reply(final, "AKKOORD", CUSTOMER["email"]), user)
-        await _wait_stored(rt, 2)
+        await _wait_stored(rt, tenant.slug, 2)
         await run_jobs_until_idle(rt)
         completed = _mail((await smtpd.wait_for(3))[2].raw)
     finally:
