@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
 import os
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -18,10 +19,20 @@ def _render(template_id: str, data: dict[str, Any], draft: bool) -> bytes:
     return render_pdf(template_id, data, draft=draft)
 
 
+def _warm_up() -> None:
+    import templates  # noqa: F401  (typst and the fonts load once per worker, not per render)
+
+
 def pool() -> ProcessPoolExecutor:
     global _pool
     if _pool is None:
-        _pool = ProcessPoolExecutor(max_workers=max(1, min(4, os.cpu_count() or 1)))
+        # spawn, not fork: the parent runs threads (the dev PKI's server, asyncio helpers) and a
+        # forked child could inherit a lock held by one of them.
+        _pool = ProcessPoolExecutor(
+            max_workers=max(1, min(4, os.cpu_count() or 1)),
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_warm_up,
+        )
     return _pool
 
 

@@ -12,6 +12,7 @@ import pikepdf
 import pytest
 
 from bot.demo import DEMO_ANSWERS
+from tests.fixtures.pki import nss_db, pdfsig_signatures, qpdf_check
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -55,6 +56,15 @@ def test_demo_completes_with_two_valid_signatures_and_a_timestamp(demo):
     assert Path(out["trust_root"]).read_text().startswith("-----BEGIN CERTIFICATE-----")
     with pikepdf.open(pdf) as doc:  # still PDF/A after signing
         assert doc.open_metadata().pdfa_status.startswith("2")
+    # Independent validators: poppler (NSS) and qpdf. The demo's PKI has stopped, so no OCSP.
+    nssdir = work / "nss"
+    nssdir.mkdir(exist_ok=True)
+    sigs = pdfsig_signatures(pdf, nss_db(Path(out["trust_root"]), nssdir), no_ocsp=True)
+    regular = [s for s in sigs if s["Signature Field Name"] in ("Processor", "Customer")]
+    assert len(regular) == 2
+    assert all(s["Signature Validation"] == "Signature is Valid." for s in regular), sigs
+    assert all(s["Certificate Validation"] == "Certificate is Trusted." for s in regular), sigs
+    qpdf_check(pdf)
 
 
 def test_verify_passes_with_the_dev_root_and_fails_without_or_tampered(demo, tmp_path):

@@ -1,0 +1,69 @@
+"""Storage guarantees: jobs live and die with the business transaction; tenants stay apart;
+the audit log is append-only and its chain shows tampering."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select, text
+
+from bot import service
+from bot.jobs import defer
+from storage import audit
+from storage.errors import NotFound
+from storage.models import Message
+from storage.repositories import TenantRepo
+from tests.fixtures.runtime import make_tenant
+
+
+async def _jobs(rt) -> int:
+    async with rt.db.transaction() as s:
+        return await s.scalar(text("SELECT count(*) FROM procrastinate_jobs"))
+
+
+async def test_a_rolled_back_transaction_leaves_no_job(runtime_factory):
+    rt = await runtime_factory([make_tenant()])
+    before = await _jobs(rt)
+    with pytest.raises(RuntimeError):
+        async with rt.db.transaction() as s:
+            await defer(s, "send_message", tenant="x", message_row_id=1)
+            raise RuntimeError("business step failed")
+    assert await _jobs(rt) == before
+    async with rt.db.transaction() as s:
+        await defer(s, "send_message", tenant="x", message_row_id=1)
+    assert await _jobs(rt) == before + 1
+
+
+async def test_one_tenant_cannot_reach_another_tenants_rows(runtime_factory):
+    a, b = make_tenant(), make_tenant()
+    rt = await runtime_factory([a, b])
+    cid = await service.add_customer(rt, a.slug, name="Klant A", email="a@klant.example",
+                                     representative="An")
+    contract_id = await service.invite(rt, a.slug, cid)
+    async with rt.db.transaction() as s:
+        other = TenantRepo(s, rt.tenant_ids[b.slug])
+        with pytest.raises(NotFound):
+            await other.customer(cid)
+        with pytest.raises(NotFound):
+            await other.contract(contract_id)
+        own = TenantRepo(s, rt.tenant_ids[a.slug])
+        token = (await own.contract(contract_id)).reply_token
+        assert await other.contract_by_token(token) is None
+        assert await other.customer_by_email("a@klant.example") is None
+        count = await s.scalar(select(func.count()).select_from(Message).where(
+            Message.tenant_id == rt.tenant_ids[b.slug]))
+        assert count == 0
+
+
+async def test_audit_log_is_append_only_and_chained(runtime_factory):
+    t = make_tenant()
+    rt = await runtime_factory([t])
+    tid = rt.tenant_ids[t.slug]
+    async with rt.db.transaction() as s:
+        await audit.record(s, tid, "cli:test", "archive.search", "MOOI")
+        await audit.record(s, tid, "cli:test", "archive.get", "x")
+    async with rt.db.transaction() as s:
+        assert await audit.verify_chain(s, tid) == (True, 2)
+    with pytest.raises(Exception, match="append-only"):
+        async with rt.db.transaction() as s:
+            await s.execute(text("UPDATE audit_events SET actor = 'someone else' "
+                                 "WHERE tenant_id = :t"), {"t": tid})
