@@ -41,8 +41,11 @@ async def _wait_stored(rt, slug: str, count: int, timeout: float = 15) -> float:
     start = time.monotonic()
     while time.monotonic() - start < timeout:
         async with rt.db.transaction() as s:
-            rows = await s.scalars(select(Message).where(
-                Message.direction == "in", Message.tenant_id == rt.tenant_ids[slug]))
+            rows = await s.scalars(
+                select(Message).where(
+                    Message.direction == "in", Message.tenant_id == rt.tenant_ids[slug]
+                )
+            )
             n = len(rows.all())
         if n >= count:
             return time.monotonic() - start

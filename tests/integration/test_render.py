@@ -37,7 +37,6 @@ ARTICLES = [
 ]
 
 
-
 def example(n: int) -> dict:
     return json.loads((TEMPLATE_DIR / f"example-00{n}.json").read_text(encoding="utf-8"))
 

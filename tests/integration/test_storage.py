@@ -36,8 +36,9 @@ async def test_a_rolled_back_transaction_leaves_no_job(runtime_factory):
 async def test_one_tenant_cannot_reach_another_tenants_rows(runtime_factory):
     a, b = make_tenant(), make_tenant()
     rt = await runtime_factory([a, b])
-    cid = await service.add_customer(rt, a.slug, name="Klant A", email="a@klant.example",
-                                     representative="An")
+    cid = await service.add_customer(
+        rt, a.slug, name="Klant A", email="a@klant.example", representative="An"
+    )
     contract_id = await service.invite(rt, a.slug, cid)
     async with rt.db.transaction() as s:
         other = TenantRepo(s, rt.tenant_ids[b.slug])
@@ -49,8 +50,11 @@ async def test_one_tenant_cannot_reach_another_tenants_rows(runtime_factory):
         token = (await own.contract(contract_id)).reply_token
         assert await other.contract_by_token(token) is None
         assert await other.customer_by_email("a@klant.example") is None
-        count = await s.scalar(select(func.count()).select_from(Message).where(
-            Message.tenant_id == rt.tenant_ids[b.slug]))
+        count = await s.scalar(
+            select(func.count())
+            .select_from(Message)
+            .where(Message.tenant_id == rt.tenant_ids[b.slug])
+        )
         assert count == 0
 
 
@@ -65,5 +69,7 @@ async def test_audit_log_is_append_only_and_chained(runtime_factory):
         assert await audit.verify_chain(s, tid) == (True, 2)
     with pytest.raises(Exception, match="append-only"):
         async with rt.db.transaction() as s:
-            await s.execute(text("UPDATE audit_events SET actor = 'someone else' "
-                                 "WHERE tenant_id = :t"), {"t": tid})
+            await s.execute(
+                text("UPDATE audit_events SET actor = 'someone else' WHERE tenant_id = :t"),
+                {"t": tid},
+            )
