@@ -8,8 +8,10 @@ import secrets
 from typing import Any
 
 from bot.mailer import compose
+from bot.outbox import mail_context, queue_mail
 from bot.runtime import Runtime
 from bot.workflow import Event, State, decide
+from signing.keys import signer_identity
 from storage import audit
 from storage.blobs import sha256_hex
 from storage.repositories import TenantRepo
@@ -30,8 +32,6 @@ async def archive_contract(
     reason: str,
 ) -> str:
     """Store the B-LTA PDF, the raw acceptance mail and a manifest; complete the contract."""
-    from bot.service import _cert_info, _mail_context, _queue_mail
-
     tenant = rt.tenant(slug)
     now = dt.datetime.now(dt.UTC)
     async with rt.db.transaction() as s:
@@ -43,7 +43,7 @@ async def archive_contract(
         customer = await repo.customer(contract.customer_id)
         reply = await repo.message(reply_row_id)
         versions = await repo.versions(contract)
-        signer_name, cert_sha = _cert_info(one_time_signer)
+        signer_name, cert_sha = signer_identity(one_time_signer)
         pdf_path = rt.archive.put(slug, now.year, pdf, ".pdf")
         evidence_path = rt.archive.put(slug, now.year, reply.raw, ".eml")
         digest = sha256_hex(pdf)
@@ -138,10 +138,10 @@ async def archive_contract(
             lang=customer.language,
             to=customer.email,
             token=contract.reply_token,
-            context=_mail_context(tenant, customer, contract, versions[-1].fields, sha256=digest),
+            context=mail_context(tenant, customer, contract, versions[-1].fields, sha256=digest),
             attachments=[(f"verwerkersovereenkomst-{contract.id}-ondertekend.pdf", pdf)],
         )
-        await _queue_mail(rt, s, slug, repo, contract, msg, "completed")
+        await queue_mail(s, slug, repo, contract, msg, "completed")
         await audit.record(
             s,
             repo.tenant_id,

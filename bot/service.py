@@ -6,7 +6,6 @@ import base64
 import datetime as dt
 import email
 import email.policy
-import hashlib
 import json
 import logging
 import secrets
@@ -15,14 +14,16 @@ from typing import Any
 from sqlalchemy import select
 
 from bot import cpu
-from bot.contract_data import annex_fields, document_data, label, questions
+from bot.contract_data import annex_fields, document_data, label
 from bot.jobs import defer
 from bot.mailer import compose
+from bot.outbox import mail_context, queue_mail
 from bot.runtime import Runtime
 from bot.workflow import Effect, Event, State, decide
 from handlers.interpret import interpret
 from handlers.mime import ParsedMail, parse_mail
 from handlers.pipeline import authenticate, own_words, reply_token, screen
+from signing.keys import signer_identity
 from storage import audit
 from storage.blobs import sha256_hex
 from storage.models import Contract, Customer, Message
@@ -79,35 +80,6 @@ async def add_customer(
         return customer.id
 
 
-async def _queue_mail(
-    rt: Runtime,
-    session: Any,
-    slug: str,
-    repo: TenantRepo,
-    contract: Contract,
-    msg: email.message.EmailMessage,
-    kind: str,
-) -> Message:
-    """Store the outgoing mail (its Message-ID first) and queue its sending, in one transaction."""
-    raw = bytes(msg)
-    row = await repo.insert_message(
-        contract_id=contract.id,
-        direction="out",
-        channel="email",
-        kind=kind,
-        message_id=str(msg["Message-ID"]),
-        from_addr=str(msg["From"]),
-        to_addr=str(msg["To"]),
-        subject=str(msg["Subject"]),
-        raw=raw,
-        raw_sha256=sha256_hex(raw),
-        outcome="queued",
-    )
-    assert row is not None  # a fresh Message-ID cannot collide
-    await defer(session, "send_message", tenant=slug, message_row_id=row.id)
-    return row
-
-
 async def invite(rt: Runtime, slug: str, customer_id: int) -> int:
     """Open a contract for the customer and queue the invitation with the draft PDF."""
     tenant = rt.tenant(slug)
@@ -141,10 +113,10 @@ async def invite(rt: Runtime, slug: str, customer_id: int) -> int:
             lang=customer.language,
             to=customer.email,
             token=token,
-            context=_mail_context(tenant, customer, contract, fields),
+            context=mail_context(tenant, customer, contract, fields),
             attachments=[(f"verwerkersovereenkomst-{contract.id}-ontwerp.pdf", draft)],
         )
-        await _queue_mail(rt, s, slug, repo, contract, msg, "invitation")
+        await queue_mail(s, slug, repo, contract, msg, "invitation")
         contract.state = decide(State(contract.state), Event("invitation_sent")).state.value
         await audit.record(
             s,
@@ -155,22 +127,6 @@ async def invite(rt: Runtime, slug: str, customer_id: int) -> int:
             {"customer": customer.id},
         )
         return contract.id
-
-
-def _mail_context(
-    tenant: Any, customer: Customer, contract: Contract, fields: dict[str, str], **extra: Any
-) -> dict[str, Any]:
-    return {
-        "tenant_name": tenant.name,
-        "customer_name": customer.name,
-        "representative": customer.representative,
-        "contract_ref": f"{tenant.slug}-{contract.id}",
-        "questions": questions(contract.template_id, customer.language, fields),
-        "missing": [],
-        "invalid": [],
-        "sha256": "",
-        **extra,
-    }
 
 
 async def send_message(rt: Runtime, slug: str, message_row_id: int) -> None:
@@ -369,11 +325,11 @@ async def _process(rt: Runtime, s: Any, slug: str, message_row_id: int) -> None:
                 to=customer.email,
                 token=contract.reply_token,
                 in_reply_to=mail.message_id or None,
-                context=_mail_context(
+                context=mail_context(
                     tenant, customer, contract, version.fields, missing=missing, invalid=invalid
                 ),
             )
-            await _queue_mail(rt, s, slug, repo, contract, msg, "followup")
+            await queue_mail(s, slug, repo, contract, msg, "followup")
             outcome = "followup_sent"
         elif effect == Effect.FINALIZE:
             await defer(
@@ -398,11 +354,6 @@ async def _process(rt: Runtime, s: Any, slug: str, message_row_id: int) -> None:
         }
     )
     await _settle(s, repo, row, outcome, detail, contract)
-
-
-def _cert_info(signer: Any) -> tuple[str, str]:
-    cert = signer.signing_cert
-    return cert.subject.human_friendly, hashlib.sha256(cert.dump()).hexdigest()
 
 
 async def finalize(rt: Runtime, slug: str, contract_id: int, version_no: int) -> None:
@@ -433,7 +384,7 @@ async def finalize(rt: Runtime, slug: str, contract_id: int, version_no: int) ->
     )
     now = dt.datetime.now(dt.UTC)
     path = rt.blobs.put(slug, now.year, signed, ".pdf")
-    signer_name, cert_sha = _cert_info(signing.processor_signer)
+    signer_name, cert_sha = signer_identity(signing.processor_signer)
     digest = sha256_hex(signed)
     async with rt.db.transaction() as s:
         repo = _repo(rt, s, slug)
@@ -459,10 +410,10 @@ async def finalize(rt: Runtime, slug: str, contract_id: int, version_no: int) ->
             lang=customer.language,
             to=customer.email,
             token=contract.reply_token,
-            context=_mail_context(tenant, customer, contract, fields, sha256=digest),
+            context=mail_context(tenant, customer, contract, fields, sha256=digest),
             attachments=[(f"verwerkersovereenkomst-{contract.id}-v{version_no}.pdf", signed)],
         )
-        await _queue_mail(rt, s, slug, repo, contract, msg, "final")
+        await queue_mail(s, slug, repo, contract, msg, "final")
         await audit.record(
             s,
             repo.tenant_id,

@@ -17,6 +17,18 @@ def belgian_enterprise_number_ok(value: str) -> bool:
     return 97 - int(digits[:8]) % 97 == int(digits[8:])
 
 
+def enterprise_number_ok(value: str) -> bool:
+    """Belgian numbers (BE + 10 digits, mod 97) are checked; foreign VAT ids pass as given."""
+    compact = re.sub(r"[\s.\-]", "", value).upper()
+    if re.fullmatch(r"(BE)?[01]\d{9}", compact):
+        return belgian_enterprise_number_ok(compact)
+    return bool(re.fullmatch(r"(?!BE)[A-Z]{2}[0-9A-Z+*]{2,13}", compact))
+
+
+def email_ok(value: str) -> bool:
+    return bool(_EMAIL.match(value.strip()))
+
+
 def validate_value(kind: str, value: str) -> str | None:
     """None when the value is acceptable, else the reason in one short Dutch phrase."""
     value = value.strip()
@@ -24,8 +36,8 @@ def validate_value(kind: str, value: str) -> str | None:
         return "het antwoord is leeg"
     if len(value) > 4000:
         return "het antwoord is te lang (meer dan 4000 tekens)"
-    if kind == "enterprise_number" and not belgian_enterprise_number_ok(value):
+    if kind == "enterprise_number" and not enterprise_number_ok(value):
         return "dit is geen geldig ondernemingsnummer (10 cijfers met controlegetal)"
-    if kind == "email" and not _EMAIL.match(value):
+    if kind == "email" and not email_ok(value):
         return "dit is geen geldig e-mailadres"
     return None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from pathlib import Path
 
@@ -103,3 +104,10 @@ def load_pkcs12_signer(path: Path, passphrase: bytes | None) -> CachedKeySigner:
         signer = make_signer(cert.public_bytes(serialization.Encoding.DER), key, chain)
         _cache[path] = signer
         return signer
+
+
+def signer_identity(signer: signers.Signer) -> tuple[str, str]:
+    """(subject as text, SHA-256 of the certificate) of a signer, for records and manifests."""
+    cert = signer.signing_cert
+    assert cert is not None
+    return cert.subject.human_friendly, hashlib.sha256(cert.dump()).hexdigest()

@@ -14,6 +14,7 @@ from typing import Any, Literal
 import typst
 from pydantic import BaseModel, Field, ValidationError
 
+from handlers.validate import email_ok, enterprise_number_ok
 from templates import _pdf_forms
 from templates._pdf_forms import read_form_fields
 
@@ -111,22 +112,13 @@ def load_manifest(template_id: str) -> Manifest:
     return manifest
 
 
-def _enterprise_number_ok(value: str) -> bool:
-    """Belgian numbers (BE + 10 digits, mod 97) are checked; foreign VAT ids pass as given."""
-    compact = re.sub(r"[\s.\-]", "", value).upper()
-    if re.fullmatch(r"(BE)?[01]\d{9}", compact):
-        digits = compact[-10:]
-        return 97 - int(digits[:8]) % 97 == int(digits[8:])
-    return bool(re.fullmatch(r"(?!BE)[A-Z]{2}[0-9A-Z+*]{2,13}", compact))
-
-
 def _check_value(manifest: Manifest, spec: FieldSpec, value: str) -> None:
     label = spec.label(manifest.language)
-    if spec.type == "enterprise_number" and not _enterprise_number_ok(value):
+    if spec.type == "enterprise_number" and not enterprise_number_ok(value):
         raise TemplateError(
             f"The field '{spec.id}' ({label}) is not a valid enterprise number: '{value}'."
         )
-    if spec.type == "email" and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", value):
+    if spec.type == "email" and not email_ok(value):
         raise TemplateError(f"The field '{spec.id}' ({label}) is not an email address: '{value}'.")
     if spec.type == "date":
         try:

@@ -1,0 +1,57 @@
+"""Outgoing mail bookkeeping: stored with its Message-ID and queued in the caller's transaction."""
+
+from __future__ import annotations
+
+import email.message
+from typing import Any
+
+from bot.contract_data import questions
+from bot.jobs import defer
+from storage.blobs import sha256_hex
+from storage.models import Contract, Customer, Message
+from storage.repositories import TenantRepo
+
+
+def mail_context(
+    tenant: Any, customer: Customer, contract: Contract, fields: dict[str, str], **extra: Any
+) -> dict[str, Any]:
+    """What every customer mail template needs, plus the kind's own keys."""
+    return {
+        "tenant_name": tenant.name,
+        "customer_name": customer.name,
+        "representative": customer.representative,
+        "contract_ref": f"{tenant.slug}-{contract.id}",
+        "questions": questions(contract.template_id, customer.language, fields),
+        "missing": [],
+        "invalid": [],
+        "sha256": "",
+        **extra,
+    }
+
+
+async def queue_mail(
+    session: Any,
+    slug: str,
+    repo: TenantRepo,
+    contract: Contract,
+    msg: email.message.EmailMessage,
+    kind: str,
+) -> Message:
+    """Store the outgoing mail (its Message-ID first) and queue its sending, in one transaction."""
+    raw = bytes(msg)
+    row = await repo.insert_message(
+        contract_id=contract.id,
+        direction="out",
+        channel="email",
+        kind=kind,
+        message_id=str(msg["Message-ID"]),
+        from_addr=str(msg["From"]),
+        to_addr=str(msg["To"]),
+        subject=str(msg["Subject"]),
+        raw=raw,
+        raw_sha256=sha256_hex(raw),
+        outcome="queued",
+    )
+    assert row is not None  # a fresh Message-ID cannot collide
+    await defer(session, "send_message", tenant=slug, message_row_id=row.id)
+    return row
