@@ -368,6 +368,8 @@ async def finalize(rt: Runtime, slug: str, contract_id: int, version_no: int) ->
         version = await repo.version(contract, version_no)
         fields = dict(version.fields)
         customer = await repo.customer(contract.customer_id)
+    # The final version carries its date; kept in the version so a re-render gives the same text.
+    fields.setdefault("sign_date", dt.datetime.now(dt.UTC).date().isoformat())
     pdf = await cpu.render(
         tenant.template, document_data(tenant, fields, version=version_no, draft=False), draft=False
     )
@@ -393,6 +395,7 @@ async def finalize(rt: Runtime, slug: str, contract_id: int, version_no: int) ->
             return
         version = await repo.version(contract, version_no)
         version.pdf_sha256 = sha256_hex(pdf)
+        version.fields = fields
         await repo.add_signature(
             contract_id=contract.id,
             version=version_no,
