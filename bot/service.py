@@ -356,6 +356,12 @@ async def _process(rt: Runtime, s: Any, slug: str, message_row_id: int) -> None:
     await _settle(s, repo, row, outcome, detail, contract)
 
 
+async def _processor_signed(repo: TenantRepo, contract: Contract, version_no: int) -> bool:
+    return any(
+        g.version == version_no and g.party == "processor" for g in await repo.signatures(contract)
+    )
+
+
 async def finalize(rt: Runtime, slug: str, contract_id: int, version_no: int) -> None:
     """Render the agreed version, certify it with the processor's key, mail it for acceptance."""
     tenant = rt.tenant(slug)
@@ -365,6 +371,8 @@ async def finalize(rt: Runtime, slug: str, contract_id: int, version_no: int) ->
         contract = await repo.contract(contract_id)
         if contract.current_version != version_no or contract.state != State.AWAITING_SIGNATURE:
             return  # superseded by a newer reply
+        if await _processor_signed(repo, contract, version_no):
+            return  # the job ran twice: the final version went out already
         version = await repo.version(contract, version_no)
         fields = dict(version.fields)
         customer = await repo.customer(contract.customer_id)
@@ -391,8 +399,10 @@ async def finalize(rt: Runtime, slug: str, contract_id: int, version_no: int) ->
     async with rt.db.transaction() as s:
         repo = _repo(rt, s, slug)
         contract = await repo.contract(contract_id, for_update=True)
-        if contract.current_version != version_no:
-            return
+        if contract.current_version != version_no or await _processor_signed(
+            repo, contract, version_no
+        ):
+            return  # superseded, or a parallel run of this job won the race
         version = await repo.version(contract, version_no)
         version.pdf_sha256 = sha256_hex(pdf)
         version.fields = fields

@@ -168,3 +168,20 @@ async def test_auto_reply_never_gets_an_answer(invited):
     row = await _deliver(rt, slug, raw, 10)
     assert row.outcome == "ignored_auto_reply"
     assert await _outgoing(rt, slug) == before
+
+
+async def test_finalize_running_twice_sends_one_final_version(invited):
+    """Jobs are delivered at least once: a repeated finalize must not mail a second PDF."""
+    rt, slug, contract_id, invitation = invited
+    await _deliver(rt, slug, customer_reply(invitation, DEMO_ANSWERS, INVITED), 11)
+    async with rt.db.transaction() as s:
+        version = (await s.get(Contract, contract_id)).current_version
+    await service.finalize(rt, slug, contract_id, version)
+    finals = [m for m in _outbox(rt, slug) if m["X-Dpabot-Kind"] == "final"]
+    async with rt.db.transaction() as s:
+        queued = await s.scalar(
+            select(func.count())
+            .select_from(Message)
+            .where(Message.contract_id == contract_id, Message.kind == "final")
+        )
+    assert len(finals) == 1 and queued == 1
