@@ -60,12 +60,22 @@ class FieldSpec(BaseModel):
         return self.labels.get(lang) or self.labels.get("nl") or self.id
 
 
+class Example(BaseModel):
+    """Example data for one seed the template reproduces, and the fidelity it must reach."""
+
+    data: str  # file name in the template directory
+    seed: str  # seed number in shared/seeds, e.g. "000"
+    min_ratio: float = 0.97  # matched seed words / seed words (lower for OCR'd seeds)
+
+
 class Manifest(BaseModel):
     """A document template's manifest (`manifest.toml`)."""
 
     id: str
     title: str
-    language: str = "nl"
+    language: str = "nl"  # the contract's language (mails follow the customer's language)
+    languages: list[str] = Field(default_factory=lambda: ["nl", "fr", "en"])  # labels given in
+    examples: list[Example] = Field(default_factory=list)
     document: str = "dpa.typ"
     tenant: dict[str, str] = Field(default_factory=dict)
     fields: dict[str, FieldSpec]
@@ -188,7 +198,8 @@ class _Compiled:
         self.lock = threading.Lock()
         self.compiler = typst.Compiler(
             str(manifest.directory / manifest.document),
-            root=str(manifest.directory),
+            # The root is the documents folder so every template can import /_lib/dpa.typ.
+            root=str(DOCUMENTS_DIR),
             font_paths=[str(FONTS_DIR)],
             ignore_system_fonts=True,
         )
