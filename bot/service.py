@@ -28,6 +28,7 @@ from storage import audit
 from storage.blobs import sha256_hex
 from storage.models import Contract, Customer, Message
 from storage.repositories import TenantRepo
+from templates import unprintable
 
 log = logging.getLogger(__name__)
 
@@ -288,6 +289,14 @@ async def _process(rt: Runtime, s: Any, slug: str, message_row_id: int) -> None:
     known = {k: v for k, v in version.fields.items() if v}
     text = own_words(mail)
     reading = interpret(text, annex_fields(contract.template_id), known=known)
+    for fid, value in list(reading.fields.items()):
+        # A value the contract's font cannot print would fail the final render: ask again now.
+        bad = unprintable(value)
+        if bad:
+            del reading.fields[fid]
+            reading.invalid[fid] = "bevat tekens die het contract niet kan afdrukken: " + " ".join(
+                bad
+            )
     new_values = {k: v for k, v in reading.fields.items() if known.get(k) != v}
     if reading.decline:
         event = Event("declined")
@@ -313,11 +322,14 @@ async def _process(rt: Runtime, s: Any, slug: str, message_row_id: int) -> None:
     outcome = "applied"
     for effect in step.effects:
         if effect in (Effect.SEND_FOLLOWUP, Effect.SEND_NOT_COUNTED):
-            missing = [label(contract.template_id, f, customer.language) for f in reading.missing]
-            invalid = [
-                {"label": label(contract.template_id, f, customer.language), "reason": r}
-                for f, r in reading.invalid.items()
-            ]
+            numbers = {a.id: a.number for a in annex_fields(contract.template_id)}
+
+            def named(fid: str) -> dict[str, Any]:
+                lbl = label(contract.template_id, fid, customer.language)
+                return {"number": numbers.get(fid), "label": lbl}
+
+            missing = [named(f) for f in reading.missing]
+            invalid = [{**named(f), "reason": r} for f, r in reading.invalid.items()]
             msg = compose(
                 tenant,
                 kind="followup",

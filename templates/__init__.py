@@ -10,6 +10,7 @@ from templates.documents import (
     prepare_data,
     read_form_fields,
     render_pdf,
+    unprintable,
 )
 from templates.emails import (
     EMAIL_KINDS,
@@ -34,4 +35,5 @@ __all__ = [
     "read_form_fields",
     "render_email",
     "render_pdf",
+    "unprintable",
 ]

@@ -7,6 +7,7 @@ import json
 import re
 import threading
 import tomllib
+import unicodedata
 from functools import cache
 from pathlib import Path
 from typing import Any, Literal
@@ -27,6 +28,7 @@ __all__ = [
     "load_manifest",
     "read_form_fields",
     "render_pdf",
+    "unprintable",
 ]
 
 DOCUMENTS_DIR = Path(__file__).parent / "documents"
@@ -122,8 +124,38 @@ def load_manifest(template_id: str) -> Manifest:
     return manifest
 
 
+@cache
+def _printable_codepoints() -> frozenset[int]:
+    """Every character the shipped font can draw (all Carlito styles share one repertoire)."""
+    from fontTools.ttLib import TTFont
+
+    font = TTFont(str(FORM_FONT), lazy=True)
+    try:
+        return frozenset(font.getBestCmap())
+    finally:
+        font.close()
+
+
+def unprintable(value: str) -> list[str]:
+    """Characters of value the contract's font cannot print (emoji, Hebrew, Arabic, controls)."""
+    allowed = _printable_codepoints()
+    return sorted({
+        ch for ch in value
+        if ch not in "\n\t"
+        # Fonts map U+0000 and other controls to an empty glyph: never print those either.
+        and (ord(ch) not in allowed or unicodedata.category(ch) == "Cc")
+    })
+
+
 def _check_value(manifest: Manifest, spec: FieldSpec, value: str) -> None:
     label = spec.label(manifest.language)
+    bad = unprintable(value)
+    if bad:
+        shown = ", ".join(f"'{ch}' (U+{ord(ch):04X})" for ch in bad[:5])
+        raise TemplateError(
+            f"The field '{spec.id}' ({label}) contains characters the contract's font cannot "
+            f"print: {shown}; write it without them."
+        )
     if spec.type == "enterprise_number" and not enterprise_number_ok(value):
         raise TemplateError(
             f"The field '{spec.id}' ({label}) is not a valid enterprise number: '{value}'."

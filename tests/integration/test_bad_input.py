@@ -185,3 +185,15 @@ async def test_finalize_running_twice_sends_one_final_version(invited):
             .where(Message.contract_id == contract_id, Message.kind == "final")
         )
     assert len(finals) == 1 and queued == 1
+
+
+async def test_answer_the_contract_cannot_print_is_asked_again(invited):
+    rt, slug, contract_id, invitation = invited
+    answers = DEMO_ANSWERS.replace("Klanten van het schoonheidsinstituut.", "Klanten 💅")
+    row = await _deliver(rt, slug, customer_reply(invitation, answers, INVITED), 12)
+    assert row.outcome == "followup_sent"
+    (followup,) = [m for m in _outbox(rt, slug) if m["X-Dpabot-Kind"] == "followup"]
+    text = followup.get_body(preferencelist=("plain",)).get_content()
+    assert "Categorieën van betrokkenen" in text and "niet kan afdrukken" in text
+    async with rt.db.transaction() as s:
+        assert (await s.get(Contract, contract_id)).state == "collecting"
