@@ -53,11 +53,17 @@ def _plain(template: str, data: dict) -> int:
     compiler = _raw.get(template)
     if compiler is None:
         compiler = _raw[template] = typst.Compiler(
-            str(manifest.directory / manifest.document), root=str(documents.DOCUMENTS_DIR),
-            font_paths=[str(documents.FONTS_DIR)], ignore_system_fonts=True)
+            str(manifest.directory / manifest.document),
+            root=str(documents.DOCUMENTS_DIR),
+            font_paths=[str(documents.FONTS_DIR)],
+            ignore_system_fonts=True,
+        )
     payload = json.dumps(documents.prepare_data(template, data, draft=False), ensure_ascii=False)
-    pdf = compiler.compile(format="pdf", sys_inputs={"data": payload},  # type: ignore[attr-defined]
-                           pdf_standards=["a-2b"])
+    pdf = compiler.compile(
+        format="pdf",
+        sys_inputs={"data": payload},  # type: ignore[attr-defined]
+        pdf_standards=["a-2b"],
+    )
     return len(pdf)
 
 
@@ -98,9 +104,11 @@ def main() -> None:
             all_plain = _rate(_plain, t, _dataset(t, "P", args.n * cores), pool)
             all_ours = _rate(_ours, t, _dataset(t, "O", args.n * cores), pool)
             rows.append((t, one_ours, one_plain, all_ours, all_plain))
-            print(f"{t:18s} 1 core: {one_ours:6.1f}/s (plain Typst {one_plain:6.1f}/s, "
-                  f"ratio {one_ours / one_plain:.2f})   {cores} cores: {all_ours:6.1f}/s "
-                  f"(plain {all_plain:6.1f}/s, ratio {all_ours / all_plain:.2f})")
+            print(
+                f"{t:18s} 1 core: {one_ours:6.1f}/s (plain Typst {one_plain:6.1f}/s, "
+                f"ratio {one_ours / one_plain:.2f})   {cores} cores: {all_ours:6.1f}/s "
+                f"(plain {all_plain:6.1f}/s, ratio {all_ours / all_plain:.2f})"
+            )
     # Leak check: RSS after a warm-up against RSS after many more renders of new data.
     t = templates[0]
     items = _dataset(t, "L", args.leak)
@@ -112,10 +120,12 @@ def main() -> None:
     growth = _rss_mb() - start
     print(f"leak check: {args.leak} renders of {t!r}, RSS {start:.0f} → {_rss_mb():.0f} MB")
     worst = min(rows, key=lambda r: r[1] / r[2])
-    print(f"per_s={worst[1]:.1f} ratio={worst[1] / worst[2]:.2f} "
-          f"all_cores_per_s={worst[3]:.1f} all_cores_ratio={worst[3] / worst[4]:.2f} "
-          f"slowest={worst[0]} peak_rss_mb={_peak_mb():.0f} leak_mb={growth:.1f} "
-          f"cores={cores} n={args.n}")
+    print(
+        f"per_s={worst[1]:.1f} ratio={worst[1] / worst[2]:.2f} "
+        f"all_cores_per_s={worst[3]:.1f} all_cores_ratio={worst[3] / worst[4]:.2f} "
+        f"slowest={worst[0]} peak_rss_mb={_peak_mb():.0f} leak_mb={growth:.1f} "
+        f"cores={cores} n={args.n}"
+    )
 
 
 def _noop(_: int) -> None:

@@ -10,13 +10,20 @@ from bot.jobs import defer
 from storage.blobs import sha256_hex
 from storage.models import Contract, Customer, Message
 from storage.repositories import TenantRepo
+from templates import load_manifest
+from templates.emails import DEFAULT_ANNEX_NAME
 
 
 def mail_context(
     tenant: Any, customer: Customer, contract: Contract, fields: dict[str, str], **extra: Any
 ) -> dict[str, Any]:
     """What every customer mail template needs, plus the kind's own keys."""
+    manifest = load_manifest(contract.template_id)
+    lang = customer.language
     return {
+        "annex": manifest.annex_name.get(lang) or DEFAULT_ANNEX_NAME.get(lang, "bijlage 1"),
+        "contract_language": manifest.language,
+        "awaiting_signature": contract.state == "awaiting_signature",
         "tenant_name": tenant.name,
         "customer_name": customer.name,
         "representative": customer.representative,

@@ -204,6 +204,12 @@ async def process_inbound(rt: Runtime, slug: str, message_row_id: int) -> None:
             )
 
 
+def _named(template_id: str, lang: str, field_id: str) -> dict[str, Any]:
+    """A field as the follow-up mail names it: its question number and its label."""
+    numbers = {a.id: a.number for a in annex_fields(template_id)}
+    return {"number": numbers.get(field_id), "label": label(template_id, field_id, lang)}
+
+
 async def _settle(
     session: Any,
     repo: TenantRepo,
@@ -322,14 +328,11 @@ async def _process(rt: Runtime, s: Any, slug: str, message_row_id: int) -> None:
     outcome = "applied"
     for effect in step.effects:
         if effect in (Effect.SEND_FOLLOWUP, Effect.SEND_NOT_COUNTED):
-            numbers = {a.id: a.number for a in annex_fields(contract.template_id)}
-
-            def named(fid: str) -> dict[str, Any]:
-                lbl = label(contract.template_id, fid, customer.language)
-                return {"number": numbers.get(fid), "label": lbl}
-
-            missing = [named(f) for f in reading.missing]
-            invalid = [{**named(f), "reason": r} for f, r in reading.invalid.items()]
+            missing = [_named(contract.template_id, customer.language, f) for f in reading.missing]
+            invalid = [
+                {**_named(contract.template_id, customer.language, f), "reason": r}
+                for f, r in reading.invalid.items()
+            ]
             msg = compose(
                 tenant,
                 kind="followup",

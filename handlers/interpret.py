@@ -150,6 +150,8 @@ def interpret(
     known: dict[str, str] | None = None,
 ) -> Interpretation:
     """What the reply says, given the questions and the values already agreed (known)."""
+    # Phones and mail clients turn D'ACCORD into D’ACCORD: read both the same way.
+    text = text.replace("\u2019", "'").replace("\u02bc", "'")
     result = Interpretation(language=_detect_language(text))
     answers, result.notes = _read_answers(text, fields)
     by_id = {f.id: f for f in fields}

@@ -78,6 +78,8 @@ class Manifest(BaseModel):
     language: str = "nl"  # the contract's language (mails follow the customer's language)
     languages: list[str] = Field(default_factory=lambda: ["nl", "fr", "en"])  # labels given in
     examples: list[Example] = Field(default_factory=list)
+    # How mails name the annex with the questions, per mail language (lower case, as mid-sentence).
+    annex_name: dict[str, str] = Field(default_factory=dict)
     document: str = "dpa.typ"
     tenant: dict[str, str] = Field(default_factory=dict)
     fields: dict[str, FieldSpec]
@@ -139,12 +141,15 @@ def _printable_codepoints() -> frozenset[int]:
 def unprintable(value: str) -> list[str]:
     """Characters of value the contract's font cannot print (emoji, Hebrew, Arabic, controls)."""
     allowed = _printable_codepoints()
-    return sorted({
-        ch for ch in value
-        if ch not in "\n\t"
-        # Fonts map U+0000 and other controls to an empty glyph: never print those either.
-        and (ord(ch) not in allowed or unicodedata.category(ch) == "Cc")
-    })
+    return sorted(
+        {
+            ch
+            for ch in value
+            if ch not in "\n\t"
+            # Fonts map U+0000 and other controls to an empty glyph: never print those either.
+            and (ord(ch) not in allowed or unicodedata.category(ch) == "Cc")
+        }
+    )
 
 
 def _check_value(manifest: Manifest, spec: FieldSpec, value: str) -> None:

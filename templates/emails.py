@@ -1,21 +1,33 @@
 """Email templates (Jinja2): subject, plain text and HTML of each mail dpabot sends.
 
-Templates live in ``templates/emails/<lang>/<kind>.{subject,txt,html}.j2``; add a language by
-adding a folder with the same twelve files. HTML is autoescaped, text and subject are not;
-undefined variables raise (StrictUndefined). Context keys, by kind (all values are str unless
-noted; ``number`` is an int, or None for a field that is not a Bijlage 1 question):
+Templates live in ``templates/emails/<lang>/<kind>.{subject,txt,html}.j2``, one folder per
+language in SUPPORTED_LANGUAGES (nl, fr, en); the customer's language chooses the mail, the
+attached contract stays in its template's language. Add a language by adding it to
+SUPPORTED_LANGUAGES and a folder with the same files. HTML is autoescaped, text and subject are
+not; undefined variables raise (StrictUndefined). Context keys, by kind (all values are str
+unless noted; ``number`` is an int, or None for a field that is not a Bijlage 1 question):
 
 every kind
     tenant_name        processor's name (iBeauty BVBA), signs the mail
     customer_name      customer's company name
     representative     the customer's representative, greeted by name
     contract_ref       short contract reference shown in the subject ("" to leave it out)
+    contract_language  optional: the contract's language (manifest ``language``); when it is not
+                       the mail's language, invitation, reminder and final say so
 invitation
     questions          list of {number, label, value, question?}: the Bijlage 1 questions in order,
                        value = the prefilled answer ("" when none); see ``annex_questions``
 followup
-    missing            list of {number, label} (or bare label strings): required answers still empty
-    invalid            list of {number, label, reason, value?}: answers that cannot be used, and why
+    missing            list of {number?, label} (or bare labels): required answers still empty
+    invalid            list of {number?, label, reason, value?}: unusable answers, and why
+reminder
+    questions          as for invitation, value = the answer so far or else the proposal
+    awaiting_signature bool: the final version went out and waits for the acceptance word; the
+                       mail then asks for AKKOORD / D'ACCORD / I AGREE instead of answers
+    missing            optional, as for followup: those questions are marked as still open
+confirmation
+    questions          as for invitation, value = the answer as recorded: the mail lists them and
+                       says the final version to sign comes next
 final
     sha256             hex SHA-256 of the final PDF attached (already signed by the processor)
 completed
@@ -35,16 +47,27 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateNotFo
 
 from templates.documents import TemplateError, load_manifest
 
-__all__ = ["EMAIL_KINDS", "RenderedEmail", "annex_questions", "email_languages", "render_email"]
+__all__ = [
+    "ACCEPTANCE_WORDS",
+    "EMAIL_KINDS",
+    "SUPPORTED_LANGUAGES",
+    "RenderedEmail",
+    "annex_questions",
+    "email_languages",
+    "render_email",
+]
 
 EMAILS_DIR = Path(__file__).parent / "emails"
-DEFAULT_LANGUAGE = "nl"
-# Languages dpabot speaks; one without its own folder yet is written in the default language.
+# Languages dpabot writes mails in; each has its own folder (a missing file is a TemplateError).
 SUPPORTED_LANGUAGES = ("nl", "fr", "en")
+# Word the customer replies with to sign, by language (the mail asks for it; interpret reads it).
+ACCEPTANCE_WORDS = {"nl": "AKKOORD", "fr": "D'ACCORD", "en": "I AGREE"}
 COMMON_KEYS = ("tenant_name", "customer_name", "representative", "contract_ref")
 EMAIL_KINDS: dict[str, tuple[str, ...]] = {
     "invitation": ("questions",),
     "followup": ("missing", "invalid"),
+    "reminder": ("questions", "awaiting_signature"),
+    "confirmation": ("questions",),
     "final": ("sha256",),
     "completed": ("sha256",),
 }
@@ -77,7 +100,7 @@ def email_languages() -> list[str]:
 
 
 def annex_questions(template_id: str, values: Mapping[str, str], lang: str) -> list[dict[str, Any]]:
-    """The `questions` context for an invitation: Bijlage 1 fields numbered, with current values."""
+    """The `questions` context: Bijlage 1 fields numbered, labelled in `lang`, with their values."""
     manifest = load_manifest(template_id)
     return [
         {
@@ -90,23 +113,32 @@ def annex_questions(template_id: str, values: Mapping[str, str], lang: str) -> l
     ]
 
 
+DEFAULT_ANNEX_NAME = {"nl": "bijlage 1", "fr": "l'annexe 1", "en": "annex 1"}
+
+
 def render_email(kind: str, lang: str, context: dict[str, Any]) -> RenderedEmail:
     """Render one mail; raises TemplateError naming an unknown kind/language or a missing key."""
     if kind not in EMAIL_KINDS:
         raise TemplateError(f"Unknown email kind '{kind}'; use one of {', '.join(EMAIL_KINDS)}.")
-    if lang not in email_languages():
-        if lang not in SUPPORTED_LANGUAGES:
-            raise TemplateError(
-                f"Unknown email language '{lang}'; use one of {', '.join(SUPPORTED_LANGUAGES)}."
-            )
-        lang = DEFAULT_LANGUAGE
+    # "fr-BE", "FR" → "fr"; anything else (a path, "de") is refused, never guessed.
+    code = str(lang or "").strip().lower().replace("_", "-").partition("-")[0]
+    if code not in SUPPORTED_LANGUAGES:
+        raise TemplateError(
+            f"Unknown email language '{lang}'; use one of {', '.join(SUPPORTED_LANGUAGES)}."
+        )
+    lang = code
     for key in COMMON_KEYS + EMAIL_KINDS[kind]:
         if key not in context:
             raise TemplateError(f"The '{kind}' email needs the context key '{key}'.")
-    ctx = {**context, "lang": lang}
-    for key in ("missing", "invalid"):  # a bare label is accepted for an unnumbered field
+    # How the mail names the annex with the questions: the template's own name when the caller
+    # passes one (`annex`, from the manifest), else the usual "Bijlage 1".
+    ctx = {"annex": DEFAULT_ANNEX_NAME[lang], **context, "lang": lang}
+    for key in ("missing", "invalid"):  # a bare label, or no number, for an unnumbered field
         if key in ctx:
-            ctx[key] = [{"number": None, "label": i} if isinstance(i, str) else i for i in ctx[key]]
+            ctx[key] = [
+                {"number": None, "label": i} if isinstance(i, str) else {"number": None, **i}
+                for i in ctx[key]
+            ]
     try:
         subject = _environment(False).get_template(f"{lang}/{kind}.subject.j2").render(ctx)
         text = _environment(False).get_template(f"{lang}/{kind}.txt.j2").render(ctx)

@@ -159,3 +159,24 @@ def test_bad_config_file_fails_in_one_sentence(tmp_path):
     assert proc.returncode == 2
     assert "t.toml: key 'slug' must be 2 to 63 lowercase letters" in proc.stderr
     assert proc.stderr.count("\n") == 1
+
+
+@pytest.mark.parametrize("template", ["ibeauty", "also", "clauses", "it4professionals"])
+def test_render_every_template_final_and_draft(template, tmp_path):
+    from templates import load_manifest, read_form_fields
+
+    manifest = load_manifest(template)
+    data = manifest.directory / manifest.examples[0].data
+    final, draft = tmp_path / "final.pdf", tmp_path / "draft.pdf"
+    assert (
+        dpabot("render", "--template", template, "--data", str(data), "-o", str(final)).returncode
+        == 0
+    )
+    assert (
+        dpabot(
+            "render", "--template", template, "--data", str(data), "-o", str(draft), "--draft"
+        ).returncode
+        == 0
+    )
+    assert list(read_form_fields(draft.read_bytes())) == [f.id for f in manifest.annex_fields]
+    assert read_form_fields(final.read_bytes()) == {}

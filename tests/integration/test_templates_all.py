@@ -33,8 +33,9 @@ def example(template: str, name: str | None = None) -> dict:
 
 
 def pdftotext(pdf: bytes) -> str:
-    out = subprocess.run(["pdftotext", "-raw", "-", "-"], input=pdf, capture_output=True,
-                         check=True)
+    out = subprocess.run(
+        ["pdftotext", "-raw", "-", "-"], input=pdf, capture_output=True, check=True
+    )
     return out.stdout.decode("utf-8")
 
 
@@ -65,10 +66,15 @@ def test_render_contains_the_seed_text_in_order(template, data, seed, min_ratio)
     ratio = sum(b.size for b in matcher.get_matching_blocks()) / len(expected)
     print(f"{template} vs seed {seed}: {ratio:.4f}")
     if ratio < min_ratio:
-        gaps = [" ".join(expected[i1:i2]) for tag, i1, i2, _, _ in matcher.get_opcodes()
-                if tag in ("delete", "replace")]
-        pytest.fail(f"{template}: only {ratio:.3f} of seed {seed}'s words in order "
-                    f"(needs {min_ratio}); first missing passages: {gaps[:10]}")
+        gaps = [
+            " ".join(expected[i1:i2])
+            for tag, i1, i2, _, _ in matcher.get_opcodes()
+            if tag in ("delete", "replace")
+        ]
+        pytest.fail(
+            f"{template}: only {ratio:.3f} of seed {seed}'s words in order "
+            f"(needs {min_ratio}); first missing passages: {gaps[:10]}"
+        )
 
 
 def _pdfa_facts(pdf: bytes) -> dict:
@@ -81,12 +87,14 @@ def _pdfa_facts(pdf: bytes) -> dict:
                 descendants = font.get("/DescendantFonts", [font])
                 for f in descendants:
                     desc = f.get("/FontDescriptor", {})
-                    fonts[str(f.BaseFont)] = any(k in desc for k in ("/FontFile", "/FontFile2",
-                                                                      "/FontFile3"))
+                    fonts[str(f.BaseFont)] = any(
+                        k in desc for k in ("/FontFile", "/FontFile2", "/FontFile3")
+                    )
         return {
             "part": meta.get("pdfaid:part"),
             "conformance": meta.get("pdfaid:conformance"),
-            "intent": bool(intents) and intents[0].S == pikepdf.Name.GTS_PDFA1
+            "intent": bool(intents)
+            and intents[0].S == pikepdf.Name.GTS_PDFA1
             and "/DestOutputProfile" in intents[0],
             "fonts": fonts,
         }
@@ -100,8 +108,9 @@ async def test_final_is_pdfa_before_and_after_both_signatures(template, dev_pki)
     assert before["fonts"] and all(before["fonts"].values()), before["fonts"]
     # Subsetted: a subset font's name starts with six capitals and '+'.
     assert all(re.match(r"/[A-Z]{6}\+", name) for name in before["fonts"]), before["fonts"]
-    signed = await certify_processor(pdf, dev_pki.processor_signer("ibeauty"), dev_pki.tsa_url,
-                                     reason="test")
+    signed = await certify_processor(
+        pdf, dev_pki.processor_signer("ibeauty"), dev_pki.tsa_url, reason="test"
+    )
     one_time = dev_pki.customer_ca("ibeauty").issue_one_time("K P", "Klant", "k@klant.example")
     signed = await sign_customer(signed, one_time, dev_pki.tsa_url, reason="test")
     signed = await make_lta(signed, [dev_pki.root_cert], dev_pki.tsa_url)
@@ -129,15 +138,24 @@ def fill_like_a_reader(pdf: bytes, values: dict[str, str]) -> bytes:
                 generic.NameObject("/Type"): generic.NameObject("/XObject"),
                 generic.NameObject("/Subtype"): generic.NameObject("/Form"),
                 generic.NameObject("/BBox"): generic.ArrayObject(
-                    [generic.FloatObject(0), generic.FloatObject(0),
-                     generic.FloatObject(x2 - x1), generic.FloatObject(y2 - y1)]),
+                    [
+                        generic.FloatObject(0),
+                        generic.FloatObject(0),
+                        generic.FloatObject(x2 - x1),
+                        generic.FloatObject(y2 - y1),
+                    ]
+                ),
                 generic.NameObject("/Resources"): w.root["/AcroForm"]["/DR"],
             },
-            stream_data=b"/Tx BMC q BT " + da.encode() + b" 2 " + str(y2 - y1 - 12).encode()
-            + b" Td (" + text + b") Tj ET Q EMC",
+            stream_data=b"/Tx BMC q BT "
+            + da.encode()
+            + b" 2 "
+            + str(y2 - y1 - 12).encode()
+            + b" Td ("
+            + text
+            + b") Tj ET Q EMC",
         )
-        field["/AP"] = generic.DictionaryObject(
-            {generic.NameObject("/N"): w.add_object(stream)})
+        field["/AP"] = generic.DictionaryObject({generic.NameObject("/N"): w.add_object(stream)})
         w.mark_update(ref)
     out = io.BytesIO()
     w.write(out)
@@ -162,15 +180,18 @@ def test_draft_form_has_every_annex_field_prefilled_and_can_be_filled(template, 
     again = read_form_fields(filled)
     assert again[first] == "Ingevuld door de klant (één keer)"
     assert {k: v for k, v in again.items() if k != first} == {
-        k: v for k, v in fields.items() if k != first}
+        k: v for k, v in fields.items() if k != first
+    }
     path = tmp_path / "filled.pdf"
     path.write_bytes(filled)
     check = subprocess.run(["qpdf", "--check", str(path)], capture_output=True, text=True)
     assert check.returncode == 0, check.stdout + check.stderr
     # pyHanko reads the same values from the filled file.
     reader = PdfFileReader(io.BytesIO(filled))
-    values = {str(f.get_object()["/T"]): str(f.get_object().get("/V", ""))
-              for f in reader.root["/AcroForm"]["/Fields"]}
+    values = {
+        str(f.get_object()["/T"]): str(f.get_object().get("/V", ""))
+        for f in reader.root["/AcroForm"]["/Fields"]
+    }
     assert values[first] == "Ingevuld door de klant (één keer)"
 
 

@@ -210,13 +210,14 @@ def test_final_and_completed_show_hash() -> None:
 def test_every_kind_renders_in_every_language() -> None:
     ctx = {
         **COMMON,
+        "awaiting_signature": False,
         "questions": _questions(),
         "missing": ["x"],
         "invalid": [],
         "sha256": "ab" * 32,
     }
     for kind in EMAIL_KINDS:
-        for lang in ("nl", "fr", "en"):  # fr/en fall back to nl until they have templates
+        for lang in ("nl", "fr", "en"):
             mail = render_email(kind, lang, ctx)
             assert mail.subject and mail.text.strip() and "<html" in mail.html
 

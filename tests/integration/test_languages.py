@@ -1,0 +1,50 @@
+"""The customer's language chooses the mail; the contract stays in the template's language."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import mailbox
+import subprocess
+
+import pytest
+
+from bot import service
+from bot.runtime import run_jobs_until_idle
+from tests.fixtures.runtime import make_tenant
+
+
+@pytest.mark.parametrize(
+    ("lang", "expected", "question"),
+    [
+        ("fr", "convention de sous-traitance", "Objet du traitement"),
+        ("en", "data processing agreement", "Subject matter of the processing"),
+        ("nl", "verwerkersovereenkomst", "Onderwerp van de verwerking"),
+    ],
+)
+async def test_invitation_in_the_customers_language_contract_in_dutch(
+    runtime_factory, lang, expected, question
+):
+    tenant = make_tenant(transport="maildir")
+    rt = await runtime_factory([tenant])
+    cid = await service.add_customer(
+        rt,
+        tenant.slug,
+        name="Salon Belle",
+        representative="Anne",
+        email=f"anne-{lang}@belle.example",
+        language=lang,
+    )
+    await service.invite(rt, tenant.slug, cid)
+    await run_jobs_until_idle(rt)
+    box = mailbox.Maildir(rt.maildir(tenant.slug, "outbox"), create=False)
+    (key,) = list(box.iterkeys())
+    msg = email.message_from_bytes(box.get_bytes(key), policy=email.policy.default)
+    text = msg.get_body(preferencelist=("plain",)).get_content()
+    assert expected in (str(msg["Subject"]) + text).lower()
+    assert "1. " + question in text or question in text
+    pdf = next(p for p in msg.iter_attachments()).get_content()
+    contract_text = subprocess.run(
+        ["pdftotext", "-", "-"], input=pdf, capture_output=True, check=True
+    ).stdout.decode()
+    assert "VERWERKERSOVEREENKOMST" in contract_text  # the contract itself stays Dutch
