@@ -42,7 +42,7 @@ async def test_invitation_in_the_customers_language_contract_in_dutch(
     msg = email.message_from_bytes(box.get_bytes(key), policy=email.policy.default)
     text = msg.get_body(preferencelist=("plain",)).get_content()
     assert expected in (str(msg["Subject"]) + text).lower()
-    assert "1. " + question in text or question in text
+    assert question in text
     pdf = next(p for p in msg.iter_attachments()).get_content()
     contract_text = subprocess.run(
         ["pdftotext", "-", "-"], input=pdf, capture_output=True, check=True
