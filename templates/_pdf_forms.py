@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -227,7 +228,71 @@ def _acroform(pdf: Pdf) -> pikepdf.Dictionary:
     return form  # type: ignore[return-value]
 
 
+_STARTXREF = re.compile(rb"startxref\s+(\d+)\s+%%EOF\s*$")
+
+
 def add_signature_fields(data: bytes, page_number: int, names: Iterable[str]) -> bytes:
+    """Add empty invisible signature fields (zero Rect, printable) on a 1-based page; SigFlags 3.
+
+    Appended as an incremental update: the document Typst wrote stays byte for byte as the
+    file's first revision, and no rewrite of the whole file is needed (a full pikepdf save was
+    a sixth of the render time).
+    """
+    prev = _STARTXREF.search(data[-1024:])
+    if prev is None or b"xref" not in data[int(prev.group(1)) : int(prev.group(1)) + 8]:
+        return _add_signature_fields_rewrite(data, page_number, names)  # not a classic xref file
+    with Pdf.open(io.BytesIO(data)) as pdf:
+        if "/AcroForm" in pdf.Root:
+            return _add_signature_fields_rewrite(data, page_number, names)
+        page = pdf.pages[page_number - 1].obj
+        changed = [pdf.Root, page]
+        annots = page.get("/Annots")
+        if annots is None:
+            page.Annots = annots = Array()
+        elif annots.is_indirect:
+            changed.append(annots)
+        widgets = []
+        for name in names:
+            widget = pdf.make_indirect(
+                Dictionary(
+                    Type=Name.Annot,
+                    Subtype=Name.Widget,
+                    FT=Name.Sig,
+                    T=String(name),
+                    F=ANNOT_PRINT,
+                    Rect=Array([0, 0, 0, 0]),
+                    P=page,
+                )
+            )
+            annots.append(widget)
+            widgets.append(widget)
+        form = pdf.make_indirect(Dictionary(Fields=Array(widgets), SigFlags=3))
+        pdf.Root.AcroForm = form
+        out = bytearray(data)
+        if not out.endswith(b"\n"):
+            out += b"\n"
+        offsets: dict[tuple[int, int], int] = {}
+        for obj in [*changed, *widgets, form]:
+            num, gen = obj.objgen
+            offsets[(num, gen)] = len(out)
+            out += f"{num} {gen} obj\n".encode() + obj.unparse(resolved=True) + b"\nendobj\n"
+        xref = len(out)
+        out += b"xref\n"
+        for (num, gen), offset in sorted(offsets.items()):
+            out += f"{num} 1\n{offset:010d} {gen:05d} n\r\n".encode()
+        trailer = Dictionary(
+            Size=max(int(pdf.trailer.Size), max(n for n, _ in offsets) + 1),
+            Root=pdf.Root,
+            Prev=int(prev.group(1)),
+        )
+        for key in ("/Info", "/ID"):
+            if key in pdf.trailer:
+                trailer[key] = pdf.trailer[key]
+        out += b"trailer\n" + trailer.unparse() + f"\nstartxref\n{xref}\n%%EOF\n".encode()
+        return bytes(out)
+
+
+def _add_signature_fields_rewrite(data: bytes, page_number: int, names: Iterable[str]) -> bytes:
     """Add empty invisible signature fields (zero Rect, printable) on a 1-based page; SigFlags 3."""
     with Pdf.open(io.BytesIO(data)) as pdf:
         page = pdf.pages[page_number - 1]
