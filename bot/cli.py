@@ -175,18 +175,12 @@ def cmd_parse_reply(args: argparse.Namespace) -> int:
 
 
 def _load_roots(paths: list[Path]) -> list[Any]:
-    from asn1crypto import pem, x509
+    from bot.tenant_signing import load_cert
 
-    roots = []
-    for p in paths:
-        try:
-            data = p.read_bytes()
-        except OSError as exc:
-            raise UsageError(f"The trust root {p} cannot be read ({exc}).") from exc
-        if pem.detect(data):
-            _, _, data = pem.unarmor(data)
-        roots.append(x509.Certificate.load(data))
-    return roots
+    try:
+        return [load_cert(p) for p in paths]
+    except DpabotError as exc:
+        raise UsageError(str(exc)) from exc
 
 
 async def cmd_verify(args: argparse.Namespace) -> int:

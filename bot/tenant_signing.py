@@ -21,7 +21,8 @@ class TenantSigning:
     trust_root_paths: list[Path]
 
 
-def _load_cert(path: Path) -> Any:
+def load_cert(path: Path) -> Any:
+    """A trust root from a PEM or DER file."""
     from asn1crypto import pem, x509
 
     try:
@@ -69,6 +70,6 @@ def for_tenant(tenant: TenantSettings, pki: Any | None) -> TenantSigning:
             s.customer_ca_pkcs12, ca_pass, crl_url=s.customer_ca_crl_url
         ),
         tsa_url=s.tsa_url,
-        trust_roots=[_load_cert(p) for p in s.trust_roots],
+        trust_roots=[load_cert(p) for p in s.trust_roots],
         trust_root_paths=list(s.trust_roots),
     )

@@ -228,6 +228,21 @@ def _acroform(pdf: Pdf) -> pikepdf.Dictionary:
     return form  # type: ignore[return-value]
 
 
+def _signature_widget(pdf: Pdf, name: str, page: pikepdf.Object) -> pikepdf.Object:
+    """An empty, invisible (zero Rect) but printable signature field merged with its widget."""
+    return pdf.make_indirect(
+        Dictionary(
+            Type=Name.Annot,
+            Subtype=Name.Widget,
+            FT=Name.Sig,
+            T=String(name),
+            F=ANNOT_PRINT,
+            Rect=Array([0, 0, 0, 0]),
+            P=page,
+        )
+    )
+
+
 _STARTXREF = re.compile(rb"startxref\s+(\d+)\s+%%EOF\s*$")
 
 
@@ -253,17 +268,7 @@ def add_signature_fields(data: bytes, page_number: int, names: Iterable[str]) ->
             changed.append(annots)
         widgets = []
         for name in names:
-            widget = pdf.make_indirect(
-                Dictionary(
-                    Type=Name.Annot,
-                    Subtype=Name.Widget,
-                    FT=Name.Sig,
-                    T=String(name),
-                    F=ANNOT_PRINT,
-                    Rect=Array([0, 0, 0, 0]),
-                    P=page,
-                )
-            )
+            widget = _signature_widget(pdf, name, page)
             annots.append(widget)
             widgets.append(widget)
         form = pdf.make_indirect(Dictionary(Fields=Array(widgets), SigFlags=3))
@@ -301,17 +306,7 @@ def _add_signature_fields_rewrite(data: bytes, page_number: int, names: Iterable
         if "/Annots" not in page.obj:
             page.obj.Annots = Array()
         for name in names:
-            widget = pdf.make_indirect(
-                Dictionary(
-                    Type=Name.Annot,
-                    Subtype=Name.Widget,
-                    FT=Name.Sig,
-                    T=String(name),
-                    F=ANNOT_PRINT,
-                    Rect=Array([0, 0, 0, 0]),
-                    P=page.obj,
-                )
-            )
+            widget = _signature_widget(pdf, name, page.obj)
             page.obj.Annots.append(widget)
             form.Fields.append(widget)
         return _save(pdf)
