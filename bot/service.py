@@ -27,6 +27,7 @@ from signing.keys import signer_identity
 from storage import audit
 from storage.blobs import sha256_hex
 from storage.models import Contract, Customer, Message
+from storage.notify import notify_staff
 from storage.repositories import TenantRepo
 from templates import unprintable
 
@@ -202,12 +203,28 @@ async def process_inbound(rt: Runtime, slug: str, message_row_id: int) -> None:
                 f"message:{row.id}",
                 {"error": type(exc).__name__},
             )
+            await notify_staff(
+                s,
+                repo.tenant_id,
+                "shunted",
+                f"A mail could not be processed and was set aside with its error "
+                f"({type(exc).__name__}); it is kept for you to look at.",
+                f"message:{row.id}",
+            )
 
 
 def _named(template_id: str, lang: str, field_id: str) -> dict[str, Any]:
     """A field as the follow-up mail names it: its question number and its label."""
     numbers = {a.id: a.number for a in annex_fields(template_id)}
     return {"number": numbers.get(field_id), "label": label(template_id, field_id, lang)}
+
+
+_STAFF_MUST_KNOW = {
+    "rejected_sender": "A reply came from an address that was not invited; it was kept, not used",
+    "unknown_token": "A mail matched no open contract; it was kept, not used",
+    "closed_contract": "A reply came for a contract that is already closed; it was kept",
+    "bounce": "A mail to a customer bounced",
+}
 
 
 async def _settle(
@@ -231,9 +248,16 @@ async def _settle(
         f"message:{row.id}",
         {"detail": detail[:200]},
     )
-    level = logging.INFO if outcome in ("applied", "followup_sent") else logging.WARNING
-    # Staff see every mail that is not applied; for now through the log and the audit trail.
-    log.log(level, "tenant %s message %s: %s (%s)", repo.tenant_id, row.id, outcome, detail)
+    log.info("tenant %s message %s: %s (%s)", repo.tenant_id, row.id, outcome, detail)
+    if outcome in _STAFF_MUST_KNOW:
+        # Kept, not applied: staff hear of it in plain words; the sender learns nothing.
+        await notify_staff(
+            session,
+            repo.tenant_id,
+            outcome,
+            f"{_STAFF_MUST_KNOW[outcome]} ({detail[:300]}).",
+            f"message:{row.id}",
+        )
 
 
 async def _contract_for(repo: TenantRepo, mail: ParsedMail, address: str) -> Contract | None:

@@ -184,3 +184,16 @@ class AuditEvent(Base):
     detail: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class Notification(Base):
+    """Something staff must hear about; delivered by the staff channel (chat), kept here first."""
+
+    __tablename__ = "notifications"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int] = _tenant_fk()
+    kind: Mapped[str] = mapped_column(String(32))  # shunted, rejected_sender, bounce, ...
+    subject: Mapped[str] = mapped_column(String(200), default="")  # e.g. message:12, contract:3
+    text: Mapped[str] = mapped_column(Text)  # plain words for staff
+    created_at: Mapped[dt.datetime] = _now()
+    delivered_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))

@@ -197,3 +197,20 @@ async def test_answer_the_contract_cannot_print_is_asked_again(invited):
     assert "Categorieën van betrokkenen" in text and "niet kan afdrukken" in text
     async with rt.db.transaction() as s:
         assert (await s.get(Contract, contract_id)).state == "collecting"
+
+
+async def test_staff_are_notified_of_mail_that_is_not_used(invited):
+    from storage.models import Notification
+
+    rt, slug, _, invitation = invited
+    row = await _deliver(
+        rt, slug, customer_reply(invitation, DEMO_ANSWERS, "x@elsewhere.example"), 13
+    )
+    async with rt.db.transaction() as s:
+        notes = (
+            await s.scalars(
+                select(Notification).where(Notification.tenant_id == rt.tenant_ids[slug])
+            )
+        ).all()
+    assert [(n.kind, n.subject) for n in notes] == [("rejected_sender", f"message:{row.id}")]
+    assert "not invited" in notes[0].text
