@@ -142,24 +142,18 @@ def cmd_render(args: argparse.Namespace) -> int:
 
 
 def cmd_parse_reply(args: argparse.Namespace) -> int:
-    from bot.contract_data import annex_fields
-    from handlers.interpret import interpret
-    from handlers.mime import parse_mail
-    from handlers.pipeline import own_words, screen
-    from templates import TemplateError
+    from handlers.reader import read_reply
+    from templates import TemplateError, load_manifest
 
     try:
         raw = args.file.read_bytes()
     except OSError as exc:
         raise UsageError(f"The mail file {args.file} cannot be read ({exc}).") from exc
     try:
-        fields = annex_fields(args.template)
+        load_manifest(args.template)
     except TemplateError as exc:
         raise UsageError(str(exc)) from exc
-    mail = parse_mail(raw)
-    reading = interpret(own_words(mail), fields)
-    # The screen needs our address; any address works to recognise auto-replies and bounces.
-    reading.auto_reply = not screen(mail, "dpabot@invalid.invalid").ok
+    reading = read_reply(raw, args.template)
     out = reading.as_json()
     text = "\n".join(
         [f"{k}: {v}" for k, v in reading.fields.items()]
@@ -167,8 +161,12 @@ def cmd_parse_reply(args: argparse.Namespace) -> int:
             f"missing: {', '.join(reading.missing) or '-'}",
             f"invalid: {json.dumps(reading.invalid, ensure_ascii=False)}",
             f"accept: {reading.accept}  decline: {reading.decline}  "
-            f"auto_reply: {reading.auto_reply}  language: {reading.language}",
+            f"auto_reply: {reading.auto_reply}  bounce: {reading.bounce}  "
+            f"language: {reading.language}",
         ]
+        + [f"change request: {c['article'] or '-'}: {c['text']}" for c in reading.change_requests]
+        + [f"question: {q}" for q in reading.questions]
+        + [f"note: {n}" for n in reading.notes]
     )
     _print(out, args.json, text)
     return OK

@@ -19,6 +19,47 @@ def _render(template_id: str, data: dict[str, Any], draft: bool) -> bytes:
     return render_pdf(template_id, data, draft=draft)
 
 
+def read_reply_sync(raw: bytes, template_id: str, known: dict[str, str]) -> Any:
+    """Read a reply (runs in a pool worker, so a crafted mail cannot stall the event loop)."""
+    from handlers.reader import read_reply
+
+    return read_reply(raw, template_id, known)
+
+
+class ParseTimeout(Exception):
+    """Reading a reply took longer than allowed (crafted input): the mail is shunted."""
+
+
+async def read_reply(
+    raw: bytes,
+    template_id: str,
+    known: dict[str, str],
+    *,
+    timeout: float,  # noqa: ASYNC109 - a deadline for the pool worker, not a cancel scope
+    fn: Callable[..., Any] = read_reply_sync,
+) -> Any:
+    """Read a reply in the process pool; a worker stuck past ``timeout`` is killed."""
+    loop = asyncio.get_running_loop()
+    executor = pool()
+    future = loop.run_in_executor(executor, fn, raw, template_id, known)
+    try:
+        return await asyncio.wait_for(future, timeout)
+    except TimeoutError:
+        # A worker process cannot be cancelled, only killed: drop this pool and its workers
+        # (renders running in it fail and are retried by their jobs) and start a new one.
+        _kill(executor)
+        raise ParseTimeout(f"reading the reply took longer than {timeout:g} s") from None
+
+
+def _kill(executor: ProcessPoolExecutor) -> None:
+    global _pool
+    if _pool is executor:
+        _pool = None
+    for proc in list(getattr(executor, "_processes", {}).values()):
+        proc.kill()
+    executor.shutdown(wait=False, cancel_futures=True)
+
+
 def _warm_up() -> None:
     import templates  # noqa: F401  (typst and the fonts load once per worker, not per render)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import procrastinate
-from procrastinate import RetryStrategy
+from procrastinate import JobContext, RetryStrategy
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.database import raw_connection
@@ -29,11 +29,29 @@ async def send_message(tenant: str, message_row_id: int) -> None:
     await service.send_message(current(), tenant, message_row_id)
 
 
-async def process_inbound(tenant: str, message_row_id: int) -> None:
+async def process_inbound(context: JobContext, tenant: str, message_row_id: int) -> None:
     from bot import service
     from bot.runtime import current
 
-    await service.process_inbound(current(), tenant, message_row_id)
+    # Outages are retried; only the last attempt shunts a mail that still fails.
+    final = context.job.attempts >= (_RETRY.max_attempts or 0)
+    await service.process_inbound(current(), tenant, message_row_id, final_attempt=final)
+
+
+async def reminders(timestamp: int) -> None:
+    from bot import reminders
+    from bot.runtime import current
+
+    await reminders.run(current())
+
+
+async def retry_stalled(timestamp: int) -> None:
+    """Jobs left 'doing' by a worker that died (kill -9, power loss) are run again."""
+    from bot.runtime import current
+
+    app = current().app
+    for job in await app.job_manager.get_stalled_jobs():
+        await app.job_manager.retry_job(job)
 
 
 async def finalize(tenant: str, contract_id: int, version: int) -> None:
@@ -53,6 +71,14 @@ async def customer_sign(tenant: str, contract_id: int, message_row_id: int) -> N
 def build_app(conninfo: str) -> procrastinate.App:
     """A procrastinate App with dpabot's tasks (a new one per runtime: tests open several)."""
     app = procrastinate.App(connector=procrastinate.PsycopgConnector(conninfo=conninfo))
-    for fn in (send_message, process_inbound, finalize, customer_sign):
+    for fn in (send_message, finalize, customer_sign):
         app.task(name=f"dpabot:{fn.__name__}", retry=_RETRY)(fn)
+    app.task(name="dpabot:process_inbound", retry=_RETRY, pass_context=True)(process_inbound)
+    # Periodic: reminders and expiry hourly; stalled jobs every minute, ahead of the backlog.
+    app.periodic(cron="7 * * * *", periodic_id="reminders")(
+        app.task(name="dpabot:reminders", queueing_lock="reminders")(reminders)
+    )
+    app.periodic(cron="* * * * *", periodic_id="retry_stalled")(
+        app.task(name="dpabot:retry_stalled", priority=100, queueing_lock="stalled")(retry_stalled)
+    )
     return app

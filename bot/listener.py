@@ -21,7 +21,11 @@ def _on_message(rt: Runtime, slug: str, mailbox_name: str) -> Any:
 async def listen(rt: Runtime, slug: str, stop: asyncio.Event) -> None:
     """Run one tenant's listener until stop is set (reconnects on its own)."""
     tenant = rt.tenant(slug)
-    await run_listener(rt.mailbox(slug), _on_message(rt, slug, tenant.mail.address), stop)
+    imap = tenant.mail.imap
+    idle = imap.idle_seconds if imap is not None and tenant.mail.transport == "imap" else 540
+    await run_listener(
+        rt.mailbox(slug), _on_message(rt, slug, tenant.mail.address), stop, idle_timeout=idle
+    )
 
 
 async def poll_once(rt: Runtime, slug: str) -> int:

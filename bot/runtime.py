@@ -38,6 +38,8 @@ class Runtime:
     senders: dict[str, MailSender] = field(default_factory=dict)
     signing: dict[str, TenantSigning] = field(default_factory=dict)
     pki: Any | None = None
+    # DNS TXT lookup for DKIM keys (dkimpy's dnsfunc); None: real DNS. Tests inject their keys.
+    dkim_dns: Any | None = None
 
     def tenant(self, slug: str) -> TenantSettings:
         try:
@@ -67,6 +69,7 @@ class Runtime:
             mail.imap.password.resolve("IMAP password"),
             ssl=mail.imap.ssl,
             folder=mail.imap.folder,
+            timeout=mail.imap.timeout,
         )
 
 

@@ -13,16 +13,16 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot import cpu
+from bot import cpu, trust
 from bot.contract_data import annex_fields, document_data, label
 from bot.jobs import defer
 from bot.mailer import compose
+from bot.notices import notice
 from bot.outbox import mail_context, queue_mail
 from bot.runtime import Runtime
 from bot.workflow import Effect, Event, State, decide
-from handlers.interpret import interpret
 from handlers.mime import ParsedMail, parse_mail
-from handlers.pipeline import authenticate, own_words, reply_token, screen
+from handlers.pipeline import reply_token, screen
 from signing.keys import signer_identity
 from storage import audit
 from storage.blobs import sha256_hex
@@ -32,6 +32,8 @@ from storage.repositories import TenantRepo
 from templates import unprintable
 
 log = logging.getLogger(__name__)
+# What reads a reply in the process pool (a module-level function: the pool pickles it).
+_reader = cpu.read_reply_sync
 
 
 def new_token() -> str:
@@ -182,12 +184,21 @@ async def store_inbound(
         return row.id
 
 
-async def process_inbound(rt: Runtime, slug: str, message_row_id: int) -> None:
-    """Run one stored mail through the pipeline; a failure shunts it for staff, never drops it."""
+async def process_inbound(
+    rt: Runtime, slug: str, message_row_id: int, *, final_attempt: bool = True
+) -> None:
+    """Run one stored mail through the pipeline; a failure shunts it for staff, never drops it.
+
+    A bad mail (parse error, timeout) is shunted at once; a database or transport outage is
+    raised so the job is retried, and shunted only when ``final_attempt`` fails too.
+    """
     try:
         async with rt.db.transaction() as s:
             await _process(rt, s, slug, message_row_id)
     except Exception as exc:
+        if trust.transient(exc) and not final_attempt:
+            log.warning("inbound message %s of %s will be retried: %s", message_row_id, slug, exc)
+            raise
         log.exception("inbound message %s of %s shunted", message_row_id, slug)
         async with rt.db.transaction() as s:
             repo = _repo(rt, s, slug)
@@ -224,6 +235,10 @@ _STAFF_MUST_KNOW = {
     "unknown_token": "A mail matched no open contract; it was kept, not used",
     "closed_contract": "A reply came for a contract that is already closed; it was kept",
     "bounce": "A mail to a customer bounced",
+    "unauthenticated": "A reply failed the DKIM/DMARC check; it was kept, not used",
+    "change_request": "A customer asked to change the contract",
+    "refused_too_large": "A reply was too large; it was kept and the sender was told",
+    "refused_attachment": "A reply had a too large attachment; it was kept, the sender was told",
 }
 
 
@@ -285,8 +300,13 @@ async def _process(rt: Runtime, s: Any, slug: str, message_row_id: int) -> None:
     row = await repo.message(message_row_id)
     if row.outcome != "pending":
         return  # processed already (the job ran twice)
-    mail = parse_mail(row.raw)
+    oversize = len(row.raw) > tenant.mail.max_message_bytes
+    # An oversize mail is routed and authenticated on its headers only, never parsed whole.
+    mail = parse_mail(trust.head(row.raw) if oversize else row.raw)
     verdict = screen(mail, tenant.mail.address)
+    if verdict.outcome == "bounce":
+        await trust.bounce(s, repo, row, _settle)
+        return
     if not verdict.ok:
         await _settle(s, repo, row, verdict.outcome, verdict.reason)
         return
@@ -302,7 +322,7 @@ async def _process(rt: Runtime, s: Any, slug: str, message_row_id: int) -> None:
         return
     contract = await repo.contract(contract.id, for_update=True)
     customer = await repo.customer(contract.customer_id)
-    verdict = authenticate(mail, customer.email)
+    verdict = trust.check_sender(rt, tenant, mail, row.raw, customer.email)
     if not verdict.ok:
         # The sender learns nothing; staff see the mail in the shunt list.
         await _settle(s, repo, row, verdict.outcome, verdict.reason, contract)
@@ -316,9 +336,31 @@ async def _process(rt: Runtime, s: Any, slug: str, message_row_id: int) -> None:
         await _settle(s, repo, row, "closed_contract", f"contract is {contract.state}", contract)
         return
     version = await repo.version(contract)
+    refusal = trust.too_large(tenant.mail, row.raw, mail, oversize)
+    if refusal is not None:
+        outcome, kind, limit = refusal
+        msg = compose(
+            tenant,
+            kind="followup",
+            lang=customer.language,
+            to=customer.email,
+            token=contract.reply_token,
+            in_reply_to=mail.message_id or None,
+            context=mail_context(
+                tenant,
+                customer,
+                contract,
+                version.fields,
+                notice=notice(kind, customer.language, limit=limit),
+            ),
+        )
+        await queue_mail(s, slug, repo, contract, msg, "followup")
+        await _settle(s, repo, row, outcome, f"{len(row.raw)} bytes", contract)
+        return
     known = {k: v for k, v in version.fields.items() if v}
-    text = own_words(mail)
-    reading = interpret(text, annex_fields(contract.template_id), known=known)
+    reading = await cpu.read_reply(
+        row.raw, contract.template_id, known, timeout=tenant.mail.parse_timeout, fn=_reader
+    )
     for fid, value in list(reading.fields.items()):
         # A value the contract's font cannot print would fail the final render: ask again now.
         bad = unprintable(value)
@@ -331,7 +373,8 @@ async def _process(rt: Runtime, s: Any, slug: str, message_row_id: int) -> None:
     if reading.decline:
         event = Event("declined")
     elif reading.accept and not new_values and not reading.invalid:
-        event = Event("accepted")
+        answers_final = await trust.answers_final(repo, contract, mail)
+        event = Event("accepted", to_final=answers_final and not reading.change_requests)
     else:
         event = Event(
             "answers",
@@ -350,8 +393,19 @@ async def _process(rt: Runtime, s: Any, slug: str, message_row_id: int) -> None:
         )
     contract.state = step.state.value
     outcome = "applied"
+    if reading.change_requests:
+        await notify_staff(
+            s,
+            repo.tenant_id,
+            "change_request",
+            f"{_STAFF_MUST_KNOW['change_request']} (contract {slug}-{contract.id}).",
+            f"message:{row.id}",
+        )
     for effect in step.effects:
         if effect in (Effect.SEND_FOLLOWUP, Effect.SEND_NOT_COUNTED):
+            extra = {}
+            if effect == Effect.SEND_NOT_COUNTED:
+                extra["notice"] = notice("not_counted", customer.language)
             missing = [_named(contract.template_id, customer.language, f) for f in reading.missing]
             invalid = [
                 {**_named(contract.template_id, customer.language, f), "reason": r}
@@ -365,11 +419,17 @@ async def _process(rt: Runtime, s: Any, slug: str, message_row_id: int) -> None:
                 token=contract.reply_token,
                 in_reply_to=mail.message_id or None,
                 context=mail_context(
-                    tenant, customer, contract, version.fields, missing=missing, invalid=invalid
+                    tenant,
+                    customer,
+                    contract,
+                    version.fields,
+                    missing=missing,
+                    invalid=invalid,
+                    **extra,
                 ),
             )
             await queue_mail(s, slug, repo, contract, msg, "followup")
-            outcome = "followup_sent"
+            outcome = "not_counted" if effect == Effect.SEND_NOT_COUNTED else "followup_sent"
         elif effect == Effect.FINALIZE:
             await defer(
                 s,

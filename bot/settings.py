@@ -57,6 +57,10 @@ class ImapSettings(_Strict):
     password: SecretRef
     ssl: bool = True
     folder: str = "INBOX"
+    # IDLE is re-issued (and the link checked with NOOP) this often: a silently dropped
+    # connection is noticed within idle_seconds + timeout.
+    idle_seconds: float = Field(default=540, ge=1, le=540)
+    timeout: float = Field(default=30, gt=0)
 
 
 class MaildirSettings(_Strict):
@@ -65,12 +69,37 @@ class MaildirSettings(_Strict):
 
 
 class MailSettings(_Strict):
+    """[mail]: the tenant's mailbox, and who may answer for a customer (the trust rules).
+
+    A reply is used only when (1) its reply token names an open contract of this tenant,
+    (2) it comes from the invited address, or from an address of the same domain when
+    ``allow_same_domain`` is on, or from an address listed for that invited address in
+    ``allowed_senders`` (``"karolien@mooi.example" = ["office@mooi.example"]``), and (3) when
+    ``authserv_id`` is set, the ``Authentication-Results`` header that this server added (only
+    that authserv-id counts; the MTA must strip any it did not write) says DKIM or DMARC passed,
+    and when ``dkim_verify`` is on, dkimpy verifies a DKIM signature aligned with the From domain.
+    """
+
     address: str = Field(description="the tenant's mailbox, e.g. dpa@example.be")
     display_name: str | None = None
     transport: Literal["maildir", "imap"] = "maildir"
     smtp: SmtpSettings | None = None
     imap: ImapSettings | None = None
     maildir: MaildirSettings = MaildirSettings()
+    allow_same_domain: bool = False
+    allowed_senders: dict[str, list[str]] = {}
+    authserv_id: str | None = None
+    dkim_verify: bool = False
+    # Bigger mails and attachments are kept but refused with an answer to the sender.
+    max_message_bytes: int = Field(default=15 * 1024 * 1024, ge=1024)
+    max_attachment_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+    # Reading a reply longer than this (crafted input) is stopped and the mail shunted.
+    parse_timeout: float = Field(default=20.0, gt=0)
+
+    @field_validator("allowed_senders")
+    @classmethod
+    def _allowed(cls, v: dict[str, list[str]]) -> dict[str, list[str]]:
+        return {k.lower(): [a.lower() for a in addrs] for k, addrs in v.items()}
 
     @field_validator("address")
     @classmethod
@@ -96,6 +125,13 @@ class SigningSettings(_Strict):
     trust_roots: list[Path] = []
 
 
+class ReminderSettings(_Strict):
+    """[reminders]: reminder mails after so many days without agreement, then expiry."""
+
+    after_days: list[int] = [7, 14]  # days after the invitation; one reminder each
+    expire_after_days: int | None = Field(default=30, ge=1)  # None: never expire
+
+
 class TenantSettings(_Strict):
     slug: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$")
     name: str
@@ -107,6 +143,7 @@ class TenantSettings(_Strict):
     language: Literal["nl", "fr", "en"] = "nl"
     mail: MailSettings
     signing: SigningSettings = SigningSettings()
+    reminders: ReminderSettings = ReminderSettings()
     # A file of its own is where this tenant came from; errors name it.
     source: Path | None = Field(default=None, exclude=True)
 

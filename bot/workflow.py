@@ -35,9 +35,11 @@ class Effect(StrEnum):
 
 @dataclass(frozen=True)
 class Event:
-    kind: str  # invitation_sent | answers | accepted | declined | archived | bounced
+    kind: str  # invitation_sent | answers | accepted | declined | archived | bounced | expired
     complete: bool = False  # for answers: every required field is now known
     changed: bool = False  # for answers: some value differs from the current version
+    # for accepted: the reply answers the latest final-version mail, with no change request
+    to_final: bool = False
 
 
 @dataclass(frozen=True)
@@ -63,7 +65,7 @@ def decide(state: State, event: Event) -> Transition:
                 return Transition(state, (), "nothing new in the reply")
             return Transition(State.COLLECTING, (Effect.SEND_FOLLOWUP,))
         case "accepted":
-            if state == State.AWAITING_SIGNATURE:
+            if state == State.AWAITING_SIGNATURE and event.to_final:
                 return Transition(State.CUSTOMER_SIGNED, (Effect.CUSTOMER_SIGN,))
             return Transition(
                 state,
@@ -74,6 +76,8 @@ def decide(state: State, event: Event) -> Transition:
             return Transition(State.DECLINED, (Effect.NOTIFY_STAFF,))
         case "bounced":
             return Transition(State.BOUNCED, (Effect.NOTIFY_STAFF,))
+        case "expired":
+            return Transition(State.EXPIRED, (Effect.NOTIFY_STAFF,))
         case "archived":
             if state == State.CUSTOMER_SIGNED:
                 return Transition(State.COMPLETED)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import email
 import email.policy
-import html
-import re
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import getaddresses
+
+from handlers.html import html_to_text as _html_to_text
 
 
 @dataclass(frozen=True)
@@ -31,31 +31,38 @@ class ParsedMail:
     headers: dict[str, str] = field(default_factory=dict)
     attachments: tuple[Attachment, ...] = ()
     defects: tuple[str, ...] = ()
-
-
-_TAG = re.compile(r"<[^>]+>")
-_BLOCK = re.compile(r"<\s*(br|/p|/div|/li|/tr|/h\d|p|div|li|tr)\b[^>]*>", re.I)
-_DROP = re.compile(r"<(script|style|head)\b.*?</\1\s*>", re.I | re.S)
-_QUOTE_HTML = re.compile(r"<blockquote\b.*?</blockquote\s*>", re.I | re.S)
+    # The text/plain and text/html bodies as sent (HTML unconverted), for the reply reader.
+    plain: str = ""
+    html: str = ""
 
 
 def html_to_text(markup: str) -> str:
-    """Visible text of an HTML body, quoted blocks marked with '>' so quote stripping sees them."""
-    markup = _DROP.sub("", markup)
-    markup = _QUOTE_HTML.sub(lambda m: "\n> " + _TAG.sub(" ", m.group(0)) + "\n", markup)
-    markup = _BLOCK.sub("\n", markup)
-    text = html.unescape(_TAG.sub("", markup))
-    lines = [re.sub(r"[ \t\xa0]+", " ", ln).strip() for ln in text.splitlines()]
-    return "\n".join(lines)
+    """Visible text of an HTML body without the quoted original (see handlers.html)."""
+    return _html_to_text(markup)
 
 
 def _addresses(values: list[str]) -> tuple[str, ...]:
     return tuple(addr.lower() for _, addr in getaddresses(values) if addr)
 
 
-def _body_text(msg: EmailMessage) -> str:
+def _unflow(text: str, delsp: bool) -> str:
+    """RFC 3676 format=flowed: a line ending in a space continues on the next one."""
+    out: list[str] = []
+    carry = ""
+    for line in text.split("\n"):
+        if line.endswith(" ") and line != "-- ":
+            carry += line[:-1] if delsp else line
+            continue
+        out.append(carry + line)
+        carry = ""
+    if carry:
+        out.append(carry)
+    return "\n".join(out)
+
+
+def _part_text(msg: EmailMessage, subtype: str) -> str:
     try:
-        part = msg.get_body(preferencelist=("plain", "html"))
+        part = msg.get_body(preferencelist=(subtype,))
     except Exception:  # broken MIME trees make the stdlib walk fail in odd ways
         part = None
     if part is None:
@@ -67,15 +74,32 @@ def _body_text(msg: EmailMessage) -> str:
         content = payload.decode("utf-8", errors="replace") if isinstance(payload, bytes) else ""
     if not isinstance(content, str):
         return ""
-    if part.get_content_type() == "text/html":
-        return html_to_text(content)
-    return content.replace("\r\n", "\n")
+    content = content.replace("\r\n", "\n")
+    params = {k.lower(): v.lower() for k, v in part.get_params() or [] if isinstance(v, str)}
+    if subtype == "plain" and params.get("format") == "flowed":
+        content = _unflow(content, params.get("delsp") == "yes")
+    return content
+
+
+def _body_text(plain: str, markup: str) -> str:
+    return plain if plain else html_to_text(markup) if markup else ""
 
 
 def _attachments(msg: EmailMessage) -> tuple[Attachment, ...]:
     found = []
     try:
-        parts = list(msg.iter_attachments())
+        # Every leaf, not iter_attachments(): Apple Mail puts the PDF inside a multipart/mixed
+        # alternative of a multipart/alternative, where iter_attachments() never looks.
+        parts = [
+            p
+            for p in msg.walk()
+            if not p.is_multipart()
+            and (
+                p.get_content_disposition() == "attachment"
+                or (p.get_filename() and p.get_content_maintype() != "text")
+                or p.get_content_type() == "application/pdf"
+            )
+        ]
     except Exception:
         return ()
     for part in parts:
@@ -97,6 +121,7 @@ def parse_mail(raw: bytes) -> ParsedMail:
             return ""
 
     defects = [type(d).__name__ for d in msg.defects]
+    plain, markup = _part_text(msg, "plain"), _part_text(msg, "html")
     return ParsedMail(
         message_id=header("Message-ID"),
         from_addr=(_addresses([header("From")]) or ("",))[0],
@@ -105,12 +130,14 @@ def parse_mail(raw: bytes) -> ParsedMail:
         subject=header("Subject"),
         in_reply_to=header("In-Reply-To"),
         references=tuple(header("References").split()),
-        text=_body_text(msg),
+        text=_body_text(plain, markup),
         headers={
             k: header(k)
             for k in (
                 "Auto-Submitted",
                 "X-Autoreply",
+                "X-Autorespond",
+                "X-Failed-Recipients",
                 "Precedence",
                 "X-Auto-Response-Suppress",
                 "Content-Type",
@@ -119,4 +146,6 @@ def parse_mail(raw: bytes) -> ParsedMail:
         },
         attachments=_attachments(msg),
         defects=tuple(defects),
+        plain=plain,
+        html=markup,
     )

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import email.parser
+import email.policy
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from handlers.mime import ParsedMail
@@ -52,15 +55,104 @@ def screen(mail: ParsedMail, mailbox_address: str) -> Verdict:
     return Verdict(True)
 
 
-def authenticate(mail: ParsedMail, invited_address: str) -> Verdict:
-    """Only the invited representative may answer for the contract."""
-    if mail.from_addr != invited_address.lower():
-        return Verdict(
-            False,
-            "rejected_sender",
-            f"sender {mail.from_addr or '(none)'} is not the invited address",
-        )
-    return Verdict(True)
+def authenticate(
+    mail: ParsedMail,
+    invited_address: str,
+    *,
+    allow_same_domain: bool = False,
+    also_allowed: Iterable[str] = (),
+) -> Verdict:
+    """The invited representative may answer, and whom the tenant allows for that customer."""
+    sender, invited = mail.from_addr, invited_address.lower()
+    if sender == invited or sender in {a.lower() for a in also_allowed}:
+        return Verdict(True)
+    if allow_same_domain and sender and _domain(sender) == _domain(invited):
+        return Verdict(True)
+    return Verdict(
+        False,
+        "rejected_sender",
+        f"sender {sender or '(none)'} is not the invited address",
+    )
+
+
+def _domain(address: str) -> str:
+    return address.rpartition("@")[2].lower()
+
+
+def _aligned(signer_domain: str, from_domain: str) -> bool:
+    """DMARC's relaxed alignment: the signing domain is the From domain or a parent of it."""
+    d, f = signer_domain.lower().strip("."), from_domain.lower()
+    return bool(d) and (f == d or f.endswith("." + d))
+
+
+def _headers(raw: bytes) -> list[tuple[str, str]]:
+    head = email.parser.BytesHeaderParser(policy=email.policy.compat32).parsebytes(raw)
+    return [(k.lower(), " ".join(str(v).split())) for k, v in head.items()]
+
+
+_COMMENT = re.compile(r"\([^()]*\)")
+_RESULT = re.compile(r"\b(dkim|dmarc)\s*=\s*([a-z]+)([^;]*)", re.I)
+_HEADER_D = re.compile(r"\bheader\.(?:d|i)\s*=\s*@?([^\s;]+)", re.I)
+
+
+def authentication_results(raw: bytes, authserv_id: str, from_addr: str) -> Verdict:
+    """DKIM or DMARC passed, per Authentication-Results written by our own server (RFC 8601).
+
+    Headers naming another authserv-id are ignored: anyone can write one into a mail, only the
+    receiving server's (which strips forged copies of its own) can be trusted.
+    """
+    ours = []
+    for name, value in _headers(raw):
+        if name != "authentication-results":
+            continue
+        value = _COMMENT.sub("", value)
+        serv = value.split(";", 1)[0].split()
+        if serv and serv[0].lower() == authserv_id.lower():
+            ours.append(value)
+    if not ours:
+        return Verdict(False, "unauthenticated", f"no Authentication-Results from {authserv_id}")
+    results = [(m[1].lower(), m[2].lower(), m[3]) for v in ours for m in _RESULT.finditer(v)]
+    if any(kind == "dmarc" and res == "pass" for kind, res, _ in results):
+        return Verdict(True)
+    dmarc_failed = any(kind == "dmarc" and res != "none" for kind, res, _ in results)
+    for kind, res, props in results if not dmarc_failed else ():
+        d = _HEADER_D.search(props)
+        if kind == "dkim" and res == "pass" and d and _aligned(d[1], _domain(from_addr)):
+            return Verdict(True)
+    found = ", ".join(f"{k}={r}" for k, r, _ in results) or "no dkim/dmarc result"
+    return Verdict(False, "unauthenticated", f"{authserv_id} reports {found}")
+
+
+DnsFunc = Callable[..., bytes]
+_DKIM_D = re.compile(r"(?:^|;)\s*d\s*=\s*([^;\s]+)")
+
+
+def dkim_signature(raw: bytes, from_addr: str, dnsfunc: DnsFunc | None = None) -> Verdict:
+    """Verify the mail's first DKIM signature with dkimpy; its d= must align with From."""
+    import dkim  # dkimpy: imported here so the pure steps above load without it
+
+    sig = next((v for k, v in _headers(raw) if k == "dkim-signature"), None)
+    if sig is None:
+        return Verdict(False, "unauthenticated", "no DKIM signature")
+    d = _DKIM_D.search(sig.replace(" ", ""))
+    if not d or not _aligned(d[1], _domain(from_addr)):
+        return Verdict(False, "unauthenticated", "DKIM signature not aligned with From")
+    try:
+        ok = dkim.verify(raw, dnsfunc=dnsfunc) if dnsfunc else dkim.verify(raw)
+    except Exception as exc:  # dkimpy raises on malformed signatures and DNS trouble alike
+        return Verdict(False, "unauthenticated", f"DKIM check failed: {type(exc).__name__}")
+    return Verdict(True) if ok else Verdict(False, "unauthenticated", "DKIM signature invalid")
+
+
+_MSGID = re.compile(rb"<[^<>\s]{3,250}@[^<>\s]{1,250}>")
+_PLUS = re.compile(rb"\+([a-z2-7]{26})@", re.I)
+
+
+def bounce_references(raw: bytes) -> tuple[set[str], set[str]]:
+    """Message-IDs and reply tokens a bounce quotes (in its report or the returned headers)."""
+    ids = {m.decode("ascii", "replace") for m in _MSGID.findall(raw)}
+    tokens = {m.decode().lower() for m in _PLUS.findall(raw)}
+    return ids, tokens
 
 
 def own_words(mail: ParsedMail) -> str:

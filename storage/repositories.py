@@ -68,7 +68,9 @@ class TenantRepo:
             Contract.id == contract_id, Contract.tenant_id == self.tenant_id
         )
         if for_update:
-            stmt = stmt.with_for_update()
+            # populate_existing: a row loaded earlier in this session (before the lock) would
+            # otherwise keep its stale values, and two replies racing would both see them.
+            stmt = stmt.with_for_update().execution_options(populate_existing=True)
         row = await self.session.scalar(stmt)
         if row is None:
             raise NotFound(f"There is no contract {contract_id} for this tenant.")

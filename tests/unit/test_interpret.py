@@ -52,8 +52,14 @@ def test_confirming_a_proposal_takes_the_default():
 def test_acceptance_and_decline():
     assert interpret("AKKOORD\n\nKarolien", FIELDS).accept
     assert interpret("Ik ga akkoord met de overeenkomst.", FIELDS).accept
-    declined = interpret("Wij gaan niet akkoord met artikel 12.", FIELDS)
+    declined = interpret("Wij gaan niet akkoord met de overeenkomst.", FIELDS)
     assert declined.decline and not declined.accept
+    # Objecting to one article is a change request (negotiation), not a decline of the contract.
+    objection = interpret("Wij gaan niet akkoord met artikel 12.", FIELDS)
+    assert not objection.decline and not objection.accept
+    assert objection.change_requests == [
+        {"article": "12", "text": "Wij gaan niet akkoord met artikel 12."}
+    ]
     # "1: akkoord" confirms a value; it does not accept the contract.
     assert not interpret("1: akkoord", FIELDS).accept
 

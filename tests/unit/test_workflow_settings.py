@@ -18,7 +18,7 @@ def test_lifecycle_happy_path():
     assert partial.state == State.COLLECTING and partial.effects == (Effect.SEND_FOLLOWUP,)
     complete = decide(State.COLLECTING, Event("answers", complete=True, changed=True))
     assert complete.state == State.AWAITING_SIGNATURE and complete.effects == (Effect.FINALIZE,)
-    signed = decide(State.AWAITING_SIGNATURE, Event("accepted"))
+    signed = decide(State.AWAITING_SIGNATURE, Event("accepted", to_final=True))
     assert signed.state == State.CUSTOMER_SIGNED and signed.effects == (Effect.CUSTOMER_SIGN,)
     assert decide(State.CUSTOMER_SIGNED, Event("archived")).state == State.COMPLETED
 
@@ -26,6 +26,18 @@ def test_lifecycle_happy_path():
 def test_acceptance_before_the_final_version_does_not_count():
     step = decide(State.COLLECTING, Event("accepted"))
     assert step.state == State.COLLECTING and step.effects == (Effect.SEND_NOT_COUNTED,)
+
+
+def test_acceptance_that_does_not_answer_the_final_mail_does_not_count():
+    step = decide(State.AWAITING_SIGNATURE, Event("accepted", to_final=False))
+    assert step.state == State.AWAITING_SIGNATURE and step.effects == (Effect.SEND_NOT_COUNTED,)
+
+
+def test_expiry_and_bounce_close_the_contract_and_tell_staff():
+    for kind, state in (("expired", State.EXPIRED), ("bounced", State.BOUNCED)):
+        step = decide(State.COLLECTING, Event(kind))
+        assert step.state == state and step.effects == (Effect.NOTIFY_STAFF,)
+        assert decide(State.COMPLETED, Event(kind)).state == State.COMPLETED
 
 
 def test_changed_answers_after_the_final_version_make_a_new_one():

@@ -1,0 +1,151 @@
+"""Which inbound mail dpabot may act on: sender checks, bounces, limits, acceptance of the final."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from sqlalchemy import select
+
+from bot.settings import MailSettings, TenantSettings
+from bot.transports.errors import TransportError
+from bot.workflow import OPEN_STATES, Event, State, decide
+from handlers.mime import ParsedMail
+from handlers.pipeline import (
+    Verdict,
+    authenticate,
+    authentication_results,
+    bounce_references,
+    dkim_signature,
+)
+from storage.models import Contract, Message, Signature
+from storage.repositories import TenantRepo
+
+
+def transient(exc: BaseException) -> bool:
+    """An outage worth retrying (database, network, mail server), not a fault of the mail."""
+    import psycopg
+    import sqlalchemy.exc
+
+    if getattr(exc, "connection_invalidated", False):
+        return True
+    return isinstance(
+        exc,
+        sqlalchemy.exc.OperationalError
+        | sqlalchemy.exc.InterfaceError
+        | psycopg.OperationalError
+        | TransportError
+        | ConnectionError
+        | TimeoutError,
+    )
+
+
+def head(raw: bytes) -> bytes:
+    """The header block of a raw mail (routing and sender checks need nothing more)."""
+    for sep in (b"\r\n\r\n", b"\n\n"):
+        end = raw.find(sep)
+        if end >= 0:
+            return raw[: end + len(sep)]
+    return raw[:65536]
+
+
+def check_sender(
+    rt: Any, tenant: TenantSettings, mail: ParsedMail, raw: bytes, invited: str
+) -> Verdict:
+    """From is an allowed address, and the tenant's DKIM/DMARC rules (if any) are met."""
+    cfg = tenant.mail
+    verdict = authenticate(
+        mail,
+        invited,
+        allow_same_domain=cfg.allow_same_domain,
+        also_allowed=cfg.allowed_senders.get(invited.lower(), ()),
+    )
+    if verdict.ok and cfg.authserv_id:
+        verdict = authentication_results(raw, cfg.authserv_id, mail.from_addr)
+    if verdict.ok and cfg.dkim_verify:
+        verdict = dkim_signature(raw, mail.from_addr, getattr(rt, "dkim_dns", None))
+    return verdict
+
+
+def _mb(n: int) -> str:
+    return f"{n / 1048576:.3g}"
+
+
+def too_large(
+    cfg: MailSettings, raw: bytes, mail: ParsedMail, oversize: bool
+) -> tuple[str, str, str] | None:
+    """(outcome, notice, limit in MB) when the mail or one attachment is over the limit."""
+    if oversize:
+        return "refused_too_large", "too_large", _mb(cfg.max_message_bytes)
+    if any(len(a.data) > cfg.max_attachment_bytes for a in mail.attachments):
+        return "refused_attachment", "attachment_too_large", _mb(cfg.max_attachment_bytes)
+    return None
+
+
+async def answers_final(repo: TenantRepo, contract: Contract, mail: ParsedMail) -> bool:
+    """The reply answers the latest final-version mail of the contract.
+
+    By In-Reply-To/References; a client that dropped those headers must quote the final's
+    SHA-256 or subject, and only while the contract awaits the signature.
+    """
+    final = await repo.session.scalar(
+        select(Message)
+        .where(
+            Message.tenant_id == repo.tenant_id,
+            Message.contract_id == contract.id,
+            Message.direction == "out",
+            Message.kind == "final",
+        )
+        .order_by(Message.id.desc())
+        .limit(1)
+    )
+    if final is None:
+        return False
+    refs = {r.strip() for r in (mail.in_reply_to, *mail.references) if r.strip()}
+    if refs:
+        return final.message_id.strip() in refs
+    if contract.state != State.AWAITING_SIGNATURE:
+        return False
+    digest = await repo.session.scalar(
+        select(Signature.pdf_sha256).where(
+            Signature.tenant_id == repo.tenant_id,
+            Signature.contract_id == contract.id,
+            Signature.version == contract.current_version,
+            Signature.party == "processor",
+        )
+    )
+    subject = " ".join((final.subject or "").split())
+    quoted = " ".join(f"{mail.subject}\n{mail.text}".split())
+    return bool(digest and digest in quoted) or bool(subject and subject in quoted)
+
+
+Settle = Callable[..., Awaitable[None]]
+
+
+async def bounce(session: Any, repo: TenantRepo, row: Message, settle: Settle) -> None:
+    """A DSN naming one of our Message-IDs or reply tokens marks that contract bounced."""
+    ids, tokens = bounce_references(row.raw)
+    contract_id = None
+    if ids:
+        contract_id = await session.scalar(
+            select(Message.contract_id).where(
+                Message.tenant_id == repo.tenant_id,
+                Message.direction == "out",
+                Message.message_id.in_(ids),
+                Message.contract_id.is_not(None),
+            )
+        )
+    for token in tokens if contract_id is None else ():
+        found = await repo.contract_by_token(token)
+        contract_id = found.id if found is not None else None
+        if contract_id is not None:
+            break
+    if contract_id is None:
+        await settle(session, repo, row, "bounce", "delivery status notification for no contract")
+        return
+    contract = await repo.contract(contract_id, for_update=True)
+    before = contract.state
+    if State(before) in OPEN_STATES:
+        contract.state = decide(State(before), Event("bounced")).state.value
+    detail = f"contract {contract.id} was {before}, now {contract.state}"
+    await settle(session, repo, row, "bounce", detail, contract)
