@@ -19,11 +19,13 @@ def _render(template_id: str, data: dict[str, Any], draft: bool) -> bytes:
     return render_pdf(template_id, data, draft=draft)
 
 
-def read_reply_sync(raw: bytes, template_id: str, known: dict[str, str]) -> Any:
+def read_reply_sync(
+    raw: bytes, template_id: str, known: dict[str, str], lang_hint: str | None = None
+) -> Any:
     """Read a reply (runs in a pool worker, so a crafted mail cannot stall the event loop)."""
     from handlers.reader import read_reply
 
-    return read_reply(raw, template_id, known)
+    return read_reply(raw, template_id, known, lang_hint=lang_hint)
 
 
 class ParseTimeout(Exception):
@@ -37,11 +39,12 @@ async def read_reply(
     *,
     timeout: float,  # noqa: ASYNC109 - a deadline for the pool worker, not a cancel scope
     fn: Callable[..., Any] = read_reply_sync,
+    lang_hint: str | None = None,
 ) -> Any:
     """Read a reply in the process pool; a worker stuck past ``timeout`` is killed."""
     loop = asyncio.get_running_loop()
     executor = pool()
-    future = loop.run_in_executor(executor, fn, raw, template_id, known)
+    future = loop.run_in_executor(executor, fn, raw, template_id, known, lang_hint)
     try:
         return await asyncio.wait_for(future, timeout)
     except TimeoutError:

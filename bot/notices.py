@@ -30,6 +30,11 @@ _NOTICES: dict[str, dict[str, str]] = {
         "en": "An attachment of your message is larger than the {limit} MB we accept; the "
         "message was not processed. Please send it again with a smaller attachment.",
     },
+    "unprintable": {
+        "nl": "bevat tekens die het contract niet kan afdrukken: {chars}",
+        "fr": "contient des caractères que la convention ne peut pas imprimer : {chars}",
+        "en": "contains characters the agreement cannot print: {chars}",
+    },
 }
 
 

@@ -359,16 +359,20 @@ async def _process(rt: Runtime, s: Any, slug: str, message_row_id: int) -> None:
         return
     known = {k: v for k, v in version.fields.items() if v}
     reading = await cpu.read_reply(
-        row.raw, contract.template_id, known, timeout=tenant.mail.parse_timeout, fn=_reader
+        row.raw,
+        contract.template_id,
+        known,
+        timeout=tenant.mail.parse_timeout,
+        fn=_reader,
+        # Reasons for invalid answers come in the customer's language when their words are few.
+        lang_hint=customer.language,
     )
     for fid, value in list(reading.fields.items()):
         # A value the contract's font cannot print would fail the final render: ask again now.
         bad = unprintable(value)
         if bad:
             del reading.fields[fid]
-            reading.invalid[fid] = "bevat tekens die het contract niet kan afdrukken: " + " ".join(
-                bad
-            )
+            reading.invalid[fid] = notice("unprintable", reading.language, chars=" ".join(bad))
     new_values = {k: v for k, v in reading.fields.items() if known.get(k) != v}
     if reading.decline:
         event = Event("declined")

@@ -48,3 +48,45 @@ async def test_invitation_in_the_customers_language_contract_in_dutch(
         ["pdftotext", "-", "-"], input=pdf, capture_output=True, check=True
     ).stdout.decode()
     assert "VERWERKERSOVEREENKOMST" in contract_text  # the contract itself stays Dutch
+
+
+async def test_an_invalid_answer_is_explained_in_the_customers_language(runtime_factory):
+    from bot.demo import customer_reply
+    from bot.listener import poll_once
+
+    tenant = make_tenant(transport="maildir")
+    rt = await runtime_factory([tenant])
+    cid = await service.add_customer(
+        rt,
+        tenant.slug,
+        name="Salon Belle",
+        representative="Anne",
+        email="anne@belle.example",
+        language="fr",
+    )
+    await service.invite(rt, tenant.slug, cid)
+    await run_jobs_until_idle(rt)
+    outbox = mailbox.Maildir(rt.maildir(tenant.slug, "outbox"), create=False)
+    (invitation,) = [
+        email.message_from_bytes(outbox.get_bytes(k), policy=email.policy.default)
+        for k in outbox.iterkeys()
+    ]
+    mailbox.Maildir(rt.maildir(tenant.slug, "inbox"), create=True).add(
+        customer_reply(
+            invitation, "Bonjour,\n\n2 : bientôt\n\nCordialement,\nAnne", "anne@belle.example"
+        )
+    )
+    await poll_once(rt, tenant.slug)
+    await run_jobs_until_idle(rt)
+    followups = [
+        m
+        for k in outbox.iterkeys()
+        if (m := email.message_from_bytes(outbox.get_bytes(k), policy=email.policy.default))[
+            "X-Dpabot-Kind"
+        ]
+        == "followup"
+    ]
+    assert len(followups) == 1
+    text = followups[0].get_body(preferencelist=("plain",)).get_content()
+    assert "Durée du traitement" in text
+    assert "indiquez une durée avec un nombre et une unité" in text

@@ -329,7 +329,7 @@ def _attach(raw: bytes, size: int) -> bytes:
     return bytes(msg)
 
 
-def hang(raw: bytes, template_id: str, known: dict[str, str]) -> None:
+def hang(raw: bytes, template_id: str, known: dict[str, str], lang_hint: str | None) -> None:
     """A reply reader stuck on crafted input (runs in the pool worker)."""
     time.sleep(60)
 

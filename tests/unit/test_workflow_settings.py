@@ -96,3 +96,13 @@ def test_bad_tenant_file_names_file_and_key(tmp_path: Path, text: str, expected:
     message = str(err.value)
     assert str(f) in message and expected in message
     assert message.count("\n") == 0
+
+
+def test_the_readme_tenant_example_is_a_valid_tenant_file(tmp_path: Path):
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    block = next(b for b in readme.split("```toml")[1:] if 'slug = "ibeauty"' in b)
+    f = tmp_path / "ibeauty.toml"
+    f.write_text(block.split("```")[0])
+    tenant = load_tenant(f)
+    assert tenant.signing.mode == "pkcs12" and tenant.mail.authserv_id == "mx.ibeauty.be"
+    assert tenant.reminders.after_days == [7, 14]
