@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlalchemy import func, select
 
-from bot import service
+from bot import inbound, service
 from bot.demo import DEMO_ANSWERS, customer_reply
 from bot.runtime import run_jobs_until_idle
 from storage.models import Contract, Message, Notification
@@ -337,7 +337,7 @@ def hang(raw: bytes, template_id: str, known: dict[str, str], lang_hint: str | N
 async def test_a_reader_that_hangs_is_stopped_and_the_mail_shunted(runtime_factory, monkeypatch):
     tenant = make_tenant(parse_timeout=3)
     rt, [(_, inv)] = await _setup(runtime_factory, tenant)
-    monkeypatch.setattr(service, "_reader", hang)
+    monkeypatch.setattr(inbound, "_reader", hang)
     started = time.monotonic()
     row = await _deliver(rt, tenant.slug, customer_reply(inv, PARTIAL, INVITED))
     assert row.outcome == "shunted" and "ParseTimeout" in row.detail
@@ -360,7 +360,7 @@ async def test_outages_are_retried_and_only_the_last_attempt_shunts(runtime_fact
     async def down(*args, **kwargs):
         raise sqlalchemy.exc.OperationalError("SELECT 1", {}, OSError("connection refused"))
 
-    monkeypatch.setattr(service, "_process", down)
+    monkeypatch.setattr(inbound, "_process", down)
     with pytest.raises(sqlalchemy.exc.OperationalError):
         await service.process_inbound(rt, tenant.slug, row_id, final_attempt=False)
     async with rt.db.transaction() as s:
@@ -372,7 +372,7 @@ async def test_outages_are_retried_and_only_the_last_attempt_shunts(runtime_fact
     async def broken(*args, **kwargs):
         raise ValueError("unparseable")
 
-    monkeypatch.setattr(service, "_process", broken)
+    monkeypatch.setattr(inbound, "_process", broken)
     other = await service.store_inbound(
         rt, tenant.slug, "INBOX", 1, next(_uid), customer_reply(inv, PARTIAL, INVITED)
     )
