@@ -7,3 +7,14 @@ pytest_plugins = sorted(
     for p in (Path(__file__).parent / "fixtures").glob("*.py")
     if p.stem != "__init__"
 )
+
+
+def pytest_terminal_summary(terminalreporter, config):  # type: ignore[no-untyped-def]
+    """Print the reply corpus's field-level accuracy in every run, CI included."""
+    try:
+        from tests.integration.test_reply_corpus import CORPUS_REPORT
+    except ImportError:
+        return
+    for report in config.stash.get(CORPUS_REPORT, []):
+        terminalreporter.write_sep("-", "reply corpus: field-level accuracy")
+        terminalreporter.write_line(report)

@@ -182,6 +182,9 @@ def table(outcomes: list[Outcome]) -> str:
 # ------------------------------------------------------------------ tests
 
 
+CORPUS_REPORT = pytest.StashKey[list[str]]()
+
+
 def test_corpus_is_complete() -> None:
     """The corpus itself: enough mails, each with its expectation, all three languages."""
     files = corpus_files()
@@ -194,7 +197,7 @@ def test_corpus_is_complete() -> None:
     assert all(langs[lang] >= 15 for lang in ("nl", "fr", "en")), dict(langs)
 
 
-def test_reply_corpus() -> None:
+def test_reply_corpus(request: pytest.FixtureRequest) -> None:
     try:
         from handlers.reader import read_reply
     except ImportError as exc:
@@ -212,6 +215,8 @@ def test_reply_corpus() -> None:
             details.append(f"{o.name}:")
             details.extend(f"    {p}" for p in o.flag_problems + o.cr_problems + o.problems)
     print("\n" + report + "\n\n" + "\n".join(details))
+    # Shown in every run's terminal summary (CI too), not only with -s.
+    request.config.stash.setdefault(CORPUS_REPORT, []).append(report)
     total = Score()
     for o in outcomes:
         total.add(o.score)
