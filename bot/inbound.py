@@ -113,6 +113,26 @@ async def process_inbound(
             )
 
 
+def _followup(
+    tenant: Any,
+    customer: Any,
+    contract: Contract,
+    fields: dict[str, str],
+    mail: ParsedMail,
+    **context: Any,
+) -> email.message.EmailMessage:
+    """A follow-up to the customer, in their language, threaded under the mail it answers."""
+    return compose(
+        tenant,
+        kind="followup",
+        lang=customer.language,
+        to=customer.email,
+        token=contract.reply_token,
+        in_reply_to=mail.message_id or None,
+        context=mail_context(tenant, customer, contract, fields, **context),
+    )
+
+
 def _named(template_id: str, lang: str, field_id: str) -> dict[str, Any]:
     """A field as the follow-up mail names it: its question number and its label."""
     numbers = {a.id: a.number for a in annex_fields(template_id)}
@@ -228,20 +248,13 @@ async def _process(rt: Runtime, s: Any, slug: str, message_row_id: int) -> None:
     refusal = trust.too_large(tenant.mail, row.raw, mail, oversize)
     if refusal is not None:
         outcome, kind, limit = refusal
-        msg = compose(
+        msg = _followup(
             tenant,
-            kind="followup",
-            lang=customer.language,
-            to=customer.email,
-            token=contract.reply_token,
-            in_reply_to=mail.message_id or None,
-            context=mail_context(
-                tenant,
-                customer,
-                contract,
-                version.fields,
-                notice=notice(kind, customer.language, limit=limit),
-            ),
+            customer,
+            contract,
+            version.fields,
+            mail,
+            notice=notice(kind, customer.language, limit=limit),
         )
         await queue_mail(s, slug, repo, contract, msg, "followup")
         await _settle(s, repo, row, outcome, f"{len(row.raw)} bytes", contract)
@@ -304,22 +317,15 @@ async def _process(rt: Runtime, s: Any, slug: str, message_row_id: int) -> None:
                 {**_named(contract.template_id, customer.language, f), "reason": r}
                 for f, r in reading.invalid.items()
             ]
-            msg = compose(
+            msg = _followup(
                 tenant,
-                kind="followup",
-                lang=customer.language,
-                to=customer.email,
-                token=contract.reply_token,
-                in_reply_to=mail.message_id or None,
-                context=mail_context(
-                    tenant,
-                    customer,
-                    contract,
-                    version.fields,
-                    missing=missing,
-                    invalid=invalid,
-                    **extra,
-                ),
+                customer,
+                contract,
+                version.fields,
+                mail,
+                missing=missing,
+                invalid=invalid,
+                **extra,
             )
             await queue_mail(s, slug, repo, contract, msg, "followup")
             outcome = "not_counted" if effect == Effect.SEND_NOT_COUNTED else "followup_sent"
