@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
+import os
 import secrets
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
+
+from asn1crypto import cms, tsp
 
 from bot.mailer import compose
 from bot.outbox import mail_context, queue_mail
@@ -119,6 +126,11 @@ async def archive_contract(
         }
         manifest_bytes = json.dumps(manifest, indent=2, ensure_ascii=False, sort_keys=True).encode()
         manifest_path = rt.archive.put(slug, now.year, manifest_bytes, ".json")
+        manifest_sha = sha256_hex(manifest_bytes)
+        # Proof the manifest (and every hash in it) existed now, independent of the PDF's own
+        # timestamps; a TSA outage fails the job, which is retried, never archived without.
+        tsr = await timestamp_digest(rt.signing[slug].tsa_url, manifest_sha)
+        tsr_path = rt.archive.put_beside(manifest_path, ".tsr", tsr)
         await repo.add_archive_entry(
             id=archive_id,
             contract_id=contract.id,
@@ -129,6 +141,9 @@ async def archive_contract(
             customer_enterprise_number=customer.enterprise_number,
             customer_email=customer.email,
             validation_ok=report.ok,
+            manifest_sha256=manifest_sha,
+            timestamp_path=str(tsr_path),
+            timestamp_sha256=sha256_hex(tsr),
         )
         contract.state = decide(State(contract.state), Event("archived")).state.value
         contract.completed_at = now
@@ -151,3 +166,168 @@ async def archive_contract(
             {"archive_id": archive_id, "sha256": digest, "valid": report.ok},
         )
         return archive_id
+
+
+async def timestamp_digest(tsa_url: str, sha256_hexdigest: str) -> bytes:
+    """An RFC 3161 TimeStampResp (DER, what `openssl ts -reply` writes) over one SHA-256."""
+    from pyhanko.sign.timestamps import HTTPTimeStamper, TimestampRequestError
+
+    from signing import TimestampError
+
+    stamper = HTTPTimeStamper(tsa_url, timeout=10)
+    try:
+        token = await stamper.async_timestamp(bytes.fromhex(sha256_hexdigest), "sha256")
+    except (TimestampRequestError, OSError, TimeoutError) as exc:
+        raise TimestampError(
+            f"The timestamp authority at {tsa_url} did not timestamp the archive manifest; "
+            "archiving is retried later."
+        ) from exc
+    return tsp.TimeStampResp({"status": {"status": "granted"}, "time_stamp_token": token}).dump()
+
+
+async def check_timestamp(tsr: bytes, sha256_hexdigest: str, trust_roots: list[Any]) -> str | None:
+    """None when the token is over this digest and signed by a TSA chaining to a root."""
+    from pyhanko.sign.validation.generic_cms import validate_tst_signed_data
+    from pyhanko.sign.validation.status import TimestampSignatureStatus
+    from pyhanko_certvalidator import ValidationContext
+
+    try:
+        resp = tsp.TimeStampResp.load(tsr)
+        token: cms.ContentInfo = resp["time_stamp_token"]
+        signed = token["content"]
+        info = signed["encap_content_info"]["content"].parsed
+        imprint = info["message_imprint"]["hashed_message"].native
+    except Exception as exc:  # any parse failure is a broken token
+        return f"the timestamp token cannot be read ({type(exc).__name__})"
+    if imprint != bytes.fromhex(sha256_hexdigest):
+        return "the timestamp token is over another digest than the manifest's"
+    # Offline, like the rest of verification: the TSA chain is checked against the roots; its
+    # revocation status is soft-fail because the archive must verify without the network.
+    vc = ValidationContext(
+        trust_roots=trust_roots, allow_fetching=False, revocation_mode="soft-fail"
+    )
+    try:
+        kwargs = await validate_tst_signed_data(signed, vc, lambda _algo: imprint)
+        status = TimestampSignatureStatus(**kwargs)
+    except Exception as exc:
+        return f"the timestamp token does not verify ({type(exc).__name__}: {exc})"
+    finally:
+        await vc.aclose()
+    if not (status.intact and status.valid):
+        return "the timestamp token's signature does not verify"
+    if not status.trusted:
+        return "the timestamp token's TSA does not chain to a trust root"
+    return None
+
+
+@dataclass
+class EntryCheck:
+    """Result of `archive verify` for one entry: ok when no problem was found."""
+
+    id: str
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "ok": self.ok, "problems": self.problems}
+
+
+def _read(path: str | Path, what: str, problems: list[str]) -> bytes | None:
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        problems.append(f"the {what} {path} cannot be read ({exc.strerror or exc})")
+        return None
+
+
+def _named_by_hash(path: str | Path, data: bytes, what: str, problems: list[str]) -> str:
+    digest = sha256_hex(data)
+    if Path(path).name.split(".")[0] != digest:
+        problems.append(f"the {what} {path} does not match its name (sha256 {digest})")
+    return digest
+
+
+async def verify_entry(entry: Any, trust_roots: list[Any]) -> EntryCheck:
+    """Recheck one archive entry's files, hashes, manifest timestamp and PDF signatures."""
+    from signing import validate_pdf
+
+    check = EntryCheck(entry.id)
+    problems = check.problems
+    if entry.erased_at is not None:
+        problems.append("the entry was erased after its retention period")
+        return check
+    pdf = _read(entry.path, "PDF", problems)
+    if pdf is not None:
+        digest = _named_by_hash(entry.path, pdf, "PDF", problems)
+        if digest != entry.pdf_sha256:
+            problems.append(f"the PDF's sha256 {digest} differs from the database's")
+    manifest_bytes = _read(entry.manifest_path, "manifest", problems)
+    manifest: dict[str, Any] = {}
+    if manifest_bytes is not None:
+        m_digest = _named_by_hash(entry.manifest_path, manifest_bytes, "manifest", problems)
+        if entry.manifest_sha256 and m_digest != entry.manifest_sha256:
+            problems.append(f"the manifest's sha256 {m_digest} differs from the database's")
+        try:
+            manifest = json.loads(manifest_bytes)
+        except ValueError:
+            problems.append("the manifest is not valid JSON")
+        if entry.timestamp_path:
+            tsr = _read(entry.timestamp_path, "timestamp token", problems)
+            if tsr is not None:
+                if sha256_hex(tsr) != entry.timestamp_sha256:
+                    problems.append("the timestamp token differs from the one archived")
+                # The database's hash is the one proven: a changed manifest must not match.
+                expected = entry.manifest_sha256 or m_digest
+                if (err := await check_timestamp(tsr, expected, trust_roots)) is not None:
+                    problems.append(err)
+        else:
+            problems.append("the manifest has no timestamp token")
+    if manifest:
+        _check_manifest_files(manifest, pdf, problems)
+    if pdf is not None:
+        report = await validate_pdf(pdf, trust_roots)
+        if not report.ok:
+            bad = [s.field for s in report.signatures if not s.ok]
+            problems.append(
+                "the PDF's signatures do not validate"
+                + (f" ({', '.join(bad)})" if bad else "")
+                + (f": {report.error}" if report.error else "")
+            )
+    return check
+
+
+def _check_manifest_files(manifest: dict[str, Any], pdf: bytes | None, problems: list[str]) -> None:
+    listed = manifest.get("pdf", {})
+    original = _read(listed.get("path", ""), "archived original PDF", problems)
+    if original is not None and sha256_hex(original) != listed.get("sha256"):
+        problems.append("the original PDF does not match the manifest's sha256")
+    # A renewed PDF is the original plus an incremental update: the original is its prefix.
+    if original is not None and pdf is not None and not pdf.startswith(original):
+        problems.append("the PDF is not the manifest's PDF or an incremental renewal of it")
+    for ev in manifest.get("evidence", []):
+        data = _read(ev.get("path", ""), "evidence", problems)
+        if data is not None and sha256_hex(data) != ev.get("sha256"):
+            problems.append(f"the evidence {ev.get('path')} does not match the manifest's sha256")
+
+
+def export_zip(tenant_dir: Path, output: Path) -> int:
+    """Zip every archived file of one tenant plus SHA256SUMS; returns the number of files."""
+    lines = []
+    count = 0
+    tmp = output.with_name(f".{output.name}.tmp")
+    with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        files = tenant_dir.rglob("*") if tenant_dir.is_dir() else iter(())
+        for path in sorted(p for p in files if p.is_file()):
+            if path.name.startswith("."):  # half-written temp files of a running store
+                continue
+            rel = path.relative_to(tenant_dir).as_posix()
+            data = path.read_bytes()
+            zf.writestr(rel, data)
+            lines.append(f"{hashlib.sha256(data).hexdigest()}  {rel}\n")
+            count += 1
+        zf.writestr("SHA256SUMS", "".join(lines))
+    os.replace(tmp, output)
+    return count

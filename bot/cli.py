@@ -227,15 +227,36 @@ def _actor() -> str:
         return "cli"
 
 
+def _date(value: str) -> Any:
+    import datetime as dt
+
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a date like 2026-11-23") from exc
+
+
 async def cmd_archive_search(args: argparse.Namespace) -> int:
     from storage import audit
     from storage.repositories import TenantRepo, get_tenant
 
     async def run(s: Any) -> int:
         tenant = await get_tenant(s, args.tenant)
-        rows = await TenantRepo(s, tenant.id).search_archive(args.query)
+        rows = await TenantRepo(s, tenant.id).search_archive(
+            args.query, state=args.state, date_from=args.date_from, date_to=args.date_to
+        )
+        filters = {
+            k: str(v)
+            for k, v in (("state", args.state), ("from", args.date_from), ("to", args.date_to))
+            if v is not None
+        }
         await audit.record(
-            s, tenant.id, _actor(), "archive.search", args.query[:200], {"results": len(rows)}
+            s,
+            tenant.id,
+            _actor(),
+            "archive.search",
+            args.query[:200],
+            {"results": len(rows), **filters},
         )
         data = [
             {
@@ -287,6 +308,169 @@ async def cmd_archive_get(args: argparse.Namespace) -> int:
         return OK
 
     return await _archive_session(args, run)
+
+
+def _trust_roots(args: argparse.Namespace, settings: Any) -> list[Any]:
+    """--trust files, else the tenant's configured roots, else the development PKI's roots."""
+    if args.trust:
+        return _load_roots(args.trust)
+    for t in _tenants(settings):
+        if t.slug == args.tenant and t.signing.mode == "pkcs12":
+            return _load_roots(t.signing.trust_roots)
+    # The dev PKI keeps a replaced root beside the new one: archives may use either.
+    dev = sorted((settings.data_dir / "pki").glob("root*.pem"))
+    if not dev:
+        raise UsageError(
+            f"No trust roots are known for tenant {args.tenant}; pass --trust ROOT.pem."
+        )
+    return _load_roots(dev)
+
+
+async def cmd_archive_verify(args: argparse.Namespace) -> int:
+    from sqlalchemy import select
+
+    from bot.archive import verify_entry
+    from storage import audit
+    from storage.models import ArchiveEntry
+    from storage.repositories import TenantRepo, get_tenant
+
+    if not args.all and not args.id:
+        raise UsageError("Name an archive entry ID or pass --all.")
+    settings = _service_settings(args.config)
+    roots = _trust_roots(args, settings)
+    db = await _database(settings)
+    try:
+        async with db.transaction() as s:
+            tenant = await get_tenant(s, args.tenant)
+            if args.all:
+                entries = (
+                    await s.scalars(
+                        select(ArchiveEntry)
+                        .where(ArchiveEntry.tenant_id == tenant.id)
+                        .order_by(ArchiveEntry.created_at)
+                    )
+                ).all()
+            else:
+                entries = [await TenantRepo(s, tenant.id).archive_entry(args.id)]
+            checks = [await verify_entry(e, roots) for e in entries]
+            await audit.record(
+                s,
+                tenant.id,
+                _actor(),
+                "archive.verify",
+                "all" if args.all else args.id,
+                {"checked": len(checks), "failed": [c.id for c in checks if not c.ok]},
+            )
+    finally:
+        await db.dispose()
+    lines = []
+    for c in checks:
+        lines.append(f"{c.id}: {'ok' if c.ok else 'FAILED'}")
+        lines.extend(f"  - {p}" for p in c.problems)
+    ok = all(c.ok for c in checks)
+    _print(
+        {"ok": ok, "entries": [c.to_dict() for c in checks]},
+        args.json,
+        "\n".join(lines) or "The tenant has no archived contracts.",
+    )
+    return OK if ok else FAILURE
+
+
+async def cmd_archive_export(args: argparse.Namespace) -> int:
+    from bot.archive import export_zip
+    from storage import audit
+    from storage.repositories import get_tenant
+
+    settings = _service_settings(args.config)
+    db = await _database(settings)
+    try:
+        async with db.transaction() as s:
+            tenant = await get_tenant(s, args.tenant)
+            folder = settings.data_dir / "archive" / tenant.slug
+            # A tenant with nothing archived yet still gets a zip with an empty SHA256SUMS.
+            count = export_zip(folder, args.output)
+            await audit.record(
+                s,
+                tenant.id,
+                _actor(),
+                "archive.export",
+                tenant.slug,
+                {"output": str(args.output), "files": count},
+            )
+    finally:
+        await db.dispose()
+    print(f"Wrote {args.output} ({count} files and SHA256SUMS).")
+    return OK
+
+
+async def cmd_audit(args: argparse.Namespace) -> int:
+    from storage import audit
+    from storage.repositories import get_tenant
+
+    async def run(s: Any) -> int:
+        tenant = await get_tenant(s, args.tenant)
+        events = await audit.events(s, tenant.id)
+        check = await audit.check_chain(s, tenant.id) if args.verify else None
+        data: dict[str, Any] = {
+            "events": [
+                {
+                    "id": e.id,
+                    "at": e.at.isoformat(),
+                    "actor": e.actor,
+                    "action": e.action,
+                    "subject": e.subject,
+                    "detail": e.detail,
+                    "hash": e.hash,
+                }
+                for e in events
+            ]
+        }
+        lines = [
+            f"{e['id']}\t{e['at']}\t{e['actor']}\t{e['action']}\t{e['subject']}"
+            for e in data["events"]
+        ]
+        if check is not None:
+            data["verify"] = {
+                "ok": check.ok,
+                "count": check.count,
+                "first_bad_event": check.bad_event_id,
+                "reason": check.reason,
+            }
+            lines.append(
+                f"The audit log of {tenant.slug} is intact ({check.count} events)."
+                if check.ok
+                else f"The audit log of {tenant.slug} was tampered with: {check.reason}."
+            )
+        _print(data, args.json, "\n".join(lines) or "No events.")
+        return OK if check is None or check.ok else FAILURE
+
+    return await _archive_session(args, run)
+
+
+async def cmd_customers_erase(args: argparse.Namespace) -> int:
+    from bot.retention import erase_customer
+    from storage.blobs import FileBlobStore
+    from storage.repositories import get_tenant
+
+    settings = _service_settings(args.config)
+    db = await _database(settings)
+    try:
+        async with db.transaction() as s:
+            tenant = await get_tenant(s, args.tenant)
+            result = await erase_customer(
+                s,
+                tenant.id,
+                args.email,
+                actor=_actor(),
+                blobs=FileBlobStore(settings.data_dir / "blobs"),
+            )
+    finally:
+        await db.dispose()
+    lines = [f"erased: {e}" for e in result["erased"]] + [
+        f"kept: {k['what']} ({k['why']})" for k in result["kept"]
+    ]
+    _print(result, args.json, "\n".join(lines) or "Nothing to erase.")
+    return OK
 
 
 # --- parser ---------------------------------------------------------------------------------
@@ -354,8 +538,11 @@ def build_parser() -> argparse.ArgumentParser:
     asub = a.add_subparsers(dest="archive_command", required=True)
     se = asub.add_parser("search")
     cfg(se)
-    se.add_argument("query")
+    se.add_argument("query", nargs="?", default="", help="name, email, number or id (default: all)")
     se.add_argument("--tenant", required=True)
+    se.add_argument("--state", help="contract state, e.g. completed")
+    se.add_argument("--from", dest="date_from", type=_date, help="archived on or after (date)")
+    se.add_argument("--to", dest="date_to", type=_date, help="archived on or before (date)")
     se.add_argument("--json", action="store_true")
     se.set_defaults(run=cmd_archive_search)
     g = asub.add_parser("get")
@@ -364,6 +551,35 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("-o", "--output", type=Path, required=True)
     g.add_argument("--tenant")
     g.set_defaults(run=cmd_archive_get)
+    ve = asub.add_parser("verify", help="recheck files, hashes, timestamps and signatures")
+    cfg(ve)
+    ve.add_argument("id", nargs="?")
+    ve.add_argument("--all", action="store_true")
+    ve.add_argument("--tenant", required=True)
+    ve.add_argument("--trust", type=Path, action="append", default=[])
+    ve.add_argument("--json", action="store_true")
+    ve.set_defaults(run=cmd_archive_verify)
+    ex = asub.add_parser("export", help="zip of a tenant's archive with SHA256SUMS")
+    cfg(ex)
+    ex.add_argument("--tenant", required=True)
+    ex.add_argument("-o", "--output", type=Path, required=True)
+    ex.set_defaults(run=cmd_archive_export)
+
+    au = sub.add_parser("audit", help="a tenant's audit log")
+    cfg(au)
+    au.add_argument("--tenant", required=True)
+    au.add_argument("--verify", action="store_true", help="check the chain and its anchor")
+    au.add_argument("--json", action="store_true")
+    au.set_defaults(run=cmd_audit)
+
+    cu = sub.add_parser("customers", help="customers")
+    cus = cu.add_subparsers(dest="customers_command", required=True)
+    er = cus.add_parser("erase", help="erase a customer's personal data (what the law allows)")
+    cfg(er)
+    er.add_argument("--tenant", required=True)
+    er.add_argument("--email", required=True)
+    er.add_argument("--json", action="store_true")
+    er.set_defaults(run=cmd_customers_erase)
     return p
 
 

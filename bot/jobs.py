@@ -68,6 +68,22 @@ async def customer_sign(tenant: str, contract_id: int, message_row_id: int) -> N
     await service.customer_sign(current(), tenant, contract_id, message_row_id)
 
 
+async def renew_timestamps(timestamp: int) -> None:
+    """Archive timestamps whose TSA chain expires within the tenant's margin get a new one."""
+    from bot import renewal
+    from bot.runtime import current
+
+    await renewal.run(current())
+
+
+async def retention(timestamp: int) -> None:
+    """Personal data whose retention period ran out is erased (each erasure audited)."""
+    from bot import retention as retention_
+    from bot.runtime import current
+
+    await retention_.run(current())
+
+
 def build_app(conninfo: str) -> procrastinate.App:
     """A procrastinate App with dpabot's tasks (a new one per runtime: tests open several)."""
     app = procrastinate.App(connector=procrastinate.PsycopgConnector(conninfo=conninfo))
@@ -80,5 +96,12 @@ def build_app(conninfo: str) -> procrastinate.App:
     )
     app.periodic(cron="* * * * *", periodic_id="retry_stalled")(
         app.task(name="dpabot:retry_stalled", priority=100, queueing_lock="stalled")(retry_stalled)
+    )
+    # Daily, at night: renewal has months of margin and retention counts in days.
+    app.periodic(cron="23 2 * * *", periodic_id="renew_timestamps")(
+        app.task(name="dpabot:renew_timestamps", queueing_lock="renewal")(renew_timestamps)
+    )
+    app.periodic(cron="41 3 * * *", periodic_id="retention")(
+        app.task(name="dpabot:retention", queueing_lock="retention")(retention)
     )
     return app

@@ -179,7 +179,7 @@ async def finalize(rt: Runtime, slug: str, contract_id: int, version_no: int) ->
         lambda: certify_processor(
             pdf,
             signing.processor_signer,
-            signing.tsa_url,
+            signing.tsa_urls,
             reason=f"Verwerkersovereenkomst {tenant.slug}-{contract_id} versie {version_no}",
             location=tenant.place or None,
         )
@@ -254,8 +254,8 @@ async def customer_sign(rt: Runtime, slug: str, contract_id: int, message_row_id
     reason = f"Akkoord per e-mail {reply_id} (sha256 {reply_sha})"
 
     async def sign_and_seal() -> tuple[bytes, Any]:
-        signed = await sign_customer(pdf, one_time, signing.tsa_url, reason=reason)
-        lta = await make_lta(signed, signing.trust_roots, signing.tsa_url)
+        signed = await sign_customer(pdf, one_time, signing.tsa_urls, reason=reason)
+        lta = await make_lta(signed, signing.trust_roots, signing.tsa_urls)
         return lta, await validate_pdf(lta, signing.trust_roots)
 
     final, report = await cpu.in_thread_loop(sign_and_seal)

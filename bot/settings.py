@@ -7,7 +7,14 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from bot.errors import ConfigError
@@ -115,14 +122,36 @@ class MailSettings(_Strict):
 
 
 class SigningSettings(_Strict):
-    mode: Literal["dev", "pkcs12"] = "dev"
+    """[signing]: the processor's key (dev PKI, a PKCS#12 file or a PKCS#11 token), the
+    customer CA, the timestamp authorities (tried in order) and the order of signatures."""
+
+    mode: Literal["dev", "pkcs12", "pkcs11"] = "dev"
     pkcs12_file: Path | None = None
     passphrase: SecretRef | None = None
+    # mode "pkcs11": the module (.so), the token's label, the private key's label (its
+    # certificate carries the same label; other certificates on the token form the chain).
+    pkcs11_lib: Path | None = None
+    pkcs11_token: str | None = None
+    pkcs11_key: str | None = None
+    pkcs11_pin: SecretRef | None = None
     customer_ca_pkcs12: Path | None = None
     customer_ca_passphrase: SecretRef | None = None
     customer_ca_crl_url: str | None = None
-    tsa_url: str | None = None
+    tsa_url: str | None = None  # one TSA: the same as tsa_urls = [tsa_url]
+    tsa_urls: list[str] = []  # tried in this order until one answers
     trust_roots: list[Path] = []
+    # processor_first: the processor certifies, then the customer approves (the final mail
+    # carries the certified PDF); customer_first: the customer approves, then the processor
+    # adds an approval signature (a certification signature must be the document's first).
+    order: Literal["processor_first", "customer_first"] = "processor_first"
+
+    @model_validator(mode="after")
+    def _one_tsa_list(self) -> SigningSettings:
+        if self.tsa_url is not None:
+            if self.tsa_urls and self.tsa_urls != [self.tsa_url]:
+                raise ValueError("give either 'tsa_url' or 'tsa_urls', not both")
+            self.tsa_urls = [self.tsa_url]
+        return self
 
 
 class ReminderSettings(_Strict):
@@ -130,6 +159,15 @@ class ReminderSettings(_Strict):
 
     after_days: list[int] = [7, 14]  # days after the invitation; one reminder each
     expire_after_days: int | None = Field(default=30, ge=1)  # None: never expire
+
+
+class RetentionSettings(_Strict):
+    """[retention]: how long personal data is kept, and when archive timestamps are renewed."""
+
+    incomplete_days: int = Field(default=365, ge=1)  # contracts that never completed
+    signed_years: int = Field(default=10, ge=1)  # signed contracts, from completion
+    # Renew an archived PDF's timestamp when its TSA certificate expires within this margin.
+    renew_margin_days: int = Field(default=365, ge=1)
 
 
 class TenantSettings(_Strict):
@@ -144,6 +182,7 @@ class TenantSettings(_Strict):
     mail: MailSettings
     signing: SigningSettings = SigningSettings()
     reminders: ReminderSettings = ReminderSettings()
+    retention: RetentionSettings = RetentionSettings()
     # A file of its own is where this tenant came from; errors name it.
     source: Path | None = Field(default=None, exclude=True)
 
@@ -220,10 +259,18 @@ def load_tenant(path: Path) -> TenantSettings:
     s.pkcs12_file = _relative(base, s.pkcs12_file)
     s.customer_ca_pkcs12 = _relative(base, s.customer_ca_pkcs12)
     s.trust_roots = [p if p.is_absolute() else base / p for p in s.trust_roots]
-    if s.mode == "pkcs12" and (s.pkcs12_file is None or s.tsa_url is None):
+    if s.mode == "pkcs12" and (s.pkcs12_file is None or not s.tsa_urls):
         raise ConfigError(
             f"{path}: key 'signing' in mode 'pkcs12' needs 'pkcs12_file' and 'tsa_url'."
         )
+    if s.mode == "pkcs11" and (
+        None in (s.pkcs11_lib, s.pkcs11_token, s.pkcs11_key, s.pkcs11_pin) or not s.tsa_urls
+    ):
+        raise ConfigError(
+            f"{path}: key 'signing' in mode 'pkcs11' needs 'pkcs11_lib', 'pkcs11_token', "
+            "'pkcs11_key', 'pkcs11_pin' and 'tsa_url' (or 'tsa_urls')."
+        )
+    s.pkcs11_lib = _relative(base, s.pkcs11_lib)
     m = tenant.mail
     if m.transport == "imap" and (m.imap is None or m.smtp is None):
         raise ConfigError(

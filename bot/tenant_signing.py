@@ -1,4 +1,5 @@
-"""Per-tenant signing material: the development PKI, or a PKCS#12 key and a TSA URL."""
+"""Per-tenant signing material: the development PKI, or a PKCS#12 file or PKCS#11 token key
+and TSA URLs."""
 
 from __future__ import annotations
 
@@ -16,9 +17,15 @@ class TenantSigning:
 
     processor_signer: Any
     customer_ca: Any
-    tsa_url: str
+    tsa_urls: list[str]  # tried in order
     trust_roots: list[Any]
     trust_root_paths: list[Path]
+    order: str = "processor_first"
+
+    @property
+    def tsa_url(self) -> str:
+        """The first TSA (for callers that take a single URL)."""
+        return self.tsa_urls[0]
 
 
 def load_cert(path: Path) -> Any:
@@ -36,6 +43,13 @@ def load_cert(path: Path) -> Any:
 
 def for_tenant(tenant: TenantSettings, pki: Any | None) -> TenantSigning:
     s = tenant.signing
+    if s.order != "processor_first":
+        # signing.sign_both does both orders; the mail flow (finalize mails the certified
+        # PDF, customer_sign countersigns it) is processor-first only for now.
+        raise ConfigError(
+            f"{tenant.source or tenant.slug}: key 'signing.order' = {s.order!r} is not "
+            "supported by the dpabot service yet; use 'processor_first'."
+        )
     if s.mode == "dev":
         if pki is None:
             raise ConfigError(
@@ -44,14 +58,15 @@ def for_tenant(tenant: TenantSettings, pki: Any | None) -> TenantSigning:
         return TenantSigning(
             processor_signer=pki.processor_signer(tenant.slug),
             customer_ca=pki.customer_ca(tenant.slug),
-            tsa_url=pki.tsa_url,
+            tsa_urls=[pki.tsa_url],
             trust_roots=[pki.root_cert],
             trust_root_paths=[pki.root_cert_path],
+            order=s.order,
         )
-    from signing import CustomerCA, load_pkcs12_signer
+    from signing import CustomerCA
 
-    assert s.pkcs12_file is not None and s.tsa_url is not None  # checked when loading
-    passphrase = s.passphrase.resolve("PKCS#12 passphrase").encode() if s.passphrase else None
+    if not s.tsa_urls:
+        raise ConfigError(f"{tenant.source}: key 'signing.tsa_url' (or 'tsa_urls') is needed.")
     if s.customer_ca_pkcs12 is None or s.customer_ca_crl_url is None:
         raise ConfigError(
             f"{tenant.source}: key 'signing.customer_ca_pkcs12' and 'customer_ca_crl_url' are "
@@ -65,11 +80,38 @@ def for_tenant(tenant: TenantSettings, pki: Any | None) -> TenantSigning:
     if not s.trust_roots:
         raise ConfigError(f"{tenant.source}: key 'signing.trust_roots' must list the root PEM(s).")
     return TenantSigning(
-        processor_signer=load_pkcs12_signer(s.pkcs12_file, passphrase),
+        processor_signer=_processor_signer(tenant),
         customer_ca=CustomerCA.from_pkcs12(
             s.customer_ca_pkcs12, ca_pass, crl_url=s.customer_ca_crl_url
         ),
-        tsa_url=s.tsa_url,
+        tsa_urls=list(s.tsa_urls),
         trust_roots=[load_cert(p) for p in s.trust_roots],
         trust_root_paths=list(s.trust_roots),
+        order=s.order,
     )
+
+
+def _processor_signer(tenant: TenantSettings) -> Any:
+    """The tenant's own key: a PKCS#12 file or a key on a PKCS#11 token."""
+    s = tenant.signing
+    if s.mode == "pkcs11":
+        if None in (s.pkcs11_lib, s.pkcs11_token, s.pkcs11_key, s.pkcs11_pin):
+            raise ConfigError(
+                f"{tenant.source}: key 'signing' in mode 'pkcs11' needs 'pkcs11_lib', "
+                "'pkcs11_token', 'pkcs11_key' and 'pkcs11_pin'."
+            )
+        assert s.pkcs11_lib and s.pkcs11_token and s.pkcs11_key and s.pkcs11_pin
+        try:
+            from signing.pkcs11 import load_pkcs11_signer
+        except ImportError as exc:
+            raise ConfigError(
+                f"{tenant.source}: mode 'pkcs11' needs the python-pkcs11 package ({exc})."
+            ) from exc
+        return load_pkcs11_signer(
+            s.pkcs11_lib, s.pkcs11_token, s.pkcs11_key, s.pkcs11_pin.resolve("PKCS#11 PIN")
+        )
+    from signing import load_pkcs12_signer
+
+    assert s.pkcs12_file is not None  # checked when loading
+    passphrase = s.passphrase.resolve("PKCS#12 passphrase").encode() if s.passphrase else None
+    return load_pkcs12_signer(s.pkcs12_file, passphrase)

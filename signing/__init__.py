@@ -1,4 +1,7 @@
-"""dpabot signing: tenant signers, one-time customer certificates, PAdES B-T/B-LTA, checks."""
+"""dpabot signing: tenant signers, one-time customer certificates, PAdES B-T/B-LTA, checks.
+
+PKCS#11 tenant keys live in signing.pkcs11 (imported on use: it needs python-pkcs11).
+"""
 
 from .customer_ca import CustomerCA
 from .devpki import ROOT_COMMON_NAME, DevPKI
@@ -8,11 +11,16 @@ from .pades import (
     FIELD_ARCHIVE_TIMESTAMP,
     FIELD_CUSTOMER,
     FIELD_PROCESSOR,
+    SigningOrder,
     add_signature_fields,
+    approve_processor,
     certify_processor,
     make_lta,
+    sign_both,
     sign_customer,
 )
+from .returned import ReturnedVerdict, check_returned_pdf
+from .tsa import FallbackTimeStamper
 from .validate import (
     SignatureReport,
     TimestampReport,
@@ -29,17 +37,23 @@ __all__ = [
     "CachedKeySigner",
     "CustomerCA",
     "DevPKI",
+    "FallbackTimeStamper",
+    "ReturnedVerdict",
     "SignatureReport",
     "SigningError",
+    "SigningOrder",
     "TimestampError",
     "TimestampReport",
     "ValidationError",
     "ValidationReport",
     "add_signature_fields",
+    "approve_processor",
     "certify_processor",
+    "check_returned_pdf",
     "load_pkcs12_signer",
     "make_lta",
     "make_signer",
+    "sign_both",
     "sign_customer",
     "validate_pdf",
     "validate_pdf_sync",

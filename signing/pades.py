@@ -5,8 +5,9 @@ from __future__ import annotations
 import contextlib
 import functools
 import ssl
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from io import BytesIO
+from typing import Literal
 
 import aiohttp
 from asn1crypto import x509 as asn1_x509
@@ -17,7 +18,7 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import fields, signers
 from pyhanko.sign.general import SigningError as PyHankoSigningError
 from pyhanko.sign.signers.pdf_signer import TimestampDSSContentSettings
-from pyhanko.sign.timestamps import HTTPTimeStamper, TimestampRequestError
+from pyhanko.sign.timestamps import TimestampRequestError
 from pyhanko.sign.validation import DocumentSecurityStore, collect_validation_info
 from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
 from pyhanko_certvalidator import ValidationContext
@@ -25,14 +26,18 @@ from pyhanko_certvalidator.errors import PathBuildingError, PathValidationError
 from pyhanko_certvalidator.fetchers.aiohttp_fetchers import AIOHttpFetcherBackend
 
 from .errors import SigningError, TimestampError, ValidationError
+from .tsa import FallbackTimeStamper, tsa_list
 
 __all__ = [
     "FIELD_ARCHIVE_TIMESTAMP",
     "FIELD_CUSTOMER",
     "FIELD_PROCESSOR",
+    "SigningOrder",
     "add_signature_fields",
+    "approve_processor",
     "certify_processor",
     "make_lta",
+    "sign_both",
     "sign_customer",
 ]
 
@@ -43,7 +48,6 @@ FIELD_ARCHIVE_TIMESTAMP = "ArchiveTimestamp"
 # Fixed room for the CMS blob (hex, so twice the DER size): without it pyHanko signs
 # once more just to measure the size. Chains here are 3-4 KB DER with the token.
 _BYTES_RESERVED = 16384
-_TSA_TIMEOUT_S = 10
 
 
 @functools.lru_cache(maxsize=1)
@@ -65,18 +69,22 @@ async def _http(session: aiohttp.ClientSession | None) -> AsyncIterator[aiohttp.
 
 
 @contextlib.contextmanager
-def _tsa_errors(tsa_url: str) -> Iterator[None]:
-    """Map every way a TSA call can fail to TimestampError (never sign without real time)."""
+def _tsa_errors(tsa_urls: Sequence[str]) -> Iterator[None]:
+    """Map every way a TSA call can fail to TimestampError (never sign without real time).
+
+    FallbackTimeStamper raises TimestampError itself; this catches what slips past it.
+    """
+    where = ", ".join(tsa_urls)
     try:
         yield
     except TimestampRequestError as exc:
         raise TimestampError(
-            f"The timestamp authority at {tsa_url} did not answer properly; "
+            f"The timestamp authority at {where} did not answer properly; "
             "the document was not signed and must be retried later."
         ) from exc
     except (aiohttp.ClientError, TimeoutError, OSError) as exc:
         raise TimestampError(
-            f"The timestamp authority at {tsa_url} could not be reached; "
+            f"The timestamp authority at {where} could not be reached; "
             "the document was not signed and must be retried later."
         ) from exc
     except PyHankoSigningError as exc:
@@ -109,15 +117,16 @@ def add_signature_fields(
 async def _sign(
     pdf: bytes,
     signer: signers.Signer,
-    tsa_url: str,
+    tsa_urls: str | Sequence[str],
     meta: signers.PdfSignatureMetadata,
     session: aiohttp.ClientSession | None,
 ) -> bytes:
+    urls = tsa_list(tsa_urls)
     writer = IncrementalPdfFileWriter(BytesIO(pdf))
     async with _http(session) as http:
-        timestamper = HTTPTimeStamper(tsa_url, timeout=_TSA_TIMEOUT_S, session=http)
+        timestamper = FallbackTimeStamper(urls, session=http)
         pdf_signer = signers.PdfSigner(meta, signer=signer, timestamper=timestamper)
-        with _tsa_errors(tsa_url):
+        with _tsa_errors(urls):
             out = await pdf_signer.async_sign_pdf(
                 writer, existing_fields_only=True, bytes_reserved=_BYTES_RESERVED
             )
@@ -127,7 +136,7 @@ async def _sign(
 async def certify_processor(
     pdf: bytes,
     signer: signers.Signer,
-    tsa_url: str,
+    tsa_urls: str | Sequence[str],
     *,
     reason: str,
     location: str | None = None,
@@ -143,13 +152,13 @@ async def certify_processor(
         reason=reason,
         location=location,
     )
-    return await _sign(pdf, signer, tsa_url, meta, session)
+    return await _sign(pdf, signer, tsa_urls, meta, session)
 
 
 async def sign_customer(
     pdf: bytes,
     signer: signers.Signer,
-    tsa_url: str,
+    tsa_urls: str | Sequence[str],
     *,
     reason: str,
     location: str | None = None,
@@ -163,20 +172,92 @@ async def sign_customer(
         reason=reason,
         location=location,
     )
-    return await _sign(pdf, signer, tsa_url, meta, session)
+    return await _sign(pdf, signer, tsa_urls, meta, session)
+
+
+async def approve_processor(
+    pdf: bytes,
+    signer: signers.Signer,
+    tsa_urls: str | Sequence[str],
+    *,
+    reason: str,
+    location: str | None = None,
+    session: aiohttp.ClientSession | None = None,
+) -> bytes:
+    """Approval (not certification) signature in FIELD_PROCESSOR (PAdES B-T).
+
+    For the customer-first order: a certification signature must be the first signature
+    of a document, so a processor signing after the customer approves like the customer.
+    """
+    meta = signers.PdfSignatureMetadata(
+        field_name=FIELD_PROCESSOR,
+        subfilter=fields.SigSeedSubFilter.PADES,
+        md_algorithm="sha256",
+        reason=reason,
+        location=location,
+    )
+    return await _sign(pdf, signer, tsa_urls, meta, session)
+
+
+SigningOrder = Literal["processor_first", "customer_first"]
+
+
+async def sign_both(
+    pdf: bytes,
+    processor: signers.Signer,
+    customer: signers.Signer,
+    tsa_urls: str | Sequence[str],
+    order: SigningOrder = "processor_first",
+    *,
+    processor_reason: str,
+    customer_reason: str,
+    location: str | None = None,
+    trust_roots: list[asn1_x509.Certificate] | None = None,
+    session: aiohttp.ClientSession | None = None,
+) -> bytes:
+    """Both signatures on a PDF that has the two empty fields, in the given order.
+
+    ``processor_first``: processor certification (forms and signatures still allowed), then
+    the customer's approval. ``customer_first``: the customer's approval, then the
+    processor's approval signature. With ``trust_roots`` the result is archived (B-LTA),
+    else it stops at two B-T signatures.
+    """
+    if order == "processor_first":
+        signed = await certify_processor(
+            pdf, processor, tsa_urls, reason=processor_reason, location=location, session=session
+        )
+        signed = await sign_customer(
+            signed, customer, tsa_urls, reason=customer_reason, session=session
+        )
+    elif order == "customer_first":
+        signed = await sign_customer(
+            pdf, customer, tsa_urls, reason=customer_reason, session=session
+        )
+        signed = await approve_processor(
+            signed, processor, tsa_urls, reason=processor_reason, location=location, session=session
+        )
+    else:
+        raise SigningError(
+            f"Unknown signing order {order!r}: use processor_first or customer_first."
+        )
+    if trust_roots is None:
+        return signed
+    return await make_lta(signed, trust_roots, tsa_urls, session=session)
 
 
 async def make_lta(
     pdf: bytes,
     trust_roots: list[asn1_x509.Certificate],
-    tsa_url: str,
+    tsa_urls: str | Sequence[str],
     *,
     session: aiohttp.ClientSession | None = None,
 ) -> bytes:
     """Embed validation data (DSS) for every signature and add a document timestamp: B-LTA.
 
-    Both go into one incremental revision: fewer revisions, one write.
+    Both go into one incremental revision: fewer revisions, one write. The TSAs in
+    ``tsa_urls`` are tried in order.
     """
+    urls = tsa_list(tsa_urls)
     reader = PdfFileReader(BytesIO(pdf))
     sigs = list(reader.embedded_regular_signatures)
     if not sigs:
@@ -189,7 +270,7 @@ async def make_lta(
             fetcher_backend=AIOHttpFetcherBackend(session=http),
         )
         try:
-            return await _add_dss_and_timestamp(reader, sigs, vc, tsa_url, http)
+            return await _add_dss_and_timestamp(reader, sigs, vc, urls, http)
         finally:
             # Releases anything the context provisioned itself (the session is ours).
             await vc.aclose()
@@ -199,7 +280,7 @@ async def _add_dss_and_timestamp(
     reader: PdfFileReader,
     sigs: list[EmbeddedPdfSignature],
     vc: ValidationContext,
-    tsa_url: str,
+    tsa_urls: list[str],
     http: aiohttp.ClientSession,
 ) -> bytes:
     paths = []
@@ -222,10 +303,10 @@ async def _add_dss_and_timestamp(
     # No VRI (deprecated in PAdES baseline): one DSS covering every signature.
     DocumentSecurityStore.supply_dss_in_writer(writer, None, paths=paths, validation_context=vc)
     stamper = signers.PdfTimeStamper(
-        HTTPTimeStamper(tsa_url, timeout=_TSA_TIMEOUT_S, session=http),
+        FallbackTimeStamper(tsa_urls, session=http),
         field_name=FIELD_ARCHIVE_TIMESTAMP,
     )
-    with _tsa_errors(tsa_url):
+    with _tsa_errors(tsa_urls):
         out = await stamper.async_timestamp_pdf(
             writer,
             "sha256",

@@ -5,21 +5,30 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import AuditEvent
+from storage.models import AuditEvent, Tenant
 
 GENESIS = "0" * 64
 
 
 def event_hash(
-    prev_hash: str, at: dt.datetime, actor: str, action: str, subject: str, detail: dict[str, Any]
+    tenant_id: int,
+    prev_hash: str,
+    at: dt.datetime,
+    actor: str,
+    action: str,
+    subject: str,
+    detail: dict[str, Any],
 ) -> str:
+    # The tenant is part of the hash: two tenants' identical first events must not collide
+    # (hashes are unique), and an event cannot be moved to another tenant's chain unnoticed.
     body = json.dumps(
-        [prev_hash, at.isoformat(), actor, action, subject, detail],
+        [tenant_id, prev_hash, at.isoformat(), actor, action, subject, detail],
         sort_keys=True,
         ensure_ascii=False,
         separators=(",", ":"),
@@ -55,24 +64,76 @@ async def record(
         subject=subject,
         detail=detail,
         prev_hash=prev_hash,
-        hash=event_hash(prev_hash, at, actor, action, subject, detail),
+        hash=event_hash(tenant_id, prev_hash, at, actor, action, subject, detail),
     )
     session.add(event)
     await session.flush()
+    # Same transaction as the event: the anchor and the log cannot disagree unless tampered.
+    await session.execute(
+        update(Tenant)
+        .where(Tenant.id == tenant_id)
+        .values(audit_head_id=event.id, audit_head_hash=event.hash)
+    )
     return event
+
+
+async def events(session: AsyncSession, tenant_id: int) -> list[AuditEvent]:
+    """The tenant's events, oldest first."""
+    rows = await session.scalars(
+        select(AuditEvent).where(AuditEvent.tenant_id == tenant_id).order_by(AuditEvent.id)
+    )
+    return list(rows.all())
+
+
+@dataclass
+class ChainCheck:
+    """The outcome of checking one tenant's log: ok, or the first bad event and why."""
+
+    ok: bool
+    count: int
+    bad_event_id: int | None = None
+    reason: str = ""
+
+
+async def check_chain(session: AsyncSession, tenant_id: int) -> ChainCheck:
+    """Recompute every link and compare the end with the tenant's anchor.
+
+    A changed event fails its own hash; a deleted or moved one breaks the next event's
+    prev_hash; deleting the newest events breaks no link, which only the anchor shows.
+    """
+    rows = await events(session, tenant_id)
+    prev = GENESIS
+    for ev in rows:
+        expected = event_hash(ev.tenant_id, prev, ev.at, ev.actor, ev.action, ev.subject, ev.detail)
+        if ev.prev_hash != prev:
+            return ChainCheck(
+                False,
+                len(rows),
+                ev.id,
+                f"event {ev.id} does not follow the event before it "
+                "(an event was deleted, inserted or moved)",
+            )
+        if ev.hash != expected:
+            return ChainCheck(
+                False, len(rows), ev.id, f"event {ev.id} was changed after it was written"
+            )
+        prev = ev.hash
+    tenant = await session.get(Tenant, tenant_id, populate_existing=True)
+    head_id = tenant.audit_head_id if tenant else None
+    head_hash = tenant.audit_head_hash if tenant else None
+    last_id, last_hash = (rows[-1].id, rows[-1].hash) if rows else (None, None)
+    if (head_id, head_hash) != (last_id, last_hash):
+        return ChainCheck(
+            False,
+            len(rows),
+            head_id,
+            f"the log ends at event {last_id} but the newest recorded event is {head_id} "
+            "(the latest events were deleted or changed)",
+        )
+    return ChainCheck(True, len(rows))
 
 
 async def verify_chain(session: AsyncSession, tenant_id: int) -> tuple[bool, int]:
     """(chain intact, number of events) for one tenant."""
-    rows = (
-        await session.scalars(
-            select(AuditEvent).where(AuditEvent.tenant_id == tenant_id).order_by(AuditEvent.id)
-        )
-    ).all()
-    prev = GENESIS
-    for ev in rows:
-        expected = event_hash(prev, ev.at, ev.actor, ev.action, ev.subject, ev.detail)
-        if ev.prev_hash != prev or ev.hash != expected:
-            return False, len(rows)
-        prev = ev.hash
-    return True, len(rows)
+    result = await check_chain(session, tenant_id)
+    return result.ok, result.count

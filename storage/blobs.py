@@ -27,6 +27,28 @@ class FileBlobStore:
             if sha256_hex(final.read_bytes()) != digest:
                 raise OSError(f"The archive file {final} does not match its name: check the disk.")
             return final
+        return self._write(folder, final, data)
+
+    def put_beside(self, blob: Path, suffix: str, data: bytes) -> Path:
+        """A file named after another blob (e.g. <manifest sha>.tsr: the token proving it)."""
+        final = blob.with_suffix(suffix)
+        if not final.resolve().is_relative_to(self.root.resolve()):
+            raise PermissionError(f"{final} is outside the archive.")
+        if final.exists():
+            return final
+        return self._write(final.parent, final, data)
+
+    def holds(self, path: str | Path) -> bool:
+        return Path(path).resolve().is_relative_to(self.root.resolve())
+
+    def remove(self, path: str | Path) -> None:
+        """Delete one blob (retention): read-only on disk, so the folder permits it."""
+        p = Path(path).resolve()
+        if not p.is_relative_to(self.root.resolve()):
+            raise PermissionError(f"{p} is outside the archive.")
+        p.unlink(missing_ok=True)
+
+    def _write(self, folder: Path, final: Path, data: bytes) -> Path:
         # Temp file in the same folder, fsync, rename: a crash leaves either nothing or the
         # whole file, never half of one.
         fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-")

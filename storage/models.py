@@ -38,6 +38,10 @@ class Tenant(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(200))
+    # The newest audit event, written with it: deleting the last events breaks no chain link,
+    # so verification compares the chain's end with this anchor.
+    audit_head_id: Mapped[int | None] = mapped_column(BigInteger)
+    audit_head_hash: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = _now()
 
 
@@ -81,6 +85,8 @@ class Contract(Base):
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
     )
     completed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    # Set when retention (or an erasure request) removed the contract's personal data.
+    erased_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class ContractVersion(Base):
@@ -169,6 +175,13 @@ class ArchiveEntry(Base):
     customer_enterprise_number: Mapped[str | None] = mapped_column(String(32))
     customer_email: Mapped[str] = mapped_column(String(320))
     validation_ok: Mapped[bool] = mapped_column()
+    manifest_sha256: Mapped[str | None] = mapped_column(String(64))
+    # RFC 3161 response (DER TimeStampResp) over the manifest's SHA-256, beside the manifest.
+    timestamp_path: Mapped[str | None] = mapped_column(Text)
+    timestamp_sha256: Mapped[str | None] = mapped_column(String(64))
+    # When a renewal last added a document timestamp (path/pdf_sha256 then name the new file).
+    renewed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    erased_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[dt.datetime] = _now()
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
@@ -190,7 +191,17 @@ class TenantRepo:
             )
         )
 
-    async def search_archive(self, query: str, limit: int = 50) -> Sequence[ArchiveEntry]:
+    async def search_archive(
+        self,
+        query: str,
+        limit: int = 50,
+        *,
+        state: str | None = None,
+        date_from: dt.date | None = None,
+        date_to: dt.date | None = None,
+    ) -> Sequence[ArchiveEntry]:
+        """Entries matching a name, email, enterprise number or id (all when empty), newest
+        first; state is the contract's, dates bound the archiving day (both inclusive)."""
         like = f"%{query.strip()}%"
         digits = "".join(ch for ch in query if ch.isdigit())
         conditions = [
@@ -205,10 +216,31 @@ class TenantRepo:
                     ArchiveEntry.customer_enterprise_number, "[^0-9]", "", "g"
                 ).contains(digits)
             )
+        stmt = select(ArchiveEntry).where(ArchiveEntry.tenant_id == self.tenant_id)
+        if query.strip():
+            stmt = stmt.where(or_(*conditions))
+        if state is not None:
+            stmt = stmt.join(Contract, Contract.id == ArchiveEntry.contract_id).where(
+                Contract.state == state
+            )
+        if date_from is not None:
+            stmt = stmt.where(ArchiveEntry.created_at >= _day_start(date_from))
+        if date_to is not None:
+            stmt = stmt.where(ArchiveEntry.created_at < _day_start(date_to + dt.timedelta(days=1)))
         rows = await self.session.scalars(
-            select(ArchiveEntry)
-            .where(ArchiveEntry.tenant_id == self.tenant_id, or_(*conditions))
-            .order_by(ArchiveEntry.created_at.desc())
-            .limit(limit)
+            stmt.order_by(ArchiveEntry.created_at.desc()).limit(limit)
         )
         return rows.all()
+
+    async def archive_entries(self) -> Sequence[ArchiveEntry]:
+        rows = await self.session.scalars(
+            select(ArchiveEntry)
+            .where(ArchiveEntry.tenant_id == self.tenant_id)
+            .order_by(ArchiveEntry.created_at)
+        )
+        return rows.all()
+
+
+def _day_start(day: dt.date) -> dt.datetime:
+    # Dates on the command line are UTC days, like the archive's folders.
+    return dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC)

@@ -73,3 +73,15 @@ async def test_audit_log_is_append_only_and_chained(runtime_factory):
                 text("UPDATE audit_events SET actor = 'someone else' WHERE tenant_id = :t"),
                 {"t": tid},
             )
+
+
+async def test_two_tenants_identical_first_events_do_not_collide(runtime_factory):
+    a, b = make_tenant(), make_tenant()
+    rt = await runtime_factory([a, b])
+    async with rt.db.transaction() as s:
+        for t in (a, b):
+            await audit.record(s, rt.tenant_ids[t.slug], "cli:test", "archive.search", "MOOI")
+    async with rt.db.transaction() as s:
+        for t in (a, b):
+            ok, count = await audit.verify_chain(s, rt.tenant_ids[t.slug])
+            assert ok and count == 1
