@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 from asn1crypto import cms, tsp
 
 from bot.mailer import compose
@@ -129,7 +130,7 @@ async def archive_contract(
         manifest_sha = sha256_hex(manifest_bytes)
         # Proof the manifest (and every hash in it) existed now, independent of the PDF's own
         # timestamps; a TSA outage fails the job, which is retried, never archived without.
-        tsr = await timestamp_digest(rt.signing[slug].tsa_url, manifest_sha)
+        tsr = await timestamp_digest(rt.signing[slug].tsa_urls, manifest_sha)
         tsr_path = rt.archive.put_beside(manifest_path, ".tsr", tsr)
         await repo.add_archive_entry(
             id=archive_id,
@@ -168,20 +169,16 @@ async def archive_contract(
         return archive_id
 
 
-async def timestamp_digest(tsa_url: str, sha256_hexdigest: str) -> bytes:
-    """An RFC 3161 TimeStampResp (DER, what `openssl ts -reply` writes) over one SHA-256."""
-    from pyhanko.sign.timestamps import HTTPTimeStamper, TimestampRequestError
+async def timestamp_digest(tsa_urls: str | list[str], sha256_hexdigest: str) -> bytes:
+    """An RFC 3161 TimeStampResp (DER, what `openssl ts -reply` writes) over one SHA-256.
 
-    from signing import TimestampError
+    The tenant's TSAs are tried in order (signing.tsa); when all fail, TimestampError fails
+    the job, which is retried: never archived without a real timestamp."""
+    from signing.tsa import FallbackTimeStamper
 
-    stamper = HTTPTimeStamper(tsa_url, timeout=10)
-    try:
+    async with aiohttp.ClientSession() as http:
+        stamper = FallbackTimeStamper(tsa_urls, timeout=10, session=http)
         token = await stamper.async_timestamp(bytes.fromhex(sha256_hexdigest), "sha256")
-    except (TimestampRequestError, OSError, TimeoutError) as exc:
-        raise TimestampError(
-            f"The timestamp authority at {tsa_url} did not timestamp the archive manifest; "
-            "archiving is retried later."
-        ) from exc
     return tsp.TimeStampResp({"status": {"status": "granted"}, "time_stamp_token": token}).dump()
 
 

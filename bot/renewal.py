@@ -74,12 +74,13 @@ async def renew_tenant(
 ) -> list[str]:
     """Renew every archived PDF of one tenant whose timestamp chain expires within the margin;
     returns the renewed archive ids. The old file stays: it is what the manifest names."""
-    from pyhanko.sign.timestamps import HTTPTimeStamper
+    from signing.tsa import FallbackTimeStamper
 
     now = now or dt.datetime.now(dt.UTC)
     margin = dt.timedelta(days=margin_days or rt.tenant(slug).retention.renew_margin_days)
     signing = rt.signing[slug]
-    stamper = timestamper or HTTPTimeStamper(signing.tsa_url, timeout=10)
+    # Every TSA of the tenant, in order, as for signing.
+    stamper = timestamper or FallbackTimeStamper(signing.tsa_urls, timeout=10)
     async with rt.db.transaction() as s:
         entries = [
             (e.id, e.path)

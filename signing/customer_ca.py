@@ -10,7 +10,10 @@ from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from cryptography.hazmat.primitives.asymmetric.types import CertificateIssuerPrivateKeyTypes
+from cryptography.hazmat.primitives.asymmetric.types import (
+    CertificateIssuerPrivateKeyTypes,
+    CertificatePublicKeyTypes,
+)
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
@@ -73,6 +76,13 @@ class CustomerCA:
         # ECDSA P-256: key generation takes well under a millisecond (RSA: ~100 ms) and
         # poppler's pdfsig verifies it.
         key = ec.generate_private_key(ec.SECP256R1())
+        cert = self.certificate_for(key.public_key(), name, company, email)
+        return make_signer(cert.public_bytes(serialization.Encoding.DER), key, self._chain)
+
+    def certificate_for(
+        self, public_key: CertificatePublicKeyTypes, name: str, company: str, email: str
+    ) -> x509.Certificate:
+        """A short-lived signing certificate of this CA for a representative's key."""
         now = dt.datetime.now(dt.UTC).replace(microsecond=0)
         subject_attrs = [x509.NameAttribute(NameOID.COMMON_NAME, name)]
         if company:
@@ -82,7 +92,7 @@ class CustomerCA:
             x509.CertificateBuilder()
             .subject_name(x509.Name(subject_attrs))
             .issuer_name(self.ca_cert.subject)
-            .public_key(key.public_key())
+            .public_key(public_key)
             # Random 127-bit serial: unique without a counter shared between workers.
             .serial_number(secrets.randbits(127) | 1)
             .not_valid_before(now - _BACKDATE)
@@ -107,9 +117,7 @@ class CustomerCA:
                 x509.ExtendedKeyUsage([ExtendedKeyUsageOID.EMAIL_PROTECTION]), critical=False
             )
             .add_extension(x509.SubjectAlternativeName([x509.RFC822Name(email)]), critical=False)
-            .add_extension(
-                x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False
-            )
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
             .add_extension(
                 x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(self._ca_ski),
                 critical=False,
@@ -142,5 +150,4 @@ class CustomerCA:
                 ),
                 critical=False,
             )
-        cert = builder.sign(self._ca_key, hashes.SHA256())
-        return make_signer(cert.public_bytes(serialization.Encoding.DER), key, self._chain)
+        return builder.sign(self._ca_key, hashes.SHA256())

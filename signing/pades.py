@@ -133,6 +133,21 @@ async def _sign(
     return bytes(out.getbuffer())
 
 
+def _meta(
+    field: str, reason: str, location: str | None, *, certify: bool = False
+) -> signers.PdfSignatureMetadata:
+    """PAdES, SHA-256; a certification signature allows only form filling and signatures."""
+    return signers.PdfSignatureMetadata(
+        field_name=field,
+        subfilter=fields.SigSeedSubFilter.PADES,
+        md_algorithm="sha256",
+        certify=certify,
+        docmdp_permissions=fields.MDPPerm.FILL_FORMS,  # pyHanko reads it only when certifying
+        reason=reason,
+        location=location,
+    )
+
+
 async def certify_processor(
     pdf: bytes,
     signer: signers.Signer,
@@ -143,16 +158,9 @@ async def certify_processor(
     session: aiohttp.ClientSession | None = None,
 ) -> bytes:
     """Certify the PDF in FIELD_PROCESSOR (PAdES B-T); afterwards only forms and signatures."""
-    meta = signers.PdfSignatureMetadata(
-        field_name=FIELD_PROCESSOR,
-        subfilter=fields.SigSeedSubFilter.PADES,
-        md_algorithm="sha256",
-        certify=True,
-        docmdp_permissions=fields.MDPPerm.FILL_FORMS,
-        reason=reason,
-        location=location,
+    return await _sign(
+        pdf, signer, tsa_urls, _meta(FIELD_PROCESSOR, reason, location, certify=True), session
     )
-    return await _sign(pdf, signer, tsa_urls, meta, session)
 
 
 async def sign_customer(
@@ -165,14 +173,7 @@ async def sign_customer(
     session: aiohttp.ClientSession | None = None,
 ) -> bytes:
     """Approval signature in FIELD_CUSTOMER (PAdES B-T); ``reason`` names the evidence."""
-    meta = signers.PdfSignatureMetadata(
-        field_name=FIELD_CUSTOMER,
-        subfilter=fields.SigSeedSubFilter.PADES,
-        md_algorithm="sha256",
-        reason=reason,
-        location=location,
-    )
-    return await _sign(pdf, signer, tsa_urls, meta, session)
+    return await _sign(pdf, signer, tsa_urls, _meta(FIELD_CUSTOMER, reason, location), session)
 
 
 async def approve_processor(
@@ -189,14 +190,7 @@ async def approve_processor(
     For the customer-first order: a certification signature must be the first signature
     of a document, so a processor signing after the customer approves like the customer.
     """
-    meta = signers.PdfSignatureMetadata(
-        field_name=FIELD_PROCESSOR,
-        subfilter=fields.SigSeedSubFilter.PADES,
-        md_algorithm="sha256",
-        reason=reason,
-        location=location,
-    )
-    return await _sign(pdf, signer, tsa_urls, meta, session)
+    return await _sign(pdf, signer, tsa_urls, _meta(FIELD_PROCESSOR, reason, location), session)
 
 
 SigningOrder = Literal["processor_first", "customer_first"]

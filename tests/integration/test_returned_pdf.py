@@ -68,15 +68,11 @@ def _customer(
     dev_pki: DevPKI, folder: Path, name: str, email: str, *, self_signed: bool = False
 ) -> Customer:
     ca = dev_pki.customer_ca(TENANT)
-    ca_key = serialization.load_pem_private_key(
-        (dev_pki.folder / "keys" / f"{TENANT}-customer-ca.key.pem").read_bytes(), None
-    )
-    assert isinstance(ca_key, rsa.RSAPrivateKey)
     if self_signed:
-        key, cert = issue_rsa_cert(name, email, None, None)
+        key, cert = issue_rsa_cert(name, email, None)
         chain: list[x509.Certificate] = []
     else:
-        key, cert = issue_rsa_cert(name, email, ca.ca_cert, ca_key)
+        key, cert = issue_rsa_cert(name, email, ca)
         chain = [ca.ca_cert]
     return Customer(key, cert, chain, make_nss_signer(folder, key, cert, chain))
 
