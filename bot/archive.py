@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import hashlib
 import json
@@ -19,9 +20,9 @@ from bot.mailer import compose
 from bot.outbox import mail_context, queue_mail
 from bot.runtime import Runtime
 from bot.workflow import Event, State, decide
-from signing.keys import signer_identity
 from storage import audit
-from storage.blobs import sha256_hex
+from storage.blobs import BlobStore, locator_name, sha256_hex
+from storage.errors import BlobError
 from storage.repositories import TenantRepo
 
 
@@ -36,114 +37,126 @@ async def archive_contract(
     reply_row_id: int,
     pdf: bytes,
     report: Any,
-    one_time_signer: Any,
-    reason: str,
+    signatures: list[dict[str, Any]],
 ) -> str:
-    """Store the B-LTA PDF, the raw acceptance mail and a manifest; complete the contract."""
+    """Store the B-LTA PDF, the raw acceptance mail and a manifest; complete the contract.
+
+    signatures: the rows of the signatures this PDF received since the final version went out
+    (party, signer, cert_sha256, method, evidence); each is recorded against the archived PDF.
+
+    Three steps, so that no network call (TSA, S3) is made while the contract row is locked:
+    read what the manifest names; store the files and timestamp the manifest; then, in one
+    short transaction, re-check the state and record signature, entry and completion. Nothing
+    is in the database before that last commit, so a contract is never archived without its
+    timestamp, and a retry after any failure simply starts again (the files are
+    content-addressed: storing them again is a no-op)."""
     tenant = rt.tenant(slug)
     now = dt.datetime.now(dt.UTC)
     async with rt.db.transaction() as s:
         repo = TenantRepo(s, rt.tenant_ids[slug])
-        contract = await repo.contract(contract_id, for_update=True)
+        contract = await repo.contract(contract_id)
         if contract.state != State.CUSTOMER_SIGNED:
             existing = await repo.archive_entry_for(contract)
             return existing.id if existing else ""
         customer = await repo.customer(contract.customer_id)
         reply = await repo.message(reply_row_id)
         versions = await repo.versions(contract)
-        signer_name, cert_sha = signer_identity(one_time_signer)
-        pdf_path = rt.archive.put(slug, now.year, pdf, ".pdf")
-        evidence_path = rt.archive.put(slug, now.year, reply.raw, ".eml")
-        digest = sha256_hex(pdf)
-        await repo.add_signature(
-            contract_id=contract.id,
-            version=contract.current_version,
-            party="customer",
-            signer=signer_name,
-            cert_sha256=cert_sha,
-            method="reply_acceptance",
-            blob_path=str(pdf_path),
-            pdf_sha256=digest,
-            evidence={
-                "message_id": reply.message_id,
-                "raw_sha256": reply.raw_sha256,
-                "reason": reason,
-            },
-        )
-        signatures = await repo.signatures(contract)
-        archive_id = new_archive_id(now)
-        manifest = {
-            "archive_id": archive_id,
-            "tenant": {
-                "slug": tenant.slug,
-                "name": tenant.name,
-                "enterprise_number": tenant.enterprise_number,
-            },
-            "customer": {
-                "name": customer.name,
-                "enterprise_number": customer.enterprise_number,
-                "representative": customer.representative,
-                "email": customer.email,
-            },
-            "contract": {
-                "id": contract.id,
-                "template": contract.template_id,
-                "version": contract.current_version,
-            },
-            "fields": versions[-1].fields,
-            "versions": [
-                {
-                    "number": v.number,
-                    "pdf_sha256": v.pdf_sha256,
-                    "changed_by": v.changed_by,
-                    "reason": v.reason,
-                    "at": v.created_at.isoformat(),
-                }
-                for v in versions
-            ],
-            "signatures": [
-                {
-                    "party": g.party,
-                    "version": g.version,
-                    "signer": g.signer,
-                    "cert_sha256": g.cert_sha256,
-                    "method": g.method,
-                    "pdf_sha256": g.pdf_sha256,
-                    "evidence": g.evidence,
-                }
-                for g in signatures
-            ],
-            "pdf": {"sha256": digest, "path": str(pdf_path)},
-            "evidence": [
-                {
-                    "kind": "acceptance_mail",
-                    "message_id": reply.message_id,
-                    "sha256": reply.raw_sha256,
-                    "path": str(evidence_path),
-                }
-            ],
-            "validation": report.to_dict(),
-            "archived_at": now.isoformat(),
+        existing_sigs = await repo.signatures(contract)
+        version_no = contract.current_version
+    digest = sha256_hex(pdf)
+    pdf_path = await rt.archive.async_put(slug, now.year, pdf, ".pdf")
+    evidence_path = await rt.archive.async_put(slug, now.year, reply.raw, ".eml")
+    # One row per party and version (a row already there stays: the insert does nothing).
+    have = {(g.version, g.party) for g in existing_sigs}
+    new_rows = [
+        {"evidence": {}, **row, "version": version_no, "pdf_sha256": digest}
+        for row in signatures
+        if (version_no, row["party"]) not in have
+    ]
+    listed = [
+        {
+            "party": g.party,
+            "version": g.version,
+            "signer": g.signer,
+            "cert_sha256": g.cert_sha256,
+            "method": g.method,
+            "pdf_sha256": g.pdf_sha256,
+            "evidence": g.evidence,
         }
-        manifest_bytes = json.dumps(manifest, indent=2, ensure_ascii=False, sort_keys=True).encode()
-        manifest_path = rt.archive.put(slug, now.year, manifest_bytes, ".json")
-        manifest_sha = sha256_hex(manifest_bytes)
-        # Proof the manifest (and every hash in it) existed now, independent of the PDF's own
-        # timestamps; a TSA outage fails the job, which is retried, never archived without.
-        tsr = await timestamp_digest(rt.signing[slug].tsa_urls, manifest_sha)
-        tsr_path = rt.archive.put_beside(manifest_path, ".tsr", tsr)
+        for g in existing_sigs
+    ] + new_rows
+    archive_id = new_archive_id(now)
+    manifest = {
+        "archive_id": archive_id,
+        "tenant": {
+            "slug": tenant.slug,
+            "name": tenant.name,
+            "enterprise_number": tenant.enterprise_number,
+        },
+        "customer": {
+            "name": customer.name,
+            "enterprise_number": customer.enterprise_number,
+            "representative": customer.representative,
+            "email": customer.email,
+        },
+        "contract": {
+            "id": contract.id,
+            "template": contract.template_id,
+            "version": version_no,
+        },
+        "fields": versions[-1].fields,
+        "versions": [
+            {
+                "number": v.number,
+                "pdf_sha256": v.pdf_sha256,
+                "changed_by": v.changed_by,
+                "reason": v.reason,
+                "at": v.created_at.isoformat(),
+            }
+            for v in versions
+        ],
+        "signatures": listed,
+        "pdf": {"sha256": digest, "path": pdf_path},
+        "evidence": [
+            {
+                "kind": "acceptance_mail",
+                "message_id": reply.message_id,
+                "sha256": reply.raw_sha256,
+                "path": evidence_path,
+            }
+        ],
+        "validation": report.to_dict(),
+        "archived_at": now.isoformat(),
+    }
+    manifest_bytes = json.dumps(manifest, indent=2, ensure_ascii=False, sort_keys=True).encode()
+    manifest_path = await rt.archive.async_put(slug, now.year, manifest_bytes, ".json")
+    manifest_sha = sha256_hex(manifest_bytes)
+    # Proof the manifest (and every hash in it) existed now, independent of the PDF's own
+    # timestamps; a TSA outage fails the job, which is retried, never archived without.
+    tsr = await timestamp_digest(rt.signing[slug].tsa_urls, manifest_sha)
+    tsr_path = await rt.archive.async_put_beside(manifest_path, ".tsr", tsr)
+    async with rt.db.transaction() as s:
+        repo = TenantRepo(s, rt.tenant_ids[slug])
+        contract = await repo.contract(contract_id, for_update=True)
+        if contract.state != State.CUSTOMER_SIGNED or contract.current_version != version_no:
+            # Another run of this job archived it meanwhile: theirs stands (our files are
+            # unreferenced copies, harmless in a write-once store).
+            existing = await repo.archive_entry_for(contract)
+            return existing.id if existing else ""
+        for row in new_rows:
+            await repo.add_signature(contract_id=contract.id, blob_path=pdf_path, **row)
         await repo.add_archive_entry(
             id=archive_id,
             contract_id=contract.id,
             pdf_sha256=digest,
-            path=str(pdf_path),
-            manifest_path=str(manifest_path),
+            path=pdf_path,
+            manifest_path=manifest_path,
             customer_name=customer.name,
             customer_enterprise_number=customer.enterprise_number,
             customer_email=customer.email,
             validation_ok=report.ok,
             manifest_sha256=manifest_sha,
-            timestamp_path=str(tsr_path),
+            timestamp_path=tsr_path,
             timestamp_sha256=sha256_hex(tsr),
         )
         contract.state = decide(State(contract.state), Event("archived")).state.value
@@ -232,23 +245,34 @@ class EntryCheck:
         return {"id": self.id, "ok": self.ok, "problems": self.problems}
 
 
-def _read(path: str | Path, what: str, problems: list[str]) -> bytes | None:
+async def _read(
+    store: BlobStore | None, locator: str, what: str, problems: list[str]
+) -> bytes | None:
     try:
-        return Path(path).read_bytes()
-    except OSError as exc:
-        problems.append(f"the {what} {path} cannot be read ({exc.strerror or exc})")
+        if store is None:  # file locators are absolute paths: readable without their store
+            return await asyncio.to_thread(Path(locator).read_bytes)
+        return await store.async_get(locator)
+    except (OSError, BlobError) as exc:
+        problems.append(
+            f"the {what} {locator} cannot be read ({getattr(exc, 'strerror', None) or exc})"
+        )
         return None
 
 
-def _named_by_hash(path: str | Path, data: bytes, what: str, problems: list[str]) -> str:
+def _named_by_hash(locator: str, data: bytes, what: str, problems: list[str]) -> str:
     digest = sha256_hex(data)
-    if Path(path).name.split(".")[0] != digest:
-        problems.append(f"the {what} {path} does not match its name (sha256 {digest})")
+    if locator_name(locator).split(".")[0] != digest:
+        problems.append(f"the {what} {locator} does not match its name (sha256 {digest})")
     return digest
 
 
-async def verify_entry(entry: Any, trust_roots: list[Any]) -> EntryCheck:
-    """Recheck one archive entry's files, hashes, manifest timestamp and PDF signatures."""
+async def verify_entry(
+    entry: Any, trust_roots: list[Any], store: BlobStore | None = None
+) -> EntryCheck:
+    """Recheck one archive entry's files, hashes, manifest timestamp and PDF signatures.
+
+    store: the archive the entry's locators point into (rt.archive); without it they are
+    read as local file paths (the file store's locators)."""
     from signing import validate_pdf
 
     check = EntryCheck(entry.id)
@@ -256,12 +280,12 @@ async def verify_entry(entry: Any, trust_roots: list[Any]) -> EntryCheck:
     if entry.erased_at is not None:
         problems.append("the entry was erased after its retention period")
         return check
-    pdf = _read(entry.path, "PDF", problems)
+    pdf = await _read(store, entry.path, "PDF", problems)
     if pdf is not None:
         digest = _named_by_hash(entry.path, pdf, "PDF", problems)
         if digest != entry.pdf_sha256:
             problems.append(f"the PDF's sha256 {digest} differs from the database's")
-    manifest_bytes = _read(entry.manifest_path, "manifest", problems)
+    manifest_bytes = await _read(store, entry.manifest_path, "manifest", problems)
     manifest: dict[str, Any] = {}
     if manifest_bytes is not None:
         m_digest = _named_by_hash(entry.manifest_path, manifest_bytes, "manifest", problems)
@@ -272,7 +296,7 @@ async def verify_entry(entry: Any, trust_roots: list[Any]) -> EntryCheck:
         except ValueError:
             problems.append("the manifest is not valid JSON")
         if entry.timestamp_path:
-            tsr = _read(entry.timestamp_path, "timestamp token", problems)
+            tsr = await _read(store, entry.timestamp_path, "timestamp token", problems)
             if tsr is not None:
                 if sha256_hex(tsr) != entry.timestamp_sha256:
                     problems.append("the timestamp token differs from the one archived")
@@ -283,7 +307,7 @@ async def verify_entry(entry: Any, trust_roots: list[Any]) -> EntryCheck:
         else:
             problems.append("the manifest has no timestamp token")
     if manifest:
-        _check_manifest_files(manifest, pdf, problems)
+        await _check_manifest_files(store, manifest, pdf, problems)
     if pdf is not None:
         report = await validate_pdf(pdf, trust_roots)
         if not report.ok:
@@ -296,35 +320,43 @@ async def verify_entry(entry: Any, trust_roots: list[Any]) -> EntryCheck:
     return check
 
 
-def _check_manifest_files(manifest: dict[str, Any], pdf: bytes | None, problems: list[str]) -> None:
+async def _check_manifest_files(
+    store: BlobStore | None, manifest: dict[str, Any], pdf: bytes | None, problems: list[str]
+) -> None:
     listed = manifest.get("pdf", {})
-    original = _read(listed.get("path", ""), "archived original PDF", problems)
+    original = await _read(store, listed.get("path", ""), "archived original PDF", problems)
     if original is not None and sha256_hex(original) != listed.get("sha256"):
         problems.append("the original PDF does not match the manifest's sha256")
     # A renewed PDF is the original plus an incremental update: the original is its prefix.
     if original is not None and pdf is not None and not pdf.startswith(original):
         problems.append("the PDF is not the manifest's PDF or an incremental renewal of it")
     for ev in manifest.get("evidence", []):
-        data = _read(ev.get("path", ""), "evidence", problems)
+        data = await _read(store, ev.get("path", ""), "evidence", problems)
         if data is not None and sha256_hex(data) != ev.get("sha256"):
             problems.append(f"the evidence {ev.get('path')} does not match the manifest's sha256")
 
 
-def export_zip(tenant_dir: Path, output: Path) -> int:
-    """Zip every archived file of one tenant plus SHA256SUMS; returns the number of files."""
+async def export_zip(store: BlobStore, tenant: str, output: Path) -> int:
+    """Zip every archived file of one tenant plus SHA256SUMS; returns the number of files.
+
+    Only that tenant's blobs are listed, and each is read with the tenant named, so the
+    store refuses anything of another tenant's."""
     lines = []
     count = 0
     tmp = output.with_name(f".{output.name}.tmp")
-    with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-        files = tenant_dir.rglob("*") if tenant_dir.is_dir() else iter(())
-        for path in sorted(p for p in files if p.is_file()):
-            if path.name.startswith("."):  # half-written temp files of a running store
-                continue
-            rel = path.relative_to(tenant_dir).as_posix()
-            data = path.read_bytes()
-            zf.writestr(rel, data)
-            lines.append(f"{hashlib.sha256(data).hexdigest()}  {rel}\n")
+    zf = await asyncio.to_thread(zipfile.ZipFile, tmp, "w", compression=zipfile.ZIP_DEFLATED)
+    try:
+        async for name, locator in store.async_walk(tenant):
+            data = await store.async_get(locator, tenant=tenant)
+            await asyncio.to_thread(zf.writestr, name, data)
+            lines.append(f"{hashlib.sha256(data).hexdigest()}  {name}\n")
             count += 1
-        zf.writestr("SHA256SUMS", "".join(lines))
-    os.replace(tmp, output)
+        await asyncio.to_thread(zf.writestr, "SHA256SUMS", "".join(lines))
+        await asyncio.to_thread(zf.close)
+    except BaseException:
+        # No half zip is left behind under any name.
+        await asyncio.to_thread(zf.close)
+        await asyncio.to_thread(os.unlink, tmp)
+        raise
+    await asyncio.to_thread(os.replace, tmp, output)
     return count

@@ -287,9 +287,12 @@ async def cmd_archive_search(args: argparse.Namespace) -> int:
 async def cmd_archive_get(args: argparse.Namespace) -> int:
     from sqlalchemy import select
 
+    from bot.runtime import archive_store
     from storage import audit
     from storage.models import ArchiveEntry
     from storage.repositories import TenantRepo, get_tenant
+
+    store = archive_store(_service_settings(args.config))
 
     async def run(s: Any) -> int:
         if args.tenant:
@@ -299,7 +302,7 @@ async def cmd_archive_get(args: argparse.Namespace) -> int:
             entry = await s.scalar(select(ArchiveEntry).where(ArchiveEntry.id == args.id))
             if entry is None:
                 raise UsageError(f"There is no archive entry {args.id}.")
-        data = Path(entry.path).read_bytes()
+        data = await store.async_get(entry.path, tenant=args.tenant)
         args.output.write_bytes(data)
         await audit.record(
             s, entry.tenant_id, _actor(), "archive.get", entry.id, {"output": str(args.output)}
@@ -314,11 +317,16 @@ def _trust_roots(args: argparse.Namespace, settings: Any) -> list[Any]:
     """--trust files, else the tenant's configured roots, else the development PKI's roots."""
     if args.trust:
         return _load_roots(args.trust)
+    customer_roots: list[Path] = []
     for t in _tenants(settings):
-        if t.slug == args.tenant and t.signing.mode == "pkcs12":
-            return _load_roots(t.signing.trust_roots)
+        if t.slug != args.tenant:
+            continue
+        # Contracts a customer signed with their own certificate chain to those roots.
+        customer_roots = list(t.signing.customer_trust_roots)
+        if t.signing.mode != "dev":
+            return _load_roots([*t.signing.trust_roots, *customer_roots])
     # The dev PKI keeps a replaced root beside the new one: archives may use either.
-    dev = sorted((settings.data_dir / "pki").glob("root*.pem"))
+    dev = sorted((settings.data_dir / "pki").glob("root*.pem")) + customer_roots
     if not dev:
         raise UsageError(
             f"No trust roots are known for tenant {args.tenant}; pass --trust ROOT.pem."
@@ -330,6 +338,7 @@ async def cmd_archive_verify(args: argparse.Namespace) -> int:
     from sqlalchemy import select
 
     from bot.archive import verify_entry
+    from bot.runtime import archive_store
     from storage import audit
     from storage.models import ArchiveEntry
     from storage.repositories import TenantRepo, get_tenant
@@ -338,6 +347,7 @@ async def cmd_archive_verify(args: argparse.Namespace) -> int:
         raise UsageError("Name an archive entry ID or pass --all.")
     settings = _service_settings(args.config)
     roots = _trust_roots(args, settings)
+    store = archive_store(settings)
     db = await _database(settings)
     try:
         async with db.transaction() as s:
@@ -352,7 +362,7 @@ async def cmd_archive_verify(args: argparse.Namespace) -> int:
                 ).all()
             else:
                 entries = [await TenantRepo(s, tenant.id).archive_entry(args.id)]
-            checks = [await verify_entry(e, roots) for e in entries]
+            checks = [await verify_entry(e, roots, store) for e in entries]
             await audit.record(
                 s,
                 tenant.id,
@@ -378,17 +388,18 @@ async def cmd_archive_verify(args: argparse.Namespace) -> int:
 
 async def cmd_archive_export(args: argparse.Namespace) -> int:
     from bot.archive import export_zip
+    from bot.runtime import archive_store
     from storage import audit
     from storage.repositories import get_tenant
 
     settings = _service_settings(args.config)
+    store = archive_store(settings)
     db = await _database(settings)
     try:
         async with db.transaction() as s:
             tenant = await get_tenant(s, args.tenant)
-            folder = settings.data_dir / "archive" / tenant.slug
             # A tenant with nothing archived yet still gets a zip with an empty SHA256SUMS.
-            count = export_zip(folder, args.output)
+            count = await export_zip(store, tenant.slug, args.output)
             await audit.record(
                 s,
                 tenant.id,
@@ -470,6 +481,24 @@ async def cmd_customers_erase(args: argparse.Namespace) -> int:
         f"kept: {k['what']} ({k['why']})" for k in result["kept"]
     ]
     _print(result, args.json, "\n".join(lines) or "Nothing to erase.")
+    return OK
+
+
+async def cmd_contracts_confirm_signer(args: argparse.Namespace) -> int:
+    """Staff confirm the signer of a returned signed PDF whose name/email did not match."""
+    from bot.own_signature import confirm_signer
+    from bot.runtime import open_runtime
+
+    settings = _service_settings(args.config)
+    tenants = [t for t in _tenants(settings) if t.slug == args.tenant]
+    if not tenants:
+        raise UsageError(f"There is no tenant '{args.tenant}' in this configuration.")
+    async with open_runtime(settings, tenants) as rt:
+        contract_id = await confirm_signer(rt, args.tenant, args.message, _actor())
+    print(
+        f"Confirmed: contract {args.tenant}-{contract_id} goes on to signing and archiving "
+        "(done by the running service)."
+    )
     return OK
 
 
@@ -580,6 +609,17 @@ def build_parser() -> argparse.ArgumentParser:
     er.add_argument("--email", required=True)
     er.add_argument("--json", action="store_true")
     er.set_defaults(run=cmd_customers_erase)
+
+    co = sub.add_parser("contracts", help="contracts")
+    cos = co.add_subparsers(dest="contracts_command", required=True)
+    cs = cos.add_parser(
+        "confirm-signer",
+        help="accept a returned signed PDF whose certificate names someone else (staff check)",
+    )
+    cfg(cs)
+    cs.add_argument("--tenant", required=True)
+    cs.add_argument("message", type=int, help="the message id named in the staff notice")
+    cs.set_defaults(run=cmd_contracts_confirm_signer)
     return p
 
 

@@ -21,6 +21,7 @@ from bot.runtime import Runtime
 from bot.workflow import Effect, Event, State, decide
 from handlers.mime import ParsedMail, parse_mail
 from handlers.pipeline import reply_token, screen
+from handlers.signed_pdf import signed_attachment
 from storage import audit
 from storage.blobs import sha256_hex
 from storage.models import Contract, Message
@@ -89,28 +90,33 @@ async def process_inbound(
             log.warning("inbound message %s of %s will be retried: %s", message_row_id, slug, exc)
             raise
         log.exception("inbound message %s of %s shunted", message_row_id, slug)
-        async with rt.db.transaction() as s:
-            repo = _repo(rt, s, slug)
-            row = await repo.message(message_row_id)
-            row.outcome = "shunted"
-            row.detail = f"{type(exc).__name__}: {exc}"[:2000]
-            row.processed_at = dt.datetime.now(dt.UTC)
-            await audit.record(
-                s,
-                repo.tenant_id,
-                "dpabot",
-                "message.shunted",
-                f"message:{row.id}",
-                {"error": type(exc).__name__},
-            )
-            await notify_staff(
-                s,
-                repo.tenant_id,
-                "shunted",
-                f"A mail could not be processed and was set aside with its error "
-                f"({type(exc).__name__}); it is kept for you to look at.",
-                f"message:{row.id}",
-            )
+        await shunt(rt, slug, message_row_id, exc)
+
+
+async def shunt(rt: Runtime, slug: str, message_row_id: int, exc: Exception) -> None:
+    """Set a stored mail aside with its error for staff; it stays kept, never dropped."""
+    async with rt.db.transaction() as s:
+        repo = _repo(rt, s, slug)
+        row = await repo.message(message_row_id)
+        row.outcome = "shunted"
+        row.detail = f"{type(exc).__name__}: {exc}"[:2000]
+        row.processed_at = dt.datetime.now(dt.UTC)
+        await audit.record(
+            s,
+            repo.tenant_id,
+            "dpabot",
+            "message.shunted",
+            f"message:{row.id}",
+            {"error": type(exc).__name__},
+        )
+        await notify_staff(
+            s,
+            repo.tenant_id,
+            "shunted",
+            f"A mail could not be processed and was set aside with its error "
+            f"({type(exc).__name__}); it is kept for you to look at.",
+            f"message:{row.id}",
+        )
 
 
 def _followup(
@@ -259,6 +265,22 @@ async def _process(rt: Runtime, s: Any, slug: str, message_row_id: int) -> None:
         await queue_mail(s, slug, repo, contract, msg, "followup")
         await _settle(s, repo, row, outcome, f"{len(row.raw)} bytes", contract)
         return
+    signed_pdf = signed_attachment(mail)
+    signed_early = False
+    if signed_pdf is not None:
+        if contract.state == State.AWAITING_SIGNATURE:
+            # The customer signed with their own tool: checked by a job of its own (it
+            # renders pages for the comparison), against the version this reply answers.
+            row.detail = json.dumps(
+                {"version": contract.current_version, "returned_sha256": sha256_hex(signed_pdf)}
+            )
+            await defer(
+                s, "check_returned", tenant=slug, contract_id=contract.id, message_row_id=row.id
+            )
+            await _settle(s, repo, row, "signature_check", row.detail, contract)
+            return
+        # Signed before there is a final version: the answers in the mail still count.
+        signed_early = True
     known = {k: v for k, v in version.fields.items() if v}
     reading = await cpu.read_reply(
         row.raw,
@@ -310,7 +332,7 @@ async def _process(rt: Runtime, s: Any, slug: str, message_row_id: int) -> None:
     for effect in step.effects:
         if effect in (Effect.SEND_FOLLOWUP, Effect.SEND_NOT_COUNTED):
             extra = {}
-            if effect == Effect.SEND_NOT_COUNTED:
+            if effect == Effect.SEND_NOT_COUNTED or signed_early:
                 extra["notice"] = notice("not_counted", customer.language)
             missing = [_named(contract.template_id, customer.language, f) for f in reading.missing]
             invalid = [

@@ -61,11 +61,28 @@ async def finalize(tenant: str, contract_id: int, version: int) -> None:
     await service.finalize(current(), tenant, contract_id, version)
 
 
-async def customer_sign(tenant: str, contract_id: int, message_row_id: int) -> None:
+async def customer_sign(
+    tenant: str, contract_id: int, message_row_id: int, returned_sha256: str | None = None
+) -> None:
     from bot import service
     from bot.runtime import current
 
-    await service.customer_sign(current(), tenant, contract_id, message_row_id)
+    await service.customer_sign(
+        current(), tenant, contract_id, message_row_id, returned_sha256=returned_sha256
+    )
+
+
+async def check_returned(
+    context: JobContext, tenant: str, contract_id: int, message_row_id: int
+) -> None:
+    """A PDF the customer signed with their own certificate: accept or refuse it."""
+    from bot import own_signature
+    from bot.runtime import current
+
+    final = context.job.attempts >= (_RETRY.max_attempts or 0)
+    await own_signature.check_returned(
+        current(), tenant, contract_id, message_row_id, final_attempt=final
+    )
 
 
 async def renew_timestamps(timestamp: int) -> None:
@@ -90,6 +107,7 @@ def build_app(conninfo: str) -> procrastinate.App:
     for fn in (send_message, finalize, customer_sign):
         app.task(name=f"dpabot:{fn.__name__}", retry=_RETRY)(fn)
     app.task(name="dpabot:process_inbound", retry=_RETRY, pass_context=True)(process_inbound)
+    app.task(name="dpabot:check_returned", retry=_RETRY, pass_context=True)(check_returned)
     # Periodic: reminders and expiry hourly; stalled jobs every minute, ahead of the backlog.
     app.periodic(cron="7 * * * *", periodic_id="reminders")(
         app.task(name="dpabot:reminders", queueing_lock="reminders")(reminders)

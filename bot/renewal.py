@@ -89,23 +89,23 @@ async def renew_tenant(
         ]
     renewed = []
     for entry_id, path in entries:
-        pdf = rt.archive.get(path)
+        pdf = await rt.archive.async_get(path, tenant=slug)
         expiry = timestamp_chain_expiry(pdf)
         if expiry is not None and expiry > now + margin:
             continue
 
         async def renew(pdf: bytes = pdf) -> bytes:
-            return await renew_pdf(pdf, signing.trust_roots, stamper)
+            return await renew_pdf(pdf, signing.all_roots, stamper)
 
         new_pdf = await cpu.in_thread_loop(renew)
-        new_path = rt.archive.put(slug, now.year, new_pdf, ".pdf")
+        new_path = await rt.archive.async_put(slug, now.year, new_pdf, ".pdf")
         async with rt.db.transaction() as s:
             repo = TenantRepo(s, rt.tenant_ids[slug])
             entry = await repo.archive_entry(entry_id)
             if entry.path != path:  # renewed meanwhile by another worker: keep theirs
                 continue
             old_sha = entry.pdf_sha256
-            entry.path = str(new_path)
+            entry.path = new_path
             entry.pdf_sha256 = sha256_hex(new_pdf)
             entry.renewed_at = now
             await audit.record(

@@ -11,7 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.runtime import Runtime
 from storage import audit
-from storage.blobs import FileBlobStore
+from storage.blobs import BlobStore
+from storage.database import after_commit
+from storage.errors import BlobError
 from storage.models import (
     ArchiveEntry,
     ChangeRequest,
@@ -43,12 +45,17 @@ async def erase_contract(
     tenant_id: int,
     contract: Contract,
     *,
-    blobs: FileBlobStore,
-    archive: FileBlobStore | None,
+    blobs: BlobStore,
+    archive: BlobStore | None,
     now: dt.datetime,
 ) -> dict[str, Any]:
     """Remove one contract's personal data: answers, mails, change requests, signer names,
-    signed drafts, and (for a signed contract) its archived files."""
+    signed drafts, and (for a signed contract) its archived files.
+
+    The files go only after the caller's transaction commits (Database.transaction): a
+    rolled-back erasure must not have deleted them. Should a deletion then fail, it is logged
+    with the locator for a human; the rows already say erased."""
+    doomed: list[tuple[BlobStore, str]] = []
     await s.execute(
         update(ContractVersion)
         .where(ContractVersion.tenant_id == tenant_id, ContractVersion.contract_id == contract.id)
@@ -71,7 +78,7 @@ async def erase_contract(
         # A signed PDF prints the customer's name. The customer's signature points into the
         # archive: that file goes only with the archive entry, below.
         if blobs.holds(sig.blob_path):
-            blobs.remove(sig.blob_path)
+            doomed.append((blobs, sig.blob_path))
         sig.signer = ERASED
         sig.evidence = {}
     entry = await s.scalar(
@@ -81,32 +88,42 @@ async def erase_contract(
     )
     files = 0
     if entry is not None and archive is not None:
-        # Files go before the commit: if it fails, the next run finds the rows again and
-        # erases them (removing a missing file is fine), so nothing half-erased survives.
-        for path in _archive_files(entry):
-            archive.remove(path)
+        for path in await _archive_files(archive, entry):
+            doomed.append((archive, path))
             files += 1
         entry.customer_name = ERASED
         entry.customer_email = ERASED
         entry.customer_enterprise_number = None
         entry.erased_at = now
     contract.erased_at = now
+    if doomed:
+        after_commit(s, lambda: _remove(doomed))
     return {"contract": contract.id, "mails": mails, "signatures": len(sigs), "files": files}
 
 
-def _archive_files(entry: ArchiveEntry) -> list[str]:
+async def _remove(doomed: list[tuple[BlobStore, str]]) -> None:
+    for store, locator in doomed:
+        try:
+            await store.async_remove(locator)
+        except BlobError as exc:
+            log.error("Erased in the database but not deleted, remove it by hand: %s", exc)
+
+
+async def _archive_files(archive: BlobStore, entry: ArchiveEntry) -> list[str]:
     import json
-    from pathlib import Path
 
     paths = [entry.path, entry.manifest_path]
     if entry.timestamp_path:
         paths.append(entry.timestamp_path)
     try:
-        manifest = json.loads(Path(entry.manifest_path).read_bytes())
+        manifest = json.loads(await archive.async_get(entry.manifest_path))
         paths.append(manifest["pdf"]["path"])  # the original, when renewed
         paths += [e["path"] for e in manifest.get("evidence", [])]
-    except (OSError, ValueError, KeyError):
-        pass
+    except (BlobError, ValueError, KeyError) as exc:
+        # A lost or broken manifest must not keep the rest from being erased.
+        log.warning(
+            "Archive entry %s: the files its manifest names are not known (%s).", entry.id, exc
+        )
     return sorted(set(paths))
 
 
@@ -134,8 +151,8 @@ async def apply_tenant(
     *,
     incomplete_days: int,
     signed_years: int,
-    blobs: FileBlobStore,
-    archive: FileBlobStore,
+    blobs: BlobStore,
+    archive: BlobStore,
     now: dt.datetime | None = None,
 ) -> list[int]:
     """Erase what the tenant's retention periods have run out for; returns contract ids."""
@@ -189,7 +206,7 @@ async def erase_customer(
     email: str,
     *,
     actor: str,
-    blobs: FileBlobStore,
+    blobs: BlobStore,
     now: dt.datetime | None = None,
 ) -> dict[str, Any]:
     """An erasure request: what may go goes; signed contracts stay for their retention period

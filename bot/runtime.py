@@ -17,7 +17,7 @@ from bot.errors import ConfigError
 from bot.settings import ServiceSettings, TenantSettings
 from bot.tenant_signing import TenantSigning, for_tenant
 from bot.transports import MaildirMailbox, MaildirSender, MailSender, SmtpSender
-from storage.blobs import FileBlobStore
+from storage.blobs import BlobStore, FileBlobStore
 from storage.database import Database
 from storage.embedded import start_embedded
 from storage.repositories import ensure_tenant
@@ -33,7 +33,7 @@ class Runtime:
     db: Database
     app: procrastinate.App
     blobs: FileBlobStore
-    archive: FileBlobStore
+    archive: BlobStore
     tenant_ids: dict[str, int] = field(default_factory=dict)
     senders: dict[str, MailSender] = field(default_factory=dict)
     signing: dict[str, TenantSigning] = field(default_factory=dict)
@@ -91,6 +91,29 @@ def _sender(rt: Runtime, tenant: TenantSettings) -> MailSender:
     )
 
 
+def archive_store(settings: ServiceSettings) -> BlobStore:
+    """The [archive] store: files under <data_dir>/archive, or an S3-compatible bucket."""
+    a = settings.archive
+    if a.store == "file":
+        return FileBlobStore(settings.data_dir / "archive")
+    missing = [k for k in ("bucket", "access_key_id", "secret_access_key") if getattr(a, k) is None]
+    if missing:
+        raise ConfigError(
+            f"The [archive] store 's3' needs {', '.join(repr(k) for k in missing)} in dpabot.toml."
+        )
+    assert a.bucket and a.access_key_id and a.secret_access_key
+    from storage.s3 import S3BlobStore
+
+    return S3BlobStore(
+        bucket=a.bucket,
+        endpoint_url=a.endpoint_url,
+        region=a.region,
+        access_key_id=a.access_key_id.resolve("[archive] S3 access key id"),
+        secret_access_key=a.secret_access_key.resolve("[archive] S3 secret access key"),
+        addressing_style=a.addressing_style,
+    )
+
+
 def current() -> Runtime:
     if _current is None:
         raise RuntimeError("dpabot's runtime is not started in this process.")
@@ -116,6 +139,9 @@ async def open_runtime(
     if len(set(slugs)) != len(slugs):
         raise ConfigError("Two tenant files use the same slug; each tenant needs its own.")
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    archive = archive_store(settings)
+    # A wrong bucket, endpoint or key stops the start with its sentence, not the first archiving.
+    await archive.async_check()
     db = Database(database_url(settings))
     await db.upgrade()
     app = build_app(db.url)
@@ -125,7 +151,7 @@ async def open_runtime(
         db=db,
         app=app,
         blobs=FileBlobStore(settings.data_dir / "blobs"),
-        archive=FileBlobStore(settings.data_dir / "archive"),
+        archive=archive,
     )
     dev_tenants = [t.slug for t in tenants if t.signing.mode == "dev"]
     if dev_tenants:

@@ -148,14 +148,23 @@ async def send_message(rt: Runtime, slug: str, message_row_id: int) -> None:
         row.processed_at = dt.datetime.now(dt.UTC)
 
 
-async def _processor_signed(repo: TenantRepo, contract: Contract, version_no: int) -> bool:
+async def _final_sent(repo: TenantRepo, contract: Contract, version_no: int) -> bool:
+    version = await repo.version(contract, version_no)
+    if version.sent_pdf_path is not None:
+        return True
+    # Rows from before sent_pdf_path: the processor's signature marked the final as sent.
     return any(
         g.version == version_no and g.party == "processor" for g in await repo.signatures(contract)
     )
 
 
+def _processor_reason(slug: str, contract_id: int, version_no: int) -> str:
+    return f"Verwerkersovereenkomst {slug}-{contract_id} versie {version_no}"
+
+
 async def finalize(rt: Runtime, slug: str, contract_id: int, version_no: int) -> None:
-    """Render the agreed version, certify it with the processor's key, mail it for acceptance."""
+    """Render the agreed version and mail it for signature: certified by the processor first,
+    or (tenant order ``customer_first``) unsigned, the processor countersigning after."""
     tenant = rt.tenant(slug)
     signing = rt.signing[slug]
     async with rt.db.transaction() as s:
@@ -163,7 +172,7 @@ async def finalize(rt: Runtime, slug: str, contract_id: int, version_no: int) ->
         contract = await repo.contract(contract_id)
         if contract.current_version != version_no or contract.state != State.AWAITING_SIGNATURE:
             return  # superseded by a newer reply
-        if await _processor_signed(repo, contract, version_no):
+        if await _final_sent(repo, contract, version_no):
             return  # the job ran twice: the final version went out already
         version = await repo.version(contract, version_no)
         fields = dict(version.fields)
@@ -173,90 +182,174 @@ async def finalize(rt: Runtime, slug: str, contract_id: int, version_no: int) ->
     pdf = await cpu.render(
         tenant.template, document_data(tenant, fields, version=version_no, draft=False), draft=False
     )
-    from signing import certify_processor
+    processor_first = signing.order == "processor_first"
+    sent = pdf
+    if processor_first:
+        from signing import certify_processor
 
-    signed = await cpu.in_thread_loop(
-        lambda: certify_processor(
-            pdf,
-            signing.processor_signer,
-            signing.tsa_urls,
-            reason=f"Verwerkersovereenkomst {tenant.slug}-{contract_id} versie {version_no}",
-            location=tenant.place or None,
+        sent = await cpu.in_thread_loop(
+            lambda: certify_processor(
+                pdf,
+                signing.processor_signer,
+                signing.tsa_urls,
+                reason=_processor_reason(tenant.slug, contract_id, version_no),
+                location=tenant.place or None,
+            )
         )
-    )
     now = dt.datetime.now(dt.UTC)
-    path = rt.blobs.put(slug, now.year, signed, ".pdf")
-    signer_name, cert_sha = signer_identity(signing.processor_signer)
-    digest = sha256_hex(signed)
+    path = rt.blobs.put(slug, now.year, sent, ".pdf")
+    digest = sha256_hex(sent)
     async with rt.db.transaction() as s:
         repo = _repo(rt, s, slug)
         contract = await repo.contract(contract_id, for_update=True)
-        if contract.current_version != version_no or await _processor_signed(
-            repo, contract, version_no
-        ):
+        if contract.current_version != version_no or await _final_sent(repo, contract, version_no):
             return  # superseded, or a parallel run of this job won the race
         version = await repo.version(contract, version_no)
         version.pdf_sha256 = sha256_hex(pdf)
         version.fields = fields
-        await repo.add_signature(
-            contract_id=contract.id,
-            version=version_no,
-            party="processor",
-            signer=signer_name,
-            cert_sha256=cert_sha,
-            method="tenant_key",
-            blob_path=str(path),
-            pdf_sha256=digest,
-            evidence={"rendered_sha256": sha256_hex(pdf)},
-        )
+        version.sent_pdf_path = str(path)
+        version.sent_pdf_sha256 = digest
+        if processor_first:
+            await repo.add_signature(
+                **_processor_signature(signing, contract.id, version_no, str(path), digest),
+                evidence={"rendered_sha256": sha256_hex(pdf)},
+            )
         msg = compose(
             tenant,
             kind="final",
             lang=customer.language,
             to=customer.email,
             token=contract.reply_token,
-            context=mail_context(tenant, customer, contract, fields, sha256=digest),
-            attachments=[(f"verwerkersovereenkomst-{contract.id}-v{version_no}.pdf", signed)],
+            context=mail_context(
+                tenant, customer, contract, fields, sha256=digest, processor_signed=processor_first
+            ),
+            attachments=[(f"verwerkersovereenkomst-{contract.id}-v{version_no}.pdf", sent)],
         )
         await queue_mail(s, slug, repo, contract, msg, "final")
         await audit.record(
             s,
             repo.tenant_id,
             "dpabot",
-            "contract.processor_signed",
+            "contract.processor_signed" if processor_first else "contract.final_sent",
             f"contract:{contract.id}",
             {"version": version_no, "sha256": digest},
         )
 
 
-async def customer_sign(rt: Runtime, slug: str, contract_id: int, message_row_id: int) -> None:
-    """Sign the customer's field on the acceptance reply, add LTA data, archive, confirm."""
-    from bot.archive import archive_contract
-    from signing import make_lta, sign_customer, validate_pdf
+def _processor_signature(
+    signing: Any, contract_id: int, version_no: int, blob_path: str, pdf_sha256: str
+) -> dict[str, Any]:
+    """The signatures row of the processor's own signature (its key's identity)."""
+    signer_name, cert_sha = signer_identity(signing.processor_signer)
+    return {
+        "contract_id": contract_id,
+        "version": version_no,
+        "party": "processor",
+        "signer": signer_name,
+        "cert_sha256": cert_sha,
+        "method": "tenant_key",
+        "blob_path": blob_path,
+        "pdf_sha256": pdf_sha256,
+    }
 
+
+async def customer_sign(
+    rt: Runtime,
+    slug: str,
+    contract_id: int,
+    message_row_id: int,
+    *,
+    returned_sha256: str | None = None,
+) -> None:
+    """The customer's signature, then the processor's if it signs second, LTA data, archive.
+
+    The customer's signature is either one dpabot applies with a one-time certificate on the
+    acceptance reply, or (``returned_sha256``) the customer's own, on the PDF they returned
+    in message ``message_row_id`` and that bot.own_signature checked.
+    """
+    from bot.archive import archive_contract
+    from bot.own_signature import detail_of, returned_pdf
+    from signing import approve_processor, make_lta, sign_customer, validate_pdf
+
+    tenant = rt.tenant(slug)
     signing = rt.signing[slug]
     async with rt.db.transaction() as s:
         repo = _repo(rt, s, slug)
         contract = await repo.contract(contract_id)
         if contract.state != State.CUSTOMER_SIGNED:
             return  # done already, or superseded
+        version_no = contract.current_version
         customer = await repo.customer(contract.customer_id)
         reply = await repo.message(message_row_id)
-        sigs = {(g.version, g.party): g for g in await repo.signatures(contract)}
-        processor = sigs.get((contract.current_version, "processor"))
-        if processor is None:
-            raise RuntimeError(f"contract {contract_id} has no processor signature to countersign")
-        reply_id, reply_sha = reply.message_id, reply.raw_sha256
-    pdf = rt.blobs.get(processor.blob_path)
-    one_time = rt.signing[slug].customer_ca.issue_one_time(
-        customer.representative, customer.name, customer.email
-    )
-    reason = f"Akkoord per e-mail {reply_id} (sha256 {reply_sha})"
+        version = await repo.version(contract)
+        sent_path = version.sent_pdf_path or next(
+            (
+                g.blob_path
+                for g in await repo.signatures(contract)
+                if g.version == version_no and g.party == "processor"
+            ),
+            None,
+        )
+        if sent_path is None:
+            raise RuntimeError(f"contract {contract_id} has no final PDF that was sent")
+    evidence = {"message_id": reply.message_id, "raw_sha256": reply.raw_sha256}
+    processor_last = signing.order == "customer_first"
+    rows: list[dict[str, Any]] = []
+    if returned_sha256 is not None:
+        own = returned_pdf(reply.raw, returned_sha256)
+        checked = detail_of(reply)
+        verdict = checked.get("verdict") or {}
+        reason = f"Eigen handtekening, teruggestuurd per e-mail {reply.message_id}"
+        rows.append(
+            {
+                "party": "customer",
+                "signer": verdict.get("signer_cn") or customer.representative,
+                "cert_sha256": verdict.get("cert_sha256") or "",
+                "method": "own_certificate",
+                "evidence": {
+                    **evidence,
+                    "returned_pdf_sha256": returned_sha256,
+                    "signer_email": verdict.get("signer_email"),
+                    "confirmed_by": checked.get("confirmed_by"),
+                    "check": verdict.get("staff_detail"),
+                },
+            }
+        )
+    else:
+        sent = rt.blobs.get(sent_path)
+        one_time = signing.customer_ca.issue_one_time(
+            customer.representative, customer.name, customer.email
+        )
+        reason = f"Akkoord per e-mail {reply.message_id} (sha256 {reply.raw_sha256})"
+        signer_name, cert_sha = signer_identity(one_time)
+        rows.append(
+            {
+                "party": "customer",
+                "signer": signer_name,
+                "cert_sha256": cert_sha,
+                "method": "reply_acceptance",
+                "evidence": {**evidence, "reason": reason},
+            }
+        )
+    if processor_last:
+        row = _processor_signature(signing, contract_id, version_no, "", "")
+        rows.append({k: row[k] for k in ("party", "signer", "cert_sha256", "method")})
 
     async def sign_and_seal() -> tuple[bytes, Any]:
-        signed = await sign_customer(pdf, one_time, signing.tsa_urls, reason=reason)
-        lta = await make_lta(signed, signing.trust_roots, signing.tsa_urls)
-        return lta, await validate_pdf(lta, signing.trust_roots)
+        if returned_sha256 is not None:
+            signed = own
+        else:
+            signed = await sign_customer(sent, one_time, signing.tsa_urls, reason=reason)
+        if processor_last:
+            signed = await approve_processor(
+                signed,
+                signing.processor_signer,
+                signing.tsa_urls,
+                reason=_processor_reason(tenant.slug, contract_id, version_no),
+                location=tenant.place or None,
+            )
+        lta = await make_lta(signed, signing.all_roots, signing.tsa_urls)
+        return lta, await validate_pdf(lta, signing.all_roots)
 
     final, report = await cpu.in_thread_loop(sign_and_seal)
-    await archive_contract(rt, slug, contract_id, message_row_id, final, report, one_time, reason)
+    await archive_contract(rt, slug, contract_id, message_row_id, final, report, rows)

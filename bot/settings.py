@@ -137,9 +137,15 @@ class SigningSettings(_Strict):
     customer_ca_pkcs12: Path | None = None
     customer_ca_passphrase: SecretRef | None = None
     customer_ca_crl_url: str | None = None
+    # An OCSP responder for the one-time certificates (put in them beside the CRL URL):
+    # pyHanko's long-term validation uses OCSP for a leaf under an intermediate CA.
+    customer_ca_ocsp_url: str | None = None
     tsa_url: str | None = None  # one TSA: the same as tsa_urls = [tsa_url]
     tsa_urls: list[str] = []  # tried in this order until one answers
     trust_roots: list[Path] = []
+    # Roots a customer's own signing certificate must chain to when they return the PDF
+    # signed with their own tool (e.g. the Belgian eID roots). Dev mode adds the dev root.
+    customer_trust_roots: list[Path] = []
     # processor_first: the processor certifies, then the customer approves (the final mail
     # carries the certified PDF); customer_first: the customer approves, then the processor
     # adds an approval signature (a certification signature must be the document's first).
@@ -187,6 +193,31 @@ class TenantSettings(_Strict):
     source: Path | None = Field(default=None, exclude=True)
 
 
+class ArchiveSettings(_Strict):
+    """[archive]: where signed contracts, evidence and manifests are kept.
+
+    store "file" (the default): under <data_dir>/archive. store "s3": an S3-compatible bucket
+    (AWS S3, Ceph RGW, …) at endpoint_url (none: AWS), with its keys by reference only:
+    ``access_key_id = { env = "DPABOT_S3_KEY_ID" }``, ``secret_access_key = { file = "…" }``.
+    """
+
+    store: Literal["file", "s3"] = "file"
+    endpoint_url: str | None = None
+    bucket: str | None = None
+    region: str = "us-east-1"
+    access_key_id: SecretRef | None = None
+    secret_access_key: SecretRef | None = None
+    # "path" (bucket in the URL path) works with every S3-compatible server without DNS set-up.
+    addressing_style: Literal["path", "virtual"] = "path"
+
+    @field_validator("endpoint_url")
+    @classmethod
+    def _endpoint(cls, v: str | None) -> str | None:
+        if v is not None and not v.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return v
+
+
 class ServiceSettings(BaseSettings):
     """dpabot.toml, overridable by DPABOT_* environment variables."""
 
@@ -196,6 +227,7 @@ class ServiceSettings(BaseSettings):
     database_url: str | None = None
     tenants: list[Path] = []
     log_level: str = "INFO"
+    archive: ArchiveSettings = ArchiveSettings()
 
     @classmethod
     def settings_customise_sources(
@@ -259,6 +291,7 @@ def load_tenant(path: Path) -> TenantSettings:
     s.pkcs12_file = _relative(base, s.pkcs12_file)
     s.customer_ca_pkcs12 = _relative(base, s.customer_ca_pkcs12)
     s.trust_roots = [p if p.is_absolute() else base / p for p in s.trust_roots]
+    s.customer_trust_roots = [p if p.is_absolute() else base / p for p in s.customer_trust_roots]
     if s.mode == "pkcs12" and (s.pkcs12_file is None or not s.tsa_urls):
         raise ConfigError(
             f"{path}: key 'signing' in mode 'pkcs12' needs 'pkcs12_file' and 'tsa_url'."
@@ -296,4 +329,7 @@ def load_service(path: Path | None) -> ServiceSettings:
         settings.data_dir if settings.data_dir.is_absolute() else base / settings.data_dir
     )
     settings.tenants = [p if p.is_absolute() else base / p for p in settings.tenants]
+    for ref in (settings.archive.access_key_id, settings.archive.secret_access_key):
+        if ref is not None:
+            ref.file = _relative(base, ref.file)
     return settings

@@ -3,7 +3,7 @@ and TSA URLs."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,19 @@ class TenantSigning:
     trust_roots: list[Any]
     trust_root_paths: list[Path]
     order: str = "processor_first"
+    # Roots for customers' own certificates (returned signed PDFs); see signing.returned.
+    customer_trust_roots: list[Any] = field(default_factory=list)
+
+    @property
+    def all_roots(self) -> list[Any]:
+        """Roots for validating a signed contract: ours and those of customers' certificates."""
+        seen: set[bytes] = set()
+        roots = []
+        for cert in [*self.trust_roots, *self.customer_trust_roots]:
+            if cert.sha256 not in seen:
+                seen.add(cert.sha256)
+                roots.append(cert)
+        return roots
 
     @property
     def tsa_url(self) -> str:
@@ -43,13 +56,7 @@ def load_cert(path: Path) -> Any:
 
 def for_tenant(tenant: TenantSettings, pki: Any | None) -> TenantSigning:
     s = tenant.signing
-    if s.order != "processor_first":
-        # signing.sign_both does both orders; the mail flow (finalize mails the certified
-        # PDF, customer_sign countersigns it) is processor-first only for now.
-        raise ConfigError(
-            f"{tenant.source or tenant.slug}: key 'signing.order' = {s.order!r} is not "
-            "supported by the dpabot service yet; use 'processor_first'."
-        )
+    customer_roots = [load_cert(p) for p in s.customer_trust_roots]
     if s.mode == "dev":
         if pki is None:
             raise ConfigError(
@@ -62,6 +69,9 @@ def for_tenant(tenant: TenantSettings, pki: Any | None) -> TenantSigning:
             trust_roots=[pki.root_cert],
             trust_root_paths=[pki.root_cert_path],
             order=s.order,
+            # The dev customer CA chains to the dev root: a test customer's own certificate
+            # issued by it is "recognised" in development only.
+            customer_trust_roots=[pki.root_cert, *customer_roots],
         )
     from signing import CustomerCA
 
@@ -82,12 +92,16 @@ def for_tenant(tenant: TenantSettings, pki: Any | None) -> TenantSigning:
     return TenantSigning(
         processor_signer=_processor_signer(tenant),
         customer_ca=CustomerCA.from_pkcs12(
-            s.customer_ca_pkcs12, ca_pass, crl_url=s.customer_ca_crl_url
+            s.customer_ca_pkcs12,
+            ca_pass,
+            crl_url=s.customer_ca_crl_url,
+            ocsp_url=s.customer_ca_ocsp_url,
         ),
         tsa_urls=list(s.tsa_urls),
         trust_roots=[load_cert(p) for p in s.trust_roots],
         trust_root_paths=list(s.trust_roots),
         order=s.order,
+        customer_trust_roots=customer_roots,
     )
 
 

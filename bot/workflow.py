@@ -35,7 +35,9 @@ class Effect(StrEnum):
 
 @dataclass(frozen=True)
 class Event:
-    kind: str  # invitation_sent | answers | accepted | declined | archived | bounced | expired
+    # invitation_sent | answers | accepted | signed_returned | declined | archived | bounced
+    # | expired
+    kind: str
     complete: bool = False  # for answers: every required field is now known
     changed: bool = False  # for answers: some value differs from the current version
     # for accepted: the reply answers the latest final-version mail, with no change request
@@ -72,6 +74,12 @@ def decide(state: State, event: Event) -> Transition:
                 (Effect.SEND_NOT_COUNTED,),
                 "acceptance counts only as an answer to the final version",
             )
+        case "signed_returned":
+            # The customer's own signature on the PDF we sent, already checked (bytes, chain,
+            # pages, signer): it is the acceptance, whatever mail it came in.
+            if state == State.AWAITING_SIGNATURE:
+                return Transition(State.CUSTOMER_SIGNED, (Effect.CUSTOMER_SIGN,))
+            return Transition(state, (), "a signed PDF counts only for the final version")
         case "declined":
             return Transition(State.DECLINED, (Effect.NOTIFY_STAFF,))
         case "bounced":

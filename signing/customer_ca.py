@@ -43,17 +43,21 @@ class CustomerCA:
         *,
         chain: list[x509.Certificate] | None = None,
         ca_issuers_url: str | None = None,
+        ocsp_url: str | None = None,
     ) -> None:
         self.ca_cert = ca_cert
         self._ca_key = ca_key
         self.crl_url = crl_url
         self.ca_issuers_url = ca_issuers_url
+        self.ocsp_url = ocsp_url
         # The signer embeds these so a validator only needs the root.
         self._chain = [_to_asn1(ca_cert)] + [_to_asn1(c) for c in chain or []]
         self._ca_ski = ca_cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
 
     @classmethod
-    def from_pkcs12(cls, path: Path, passphrase: bytes | None, *, crl_url: str) -> CustomerCA:
+    def from_pkcs12(
+        cls, path: Path, passphrase: bytes | None, *, crl_url: str, ocsp_url: str | None = None
+    ) -> CustomerCA:
         """Load the CA key and certificate of a production tenant from a PKCS#12 file."""
         try:
             key, cert, extra = pkcs12.load_key_and_certificates(Path(path).read_bytes(), passphrase)
@@ -69,7 +73,7 @@ class CustomerCA:
             )
         if not isinstance(key, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey):
             raise SigningError(f"The customer-signing CA key in {path} must be RSA or ECDSA.")
-        return cls(cert, key, crl_url, chain=list(extra or []))
+        return cls(cert, key, crl_url, chain=list(extra or []), ocsp_url=ocsp_url)
 
     def issue_one_time(self, name: str, company: str, email: str) -> CachedKeySigner:
         """Create a fresh key and a one-day certificate for ``name`` of ``company`` (``email``)."""
@@ -122,8 +126,8 @@ class CustomerCA:
                 x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(self._ca_ski),
                 critical=False,
             )
-            # A CRL is the revocation source: the CA's CRL is valid for any serial it
-            # never revoked, so no per-certificate OCSP state is needed.
+            # The CA never revokes a one-time certificate, so its CRL is valid for any
+            # serial without per-certificate state. Validators that can use a CRL do so.
             .add_extension(
                 x509.CRLDistributionPoints(
                     [
@@ -138,16 +142,24 @@ class CustomerCA:
                 critical=False,
             )
         )
-        if self.ca_issuers_url:
-            builder = builder.add_extension(
-                x509.AuthorityInformationAccess(
-                    [
-                        x509.AccessDescription(
-                            x509.oid.AuthorityInformationAccessOID.CA_ISSUERS,
-                            x509.UniformResourceIdentifier(self.ca_issuers_url),
-                        )
-                    ]
-                ),
-                critical=False,
+        access = []
+        if self.ocsp_url:
+            # OCSP too: pyHanko's past validation (an archive years later) finds no
+            # revocation data for a leaf whose intermediate CA signs its own CRL, only
+            # OCSP. Validators ask OCSP first, so the CRL then stays out of the DSS.
+            access.append(
+                x509.AccessDescription(
+                    x509.oid.AuthorityInformationAccessOID.OCSP,
+                    x509.UniformResourceIdentifier(self.ocsp_url),
+                )
             )
+        if self.ca_issuers_url:
+            access.append(
+                x509.AccessDescription(
+                    x509.oid.AuthorityInformationAccessOID.CA_ISSUERS,
+                    x509.UniformResourceIdentifier(self.ca_issuers_url),
+                )
+            )
+        if access:
+            builder = builder.add_extension(x509.AuthorityInformationAccess(access), critical=False)
         return builder.sign(self._ca_key, hashes.SHA256())

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import datetime as dt
 import logging
 import os
 import socket
@@ -19,7 +18,6 @@ from asn1crypto import keys as asn1_keys
 from asn1crypto import pem as asn1_pem
 from asn1crypto import x509 as asn1_x509
 from certomancer import crypto_utils
-from certomancer.integrations.aiohttp_illusionist import AsyncIllusionist
 from certomancer.registry import (
     ArchLabel,
     CertLabel,
@@ -33,6 +31,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 
 from .customer_ca import CustomerCA
+from .devpki_services import DevPKIIllusionist
 from .errors import SigningError
 from .keys import CachedKeySigner, make_signer
 
@@ -102,6 +101,8 @@ def _build_config(tenants: list[str]) -> dict[str, Any]:
         },
     }
     ocsp: dict[str, Any] = {}
+    # CRLs are issued at request time (devpki_services.crl_at); the "schedule" is only
+    # each CRL's lifetime, nextUpdate - thisUpdate.
     crl_repos: dict[str, Any] = {
         "root": {"for-issuer": "root", "signing-key": "root", "simulated-update-schedule": "P90D"}
     }
@@ -141,6 +142,10 @@ def _build_config(tenants: list[str]) -> dict[str, Any]:
             "extensions": [{"id": "extended_key_usage", "value": ["email_protection"]}],
         }
         ocsp[ca] = {"for-issuer": ca, "responder-cert": ocsp_lbl, "signing-key": ocsp_lbl}
+        # One-time customer certificates point to this responder (the CA signs its own
+        # answers): pyHanko's past validation, which archives rely on years later, finds
+        # a leaf's revocation data only through OCSP, never through its issuer's own CRL.
+        ocsp[cust] = {"for-issuer": cust, "responder-cert": cust, "signing-key": cust}
         for repo in (ca, cust):
             crl_repos[repo] = {
                 "for-issuer": repo,
@@ -273,17 +278,6 @@ def _bind(port: int) -> socket.socket:
     return sock
 
 
-class _WholeSecondIllusionist(AsyncIllusionist):
-    """Certomancer's HTTP services with times truncated to whole seconds.
-
-    NSS (pdfsig) rejects certomancer's fractional-second OCSP times as malformed.
-    """
-
-    @property
-    def at_time(self) -> dt.datetime:
-        return (self.fixed_time or dt.datetime.now(dt.UTC)).replace(microsecond=0)
-
-
 class DevPKI:
     """A local PKI for development and tests; its root must never be trusted elsewhere.
 
@@ -403,18 +397,19 @@ class DevPKI:
         return signer
 
     def customer_ca(self, slug: str) -> CustomerCA:
-        """The tenant's customer-signing CA, whose CRL is served by this PKI."""
+        """The tenant's customer-signing CA, whose OCSP responder and CRL this PKI serves."""
         self._check_tenant(slug)
         ca = self._customer_cas.get(slug)
         if ca is None:
             label = f"{slug}-customer-ca"
             key = _load_key(self.folder / "keys" / f"{label}.key.pem")
             assert isinstance(key, rsa.RSAPrivateKey)
-            crl_url = self._arch.service_registry.get_crl_repo_info(ServiceLabel(label))
+            services = self._arch.service_registry
             ca = CustomerCA(
                 x509.load_der_x509_certificate(self._cert(label).dump()),
                 key,
-                crl_url.latest_external_url,
+                services.get_crl_repo_info(ServiceLabel(label)).latest_external_url,
+                ocsp_url=services.get_ocsp_info(ServiceLabel(label)).url,
                 chain=[x509.load_der_x509_certificate(self._root.dump())],
             )
             self._customer_cas[slug] = ca
@@ -447,7 +442,8 @@ class DevPKI:
         return self
 
     async def _serve(self, sock: socket.socket) -> web.AppRunner:
-        app = _WholeSecondIllusionist(self._arch).build_app()
+        customer_cas = {ServiceLabel(f"{slug}-customer-ca") for slug in self.tenants}
+        app = DevPKIIllusionist(self._arch, unregistered_ocsp=customer_cas).build_app()
         runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await runner.setup()
         await web.SockSite(runner, sock).start()

@@ -12,7 +12,12 @@ from typing import Any
 from asn1crypto import x509 as asn1_x509
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.ades.report import AdESStatus
-from pyhanko.sign.validation import DocumentSecurityStore, async_validate_pdf_timestamp
+from pyhanko.sign.validation import (
+    DocumentSecurityStore,
+    async_validate_pdf_signature,
+    async_validate_pdf_timestamp,
+    generic_cms,
+)
 from pyhanko.sign.validation.ades import ades_lta_validation
 from pyhanko.sign.validation.errors import NoDSSFoundError
 from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
@@ -73,10 +78,18 @@ class SignatureReport:
     ades_status: str | None = None  # PASSED / INDETERMINATE / FAILED
     ades_subindication: str | None = None
     ades_message: str | None = None
+    # How the signing time is proven: the signature's own RFC 3161 token, or (a customer's
+    # tool that adds none, e.g. an eID in Acrobat without a TSA) the first document timestamp
+    # after it; PAdES accepts a document timestamp for level T.
+    time_proof: str | None = None  # signature_timestamp | document_timestamp
 
     @property
     def ok(self) -> bool:
-        return self.intact and self.valid and self.trusted and self.ades_status == "PASSED"
+        if not (self.intact and self.valid and self.trusted):
+            return False
+        # pyHanko's AdES-LTA process requires a signature timestamp; a signature without
+        # one is judged at its document timestamp's time instead (see _validate_at_poe).
+        return self.ades_status == "PASSED" or self.time_proof == "document_timestamp"
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -183,7 +196,74 @@ async def _signature_report(
         report.docmdp_ok = status.docmdp_ok
         if status.timestamp_validity is not None:
             report.timestamp_time = status.timestamp_validity.timestamp
+            report.time_proof = "signature_timestamp"
     return report
+
+
+def _has_signature_timestamp(sig: EmbeddedPdfSignature) -> bool:
+    return next(generic_cms.extract_tst_data_iter(sig.signer_info, signed=False), None) is not None
+
+
+async def _validate_at_poe(
+    sig: EmbeddedPdfSignature,
+    doc_ts: list[EmbeddedPdfSignature],
+    trust_roots: list[asn1_x509.Certificate],
+    report: SignatureReport,
+) -> None:
+    """A signature without its own timestamp, checked at the time the first document
+    timestamp after it proves: intact, and its chain trusted and not revoked then, from the
+    DSS alone (offline). Leaves ``report`` failing when no such timestamp validates."""
+    later = sorted(
+        (t for t in doc_ts if t.signed_revision > sig.signed_revision),
+        key=lambda t: t.signed_revision,
+    )
+    if not later:
+        report.ades_message = "No signature timestamp and no document timestamp after it."
+        return
+    reader = sig.reader
+    try:
+        dss: DocumentSecurityStore | None = DocumentSecurityStore.read_dss(reader)
+    except NoDSSFoundError:
+        dss = None
+
+    def context(**kwargs: Any) -> ValidationContext:
+        kwargs = {"trust_roots": trust_roots, "allow_fetching": False, **kwargs}
+        return dss.as_validation_context(kwargs) if dss else ValidationContext(**kwargs)
+
+    # The document timestamp itself is judged at the next one's time (the archive chain),
+    # or now when it is the newest.
+    ts_moment = None
+    if len(later) > 1:
+        ts_moment = later[1].self_reported_timestamp
+    ts_vc = context(moment=ts_moment, retroactive_revinfo=True, revocation_mode="soft-fail")
+    try:
+        ts_status = await async_validate_pdf_timestamp(later[0], validation_context=ts_vc)
+    except Exception as exc:
+        report.trusted = False
+        report.ades_message = f"The document timestamp proving its time fails: {exc}"
+        return
+    finally:
+        await ts_vc.aclose()
+    if not (ts_status.intact and ts_status.valid and ts_status.trusted):
+        report.trusted = False
+        report.ades_message = "The document timestamp proving its time does not validate."
+        return
+    vc = context(moment=ts_status.timestamp, retroactive_revinfo=True, revocation_mode="hard-fail")
+    try:
+        status = await async_validate_pdf_signature(sig, signer_validation_context=vc)
+    except Exception as exc:
+        report.trusted = False
+        report.ades_message = f"{type(exc).__name__}: {exc}"
+        return
+    finally:
+        await vc.aclose()
+    report.intact, report.valid, report.trusted = status.intact, status.valid, status.trusted
+    report.time_proof = "document_timestamp"
+    report.timestamp_time = ts_status.timestamp
+    report.ades_message = (
+        "No signature timestamp: validated at the first document timestamp's time "
+        f"({ts_status.timestamp.isoformat()}) with the DSS's revocation data."
+    )
 
 
 async def _timestamp_report(sig: EmbeddedPdfSignature, vc: ValidationContext) -> TimestampReport:
@@ -215,7 +295,10 @@ async def validate_pdf(pdf: bytes, trust_roots: list[asn1_x509.Certificate]) -> 
         report.error = "The PDF contains no signature."
     spec = _lta_spec(trust_roots)
     for sig in sigs:
-        report.signatures.append(await _signature_report(sig, spec))
+        sig_report = await _signature_report(sig, spec)
+        if not _has_signature_timestamp(sig):
+            await _validate_at_poe(sig, doc_ts, trust_roots, sig_report)
+        report.signatures.append(sig_report)
     if doc_ts:
         vc_kwargs: dict[str, Any] = {
             "trust_roots": trust_roots,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -31,6 +31,16 @@ def sqlalchemy_url(url: str) -> str:
     return u.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
 
 
+_AFTER_COMMIT = "dpabot_after_commit"
+
+
+def after_commit(session: AsyncSession, fn: Callable[[], Awaitable[None]]) -> None:
+    """Run fn once the transaction of Database.transaction() has committed, never after a
+    rollback: what cannot be undone (deleting a file) must not happen for a rolled-back
+    change."""
+    session.info.setdefault(_AFTER_COMMIT, []).append(fn)
+
+
 class Database:
     """One async engine and session factory for a PostgreSQL URL."""
 
@@ -43,9 +53,13 @@ class Database:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
-        """A session in one transaction: committed on success, rolled back on error."""
-        async with self.sessions() as session, session.begin():
-            yield session
+        """A session in one transaction: committed on success, rolled back on error; then
+        the work queued with after_commit() runs (only after a commit)."""
+        async with self.sessions() as session:
+            async with session.begin():
+                yield session
+            for fn in session.info.pop(_AFTER_COMMIT, []):
+                await fn()
 
     async def upgrade(self) -> None:
         """Bring the schema to the newest Alembic revision (runs Alembic in a thread)."""

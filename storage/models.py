@@ -98,6 +98,14 @@ class ContractVersion(Base):
     number: Mapped[int] = mapped_column(Integer)
     fields: Mapped[dict[str, Any]] = mapped_column(JSONB)
     pdf_sha256: Mapped[str | None] = mapped_column(String(64))
+    # The final PDF as mailed for signature (blob locator and hash): what a customer's own
+    # signature must cover byte for byte.
+    sent_pdf_path: Mapped[str | None] = mapped_column(Text)
+    sent_pdf_sha256: Mapped[str | None] = mapped_column(String(64))
+    # Approved changes of article wording in force in this version ({article, title, text,
+    # change_request}); the template prints them and marks the articles they replace.
+    amendments: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, default=list)
+    diff: Mapped[dict[str, Any] | None] = mapped_column(JSONB)  # what changed from the previous
     changed_by: Mapped[str] = mapped_column(String(200))
     reason: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[dt.datetime] = _now()
@@ -139,9 +147,14 @@ class ChangeRequest(Base):
     contract_id: Mapped[int] = mapped_column(ForeignKey("contracts.id"), index=True)
     message_row_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"))
     article: Mapped[str | None] = mapped_column(String(32))
-    text: Mapped[str] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(16), default="open")
+    text: Mapped[str] = mapped_column(Text)  # the customer's words
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open|approved|rejected
     created_at: Mapped[dt.datetime] = _now()
+    decided_by: Mapped[str | None] = mapped_column(String(200))
+    decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    # A rejection's reason, or the wording approved (the customer's, or staff's counter-proposal).
+    decision_text: Mapped[str | None] = mapped_column(Text)
+    version: Mapped[int | None] = mapped_column(Integer)  # the contract version it produced
 
 
 class Signature(Base):
@@ -210,3 +223,4 @@ class Notification(Base):
     text: Mapped[str] = mapped_column(Text)  # plain words for staff
     created_at: Mapped[dt.datetime] = _now()
     delivered_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from bot import retention, service
@@ -100,3 +101,25 @@ async def test_retention_job_erases_after_the_configured_periods(runtime_factory
         )
         assert customer is None
     assert (await _actions(rt, slug)).count("retention.erased") == 2
+
+
+async def test_files_go_only_when_the_erasure_commits(runtime_factory):
+    rt, slug, entry, _, _ = await _setup(runtime_factory)
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(days=366 * 10)
+    with pytest.raises(RuntimeError, match="commit fails"):
+        async with rt.db.transaction() as s:
+            await retention.apply_tenant(
+                s,
+                rt.tenant_ids[slug],
+                incomplete_days=365,
+                signed_years=10,
+                blobs=rt.blobs,
+                archive=rt.archive,
+                now=later,
+            )
+            raise RuntimeError("the commit fails")
+    # Rolled back: the rows are not erased, so neither are the files they name.
+    assert Path(entry.path).is_file() and Path(entry.manifest_path).is_file()
+    async with rt.db.transaction() as s:
+        kept = await s.get(ArchiveEntry, entry.id, populate_existing=True)
+        assert kept is not None and kept.erased_at is None

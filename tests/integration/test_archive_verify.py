@@ -192,18 +192,10 @@ async def test_renewal_adds_a_timestamp_and_keeps_the_old_file(archived):
     assert "archive.renewed" in actions
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "The DEV PKI's CRLs are issued on a day-aligned schedule (thisUpdate 00:00 of the day "
-        "before for the customer CA, weeks before for the root), so every CRL in the DSS "
-        "predates the signatures: pyHanko's past validation needs revocation data issued after "
-        "the signing time (Customer: REVOCATION_OUT_OF_BOUNDS_NO_POE; Processor: "
-        "CERTIFICATE_CHAIN_GENERAL_FAILURE, stale CRL of its CA). Fix in signing/devpki.py "
-        "(CRLs issued at request time) or add revinfo fetched a day later on renewal."
-    ),
-)
 async def test_future_validation_passes_5_and_10_years_ahead(archived):
+    """Assuming timestamps are renewed in time, the DSS alone proves both signatures later:
+    it needs revocation data pyHanko's past validation can use (OCSP for the one-time customer
+    certificate; no sibling CA's CRL beside the root's)."""
     import asyncio
 
     rt, slug, entry_id = archived

@@ -33,6 +33,13 @@ def test_acceptance_that_does_not_answer_the_final_mail_does_not_count():
     assert step.state == State.AWAITING_SIGNATURE and step.effects == (Effect.SEND_NOT_COUNTED,)
 
 
+def test_a_signed_pdf_returned_is_the_acceptance_of_the_final_version_only():
+    step = decide(State.AWAITING_SIGNATURE, Event("signed_returned"))
+    assert step.state == State.CUSTOMER_SIGNED and step.effects == (Effect.CUSTOMER_SIGN,)
+    for state in (State.INVITED, State.COLLECTING, State.COMPLETED):
+        assert decide(state, Event("signed_returned")).effects == ()
+
+
 def test_expiry_and_bounce_close_the_contract_and_tell_staff():
     for kind, state in (("expired", State.EXPIRED), ("bounced", State.BOUNCED)):
         step = decide(State.COLLECTING, Event(kind))
