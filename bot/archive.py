@@ -23,6 +23,7 @@ from bot.workflow import Event, State, decide
 from storage import audit
 from storage.blobs import BlobStore, locator_name, sha256_hex
 from storage.errors import BlobError
+from storage.notify import notify_staff
 from storage.repositories import TenantRepo
 
 
@@ -178,6 +179,14 @@ async def archive_contract(
             "contract.archived",
             f"contract:{contract.id}",
             {"archive_id": archive_id, "sha256": digest, "valid": report.ok},
+        )
+        await notify_staff(
+            s,
+            repo.tenant_id,
+            "completed",
+            f"Contract {slug}-{contract.id} with {customer.name} is signed by both parties and "
+            f"archived ({archive_id}).",
+            f"contract:{contract.id}",
         )
         return archive_id
 

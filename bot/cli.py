@@ -502,6 +502,144 @@ async def cmd_contracts_confirm_signer(args: argparse.Namespace) -> int:
     return OK
 
 
+def _configured_tenant(args: argparse.Namespace) -> tuple[Any, list[Any]]:
+    """The service settings and the one tenant named by --tenant (a usage error if unknown)."""
+    settings = _service_settings(args.config)
+    tenants = [t for t in _tenants(settings) if t.slug == args.tenant]
+    if not tenants:
+        raise UsageError(f"There is no tenant '{args.tenant}' in this configuration.")
+    return settings, tenants
+
+
+def _listed(items: list[str], limit: int = 20) -> str:
+    more = len(items) - limit
+    return ", ".join(items[:limit]) + (f" and {more} more" if more > 0 else "")
+
+
+async def cmd_customers_import(args: argparse.Namespace) -> int:
+    """Import a CSV/XLSX customer list: all rows or, when any row has a problem, none."""
+    from handlers.customer_file import read_customer_file
+
+    settings, tenants = _configured_tenant(args)
+    try:
+        data = args.file.read_bytes()
+    except OSError as exc:
+        raise UsageError(f"The customer file {args.file} cannot be read ({exc}).") from exc
+    parsed = read_customer_file(data, args.file.name)
+    if not parsed.ok:
+        for problem in parsed.problems:
+            print(problem, file=sys.stderr)
+        count = len(parsed.problems)
+        raise UsageError(
+            f"Nothing was imported: {args.file} has {count} problem{'s' * (count != 1)}; "
+            "fix them and import the file again."
+        )
+    from bot.bulk import import_customers
+    from bot.runtime import open_runtime
+
+    async with open_runtime(settings, tenants) as rt:
+        result = await import_customers(rt, args.tenant, parsed.rows, _actor())
+    print(
+        f"Imported {result.imported} new customer{'s' * (result.imported != 1)} into "
+        f"{args.tenant} from {args.file} ({parsed.format})."
+    )
+    if result.existing:
+        print(
+            f"Skipped {len(result.existing)} already a customer (left unchanged): "
+            + _listed([f"row {e.row} ({e.email})" for e in result.existing])
+            + "."
+        )
+    if parsed.ignored_columns:
+        print(f"Columns not used: {', '.join(parsed.ignored_columns)}.")
+    if result.imported:
+        print(f"Invite them with: dpabot send --tenant {args.tenant} --all")
+    return OK
+
+
+class _ProgressBar:
+    """One line on a terminal, redrawn with \r at most ten times a second."""
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self.last = 0.0
+
+    async def __call__(self, done: int, total: int, failures: int) -> None:
+        import time
+
+        now = time.monotonic()
+        if done < total and now - self.last < 0.1:
+            return
+        self.last = now
+        width = 30
+        filled = width * done // max(total, 1)
+        failed = f", {failures} failed" if failures else ""
+        sys.stderr.write(
+            f"\r{self.label} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}{failed} "
+        )
+        if done >= total:
+            sys.stderr.write("\n")
+        sys.stderr.flush()
+
+
+_YES = {"y", "yes", "j", "ja", "o", "oui"}
+
+
+async def cmd_send(args: argparse.Namespace) -> int:
+    """Invite customers in bulk; the mails leave through the job queue, worked here."""
+    settings, tenants = _configured_tenant(args)
+    if not args.yes and not sys.stdin.isatty():
+        raise UsageError(
+            "Sending needs a confirmation and there is no terminal to ask on; "
+            "add --yes to send without asking."
+        )
+    from bot import bulk
+    from bot.runtime import open_runtime
+
+    customers = bulk.PENDING if args.all else args.customer
+    async with open_runtime(settings, tenants) as rt:
+        plan = await bulk.plan_invitations(rt, args.tenant, customers)
+        if not plan.customers and not plan.unknown:
+            print(
+                f"Nothing to send: every customer of {args.tenant} has been invited already."
+                if args.all
+                else "Nothing to send: the customers named have been invited already."
+            )
+            return OK
+        if not args.yes and plan.customers:
+            count = len(plan.customers)
+            answer = await asyncio.to_thread(
+                input,
+                f"Send the invitation to {count} customer{'s' * (count != 1)} of "
+                f"{tenants[0].name} ({args.tenant})? [y/N] ",
+            )
+            if answer.strip().lower() not in _YES:
+                print("Nothing was sent.")
+                return FAILURE
+        progress = _ProgressBar("Inviting") if sys.stderr.isatty() else None
+        summary, delivery = await bulk.send_now(
+            rt, args.tenant, customers, _actor(), progress=progress
+        )
+    print(
+        f"Invited {len(summary.invited)} customer{'s' * (len(summary.invited) != 1)} of "
+        f"{args.tenant}; {delivery.sent} invitation mail{'s' * (delivery.sent != 1)} sent."
+    )
+    if summary.skipped:
+        print(
+            f"Skipped {len(summary.skipped)} invited already: customer "
+            + _listed([str(c) for c in summary.skipped])
+            + "."
+        )
+    for failure in summary.failed:
+        print(f"not invited: {failure}", file=sys.stderr)
+    if delivery.waiting:
+        print(
+            f"{delivery.waiting} invitation mail{'s' * (delivery.waiting != 1)} could not be sent "
+            "yet; the service retries them (dpabot serve or worker; run with -v for the error).",
+            file=sys.stderr,
+        )
+    return FAILURE if summary.failed or delivery.waiting else OK
+
+
 # --- parser ---------------------------------------------------------------------------------
 
 
@@ -609,6 +747,22 @@ def build_parser() -> argparse.ArgumentParser:
     er.add_argument("--email", required=True)
     er.add_argument("--json", action="store_true")
     er.set_defaults(run=cmd_customers_erase)
+    im = cus.add_parser("import", help="import a customer list (CSV or XLSX): all rows or none")
+    cfg(im)
+    im.add_argument("--tenant", required=True)
+    im.add_argument("file", type=Path, help="FILE.csv or FILE.xlsx")
+    im.set_defaults(run=cmd_customers_import)
+
+    sn = sub.add_parser("send", help="invite customers: a contract and the mail with its draft")
+    cfg(sn)
+    sn.add_argument("--tenant", required=True)
+    who = sn.add_mutually_exclusive_group(required=True)
+    who.add_argument("--all", action="store_true", help="every customer not invited yet")
+    who.add_argument(
+        "--customer", type=int, nargs="+", action="extend", metavar="ID", help="customer ids"
+    )
+    sn.add_argument("--yes", action="store_true", help="send without asking for confirmation")
+    sn.set_defaults(run=cmd_send)
 
     co = sub.add_parser("contracts", help="contracts")
     cos = co.add_subparsers(dest="contracts_command", required=True)

@@ -52,7 +52,12 @@ def label(template_id: str, field_id: str, lang: str) -> str:
 
 
 def document_data(
-    tenant: TenantSettings, fields: dict[str, str], *, version: int, draft: bool
+    tenant: TenantSettings,
+    fields: dict[str, str],
+    *,
+    version: int,
+    draft: bool,
+    amendments: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """The JSON a document template receives through sys.inputs."""
     values = dict(fields)
@@ -71,4 +76,8 @@ def document_data(
         "fields": values,
         "version": version,
         "draft": draft,
+        # Approved wording for this contract: the template prints it and marks the articles.
+        "amendments": [
+            {k: a.get(k, "") for k in ("article", "title", "text")} for a in amendments or []
+        ],
     }

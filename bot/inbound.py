@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot import cpu, trust
+from bot import cpu, negotiation, trust
 from bot.contract_data import annex_fields, label
 from bot.jobs import defer
 from bot.mailer import compose
@@ -151,7 +151,6 @@ _STAFF_MUST_KNOW = {
     "closed_contract": "A reply came for a contract that is already closed; it was kept",
     "bounce": "A mail to a customer bounced",
     "unauthenticated": "A reply failed the DKIM/DMARC check; it was kept, not used",
-    "change_request": "A customer asked to change the contract",
     "refused_too_large": "A reply was too large; it was kept and the sender was told",
     "refused_attachment": "A reply had a too large attachment; it was kept, the sender was told",
 }
@@ -298,8 +297,22 @@ async def _process(rt: Runtime, s: Any, slug: str, message_row_id: int) -> None:
             del reading.fields[fid]
             reading.invalid[fid] = notice("unprintable", reading.language, chars=" ".join(bad))
     new_values = {k: v for k, v in reading.fields.items() if known.get(k) != v}
+    open_changes = 0
+    if reading.change_requests and not reading.decline:
+        open_changes = await negotiation.record_requests(
+            s, repo, slug, contract, customer, row, reading.change_requests
+        )
+    elif contract.state == State.NEGOTIATING:
+        open_changes = len(await repo.change_requests(contract, status="open"))
     if reading.decline:
         event = Event("declined")
+    elif open_changes:
+        event = Event(
+            "answers",
+            complete=not reading.missing and not reading.invalid,
+            changed=bool(new_values),
+            open_changes=True,
+        )
     elif reading.accept and not new_values and not reading.invalid:
         answers_final = await trust.answers_final(repo, contract, mail)
         event = Event("accepted", to_final=answers_final and not reading.change_requests)
@@ -316,17 +329,27 @@ async def _process(rt: Runtime, s: Any, slug: str, message_row_id: int) -> None:
             contract,
             number=contract.current_version,
             fields={**version.fields, **new_values},
+            amendments=list(version.amendments or []),
+            diff={
+                "fields": {
+                    k: {"before": version.fields.get(k) or None, "after": v}
+                    for k, v in sorted(new_values.items())
+                },
+                "amendments": [],
+            },
             changed_by=f"customer:{customer.email}",
             reason=f"reply {row.message_id}",
         )
     contract.state = step.state.value
     outcome = "applied"
-    if reading.change_requests:
+    for question in reading.questions:
+        # A question waits for a person: staff get the customer's own words.
         await notify_staff(
             s,
             repo.tenant_id,
-            "change_request",
-            f"{_STAFF_MUST_KNOW['change_request']} (contract {slug}-{contract.id}).",
+            "question",
+            f"Question from {customer.name} (contract {slug}-{contract.id}): “{question}”. "
+            f"Answer them by mail at {customer.email}.",
             f"message:{row.id}",
         )
     for effect in step.effects:
@@ -334,6 +357,8 @@ async def _process(rt: Runtime, s: Any, slug: str, message_row_id: int) -> None:
             extra = {}
             if effect == Effect.SEND_NOT_COUNTED or signed_early:
                 extra["notice"] = notice("not_counted", customer.language)
+            elif event.open_changes:
+                extra["notice"] = notice("change_received", customer.language)
             missing = [_named(contract.template_id, customer.language, f) for f in reading.missing]
             invalid = [
                 {**_named(contract.template_id, customer.language, f), "reason": r}

@@ -30,6 +30,14 @@ _NOTICES: dict[str, dict[str, str]] = {
         "en": "An attachment of your message is larger than the {limit} MB we accept; the "
         "message was not processed. Please send it again with a smaller attachment.",
     },
+    "change_received": {
+        "nl": "Uw voorstel tot wijziging hebben we doorgegeven; u hoort van ons zodra er een "
+        "beslissing is. De definitieve versie volgt daarna.",
+        "fr": "Nous avons transmis votre demande de modification ; nous reviendrons vers vous "
+        "dès qu'une décision sera prise. La version définitive suivra ensuite.",
+        "en": "We have passed on your proposed change; you will hear from us once it has been "
+        "decided. The final version follows after that.",
+    },
     "unprintable": {
         "nl": "bevat tekens die het contract niet kan afdrukken: {chars}",
         "fr": "contient des caractères que la convention ne peut pas imprimer : {chars}",

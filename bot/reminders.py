@@ -6,6 +6,7 @@ import datetime as dt
 import logging
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.mailer import compose
 from bot.outbox import mail_context, queue_mail
@@ -19,7 +20,8 @@ from storage.repositories import TenantRepo
 log = logging.getLogger(__name__)
 
 # States in which dpabot waits for the customer (draft has not been mailed yet).
-WAITING = (State.INVITED, State.COLLECTING, State.NEGOTIATING, State.AWAITING_SIGNATURE)
+# Not negotiating: then the customer waits for staff, not the other way round.
+WAITING = (State.INVITED, State.COLLECTING, State.AWAITING_SIGNATURE)
 
 
 async def run(rt: Runtime, now: dt.datetime | None = None) -> tuple[int, int]:
@@ -43,6 +45,25 @@ def _due(
     if n >= len(days) or age < dt.timedelta(days=days[n]):
         return False
     return n == 0 or now - max(sent) >= dt.timedelta(days=days[n] - days[n - 1])
+
+
+async def queue_reminder(
+    s: AsyncSession, rt: Runtime, slug: str, repo: TenantRepo, contract: Contract
+) -> Message:
+    """Compose the contract's reminder mail and queue it in the caller's transaction (the
+    periodic run, or staff asking for one now with /remind)."""
+    tenant = rt.tenant(slug)
+    customer = await repo.customer(contract.customer_id)
+    version = await repo.version(contract)
+    msg = compose(
+        tenant,
+        kind="reminder",
+        lang=customer.language,
+        to=customer.email,
+        token=contract.reply_token,
+        context=mail_context(tenant, customer, contract, version.fields),
+    )
+    return await queue_mail(s, slug, repo, contract, msg, "reminder")
 
 
 async def _tenant(rt: Runtime, slug: str, now: dt.datetime) -> tuple[int, int]:
@@ -89,17 +110,7 @@ async def _tenant(rt: Runtime, slug: str, now: dt.datetime) -> tuple[int, int]:
             ).all()
             if not _due(cfg.after_days, age, list(sent), now):
                 continue
-            customer = await repo.customer(contract.customer_id)
-            version = await repo.version(contract)
-            msg = compose(
-                tenant,
-                kind="reminder",
-                lang=customer.language,
-                to=customer.email,
-                token=contract.reply_token,
-                context=mail_context(tenant, customer, contract, version.fields),
-            )
-            await queue_mail(s, slug, repo, contract, msg, "reminder")
+            await queue_reminder(s, rt, slug, repo, contract)
             reminded += 1
     if reminded or expired:
         log.info(

@@ -24,6 +24,13 @@ async def serve(settings: Any, tenants: list[Any], *, listeners: bool, workers: 
 
 async def run(rt: Runtime, stop: asyncio.Event, *, listeners: bool, workers: int) -> None:
     """Work the job queue (and listen to every tenant's mailbox) until ``stop`` is set."""
+    with_chat = listeners and any(t.telegram is not None for t in rt.tenants.values())
+    if with_chat:
+        # The staff chat runs beside the listeners (not in `dpabot worker`); a wrong token or
+        # chat mapping stops the start with its sentence.
+        from bot import chat
+
+        chat.check(rt)
     tasks = [
         asyncio.create_task(
             # LISTEN/NOTIFY: a job deferred by the listener's transaction starts at once on
@@ -42,8 +49,11 @@ async def run(rt: Runtime, stop: asyncio.Event, *, listeners: bool, workers: int
             asyncio.create_task(listen(rt, slug, stop), name=f"listen:{slug}")
             for slug in rt.tenants
         ]
+    if with_chat:
+        tasks.append(asyncio.create_task(chat.run(rt, stop), name="chat"))
     log.info("dpabot running: %d tenant(s), listeners=%s", len(rt.tenants), listeners)
     await stop.wait()
     for task in tasks:
-        task.cancel()
+        if task.get_name() != "chat":  # the chat stops itself on `stop`, cleanly
+            task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)

@@ -8,14 +8,17 @@ import email
 import email.policy
 import logging
 import secrets
+from email.message import EmailMessage
 from typing import Any
 
 from bot import cpu
 from bot.contract_data import document_data
+from bot.errors import WorkflowError
 from bot.inbound import process_inbound, store_inbound
 from bot.mailer import compose
 from bot.outbox import mail_context, queue_mail
 from bot.runtime import Runtime
+from bot.settings import TenantSettings
 from bot.workflow import Event, State, decide
 from signing.keys import signer_identity
 from storage import audit
@@ -25,12 +28,15 @@ from storage.repositories import TenantRepo
 
 log = logging.getLogger(__name__)
 __all__ = [
+    "AlreadyInvited",
     "add_customer",
     "customer_sign",
     "finalize",
+    "invitation_mail",
     "invite",
     "new_token",
     "process_inbound",
+    "render_draft",
     "send_message",
     "store_inbound",
 ]
@@ -84,17 +90,57 @@ async def add_customer(
         return customer.id
 
 
-async def invite(rt: Runtime, slug: str, customer_id: int) -> int:
-    """Open a contract for the customer and queue the invitation with the draft PDF."""
-    tenant = rt.tenant(slug)
-    async with rt.db.transaction() as s:
-        customer = await _repo(rt, s, slug).customer(customer_id)
-        fields = _party_fields(customer)
+class AlreadyInvited(WorkflowError):
+    """invite(once=True) found a contract for the customer already (another run got there)."""
+
+
+async def render_draft(tenant: TenantSettings, customer: Customer) -> tuple[dict[str, str], bytes]:
+    """The invitation's party fields and draft PDF (rendered in the CPU pool)."""
+    fields = _party_fields(customer)
     draft = await cpu.render(
         tenant.template, document_data(tenant, fields, version=1, draft=True), draft=True
     )
+    return fields, draft
+
+
+def invitation_mail(
+    tenant: TenantSettings,
+    customer: Customer,
+    contract: Contract,
+    fields: dict[str, str],
+    draft: bytes,
+) -> EmailMessage:
+    """The invitation with its draft PDF; a contract not stored yet (id None: a preview) has
+    no reference in the subject or the file name."""
+    extra: dict[str, str] = {} if contract.id is not None else {"contract_ref": ""}
+    number = f"-{contract.id}" if contract.id is not None else ""
+    return compose(
+        tenant,
+        kind="invitation",
+        lang=customer.language,
+        to=customer.email,
+        token=contract.reply_token,
+        context=mail_context(tenant, customer, contract, fields, **extra),
+        attachments=[(f"verwerkersovereenkomst{number}-ontwerp.pdf", draft)],
+    )
+
+
+async def invite(
+    rt: Runtime, slug: str, customer_id: int, *, actor: str = "dpabot", once: bool = False
+) -> int:
+    """Open a contract for the customer and queue the invitation with the draft PDF.
+
+    once: raise AlreadyInvited, storing nothing, when the customer has a contract already
+    (checked under a lock on the customer, so two bulk sends never invite anyone twice).
+    """
+    tenant = rt.tenant(slug)
+    async with rt.db.transaction() as s:
+        customer = await _repo(rt, s, slug).customer(customer_id)
+    fields, draft = await render_draft(tenant, customer)
     async with rt.db.transaction() as s:
         repo = _repo(rt, s, slug)
+        if once and await repo.lock_customer_has_contract(customer.id):
+            raise AlreadyInvited(f"Customer {customer.id} has been invited already.")
         token = new_token()
         contract = await repo.add_contract(
             customer_id=customer.id,
@@ -111,21 +157,13 @@ async def invite(rt: Runtime, slug: str, customer_id: int) -> int:
             changed_by="dpabot",
             reason="invitation",
         )
-        msg = compose(
-            tenant,
-            kind="invitation",
-            lang=customer.language,
-            to=customer.email,
-            token=token,
-            context=mail_context(tenant, customer, contract, fields),
-            attachments=[(f"verwerkersovereenkomst-{contract.id}-ontwerp.pdf", draft)],
-        )
+        msg = invitation_mail(tenant, customer, contract, fields, draft)
         await queue_mail(s, slug, repo, contract, msg, "invitation")
         contract.state = decide(State(contract.state), Event("invitation_sent")).state.value
         await audit.record(
             s,
             repo.tenant_id,
-            "dpabot",
+            actor,
             "contract.invited",
             f"contract:{contract.id}",
             {"customer": customer.id},
@@ -140,8 +178,13 @@ async def send_message(rt: Runtime, slug: str, message_row_id: int) -> None:
         if row.outcome == "sent":
             return  # at-least-once delivery of the job; the mail went already
         raw = row.raw
-    msg = email.message_from_bytes(raw, policy=email.policy.default)
-    await rt.senders[slug].send(msg)  # type: ignore[arg-type]
+    sender = rt.senders[slug]
+    send_raw = getattr(sender, "send_raw", None)
+    if send_raw is not None:
+        await send_raw(raw)  # as stored: no parsing and flattening again
+    else:
+        msg = email.message_from_bytes(raw, policy=email.policy.default)
+        await sender.send(msg)  # type: ignore[arg-type]
     async with rt.db.transaction() as s:
         row = await _repo(rt, s, slug).message(message_row_id)
         row.outcome = "sent"
@@ -176,11 +219,14 @@ async def finalize(rt: Runtime, slug: str, contract_id: int, version_no: int) ->
             return  # the job ran twice: the final version went out already
         version = await repo.version(contract, version_no)
         fields = dict(version.fields)
+        amendments = list(version.amendments or [])
         customer = await repo.customer(contract.customer_id)
     # The final version carries its date; kept in the version so a re-render gives the same text.
     fields.setdefault("sign_date", dt.datetime.now(dt.UTC).date().isoformat())
     pdf = await cpu.render(
-        tenant.template, document_data(tenant, fields, version=version_no, draft=False), draft=False
+        tenant.template,
+        document_data(tenant, fields, version=version_no, draft=False, amendments=amendments),
+        draft=False,
     )
     processor_first = signing.order == "processor_first"
     sent = pdf

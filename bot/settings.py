@@ -176,6 +176,53 @@ class RetentionSettings(_Strict):
     renew_margin_days: int = Field(default=365, ge=1)
 
 
+class StaffMember(_Strict):
+    """One person on a tenant's staff chat allowlist."""
+
+    user_id: int = Field(gt=0, description="the person's numeric Telegram user id")
+    name: str = Field(min_length=1, max_length=200)
+    role: Literal["admin", "staff"] = "staff"
+
+
+class TelegramSettings(_Strict):
+    """[telegram]: the tenant's staff chat bot (several tenants may share one token).
+
+    Commands are taken from the people in ``staff`` only, in a private chat with the bot or in
+    a group chat mapped to this tenant (``staff_chat_id``, ``chat_ids``); notifications go to
+    ``staff_chat_id``. With ``digest = true``, completed contracts are told once a day at
+    ``digest_hour`` (UTC) in one message instead of one message each.
+    """
+
+    token: SecretRef = Field(description="the bot token, by reference: { env = … } or { file = … }")
+    staff_chat_id: int | None = None
+    chat_ids: list[int] = []
+    staff: list[StaffMember] = Field(min_length=1)
+    digest: bool = False
+    digest_hour: int = Field(default=8, ge=0, le=23)
+
+    @field_validator("token")
+    @classmethod
+    def _token_ref(cls, v: SecretRef) -> SecretRef:
+        if not v.env and not v.file:
+            raise ValueError('give the token by reference: { env = "NAME" } or { file = "…" }')
+        return v
+
+    @field_validator("staff")
+    @classmethod
+    def _unique_staff(cls, v: list[StaffMember]) -> list[StaffMember]:
+        seen: set[int] = set()
+        for member in v:
+            if member.user_id in seen:
+                raise ValueError(f"user_id {member.user_id} is listed twice; list each person once")
+            seen.add(member.user_id)
+        return v
+
+    def chats(self) -> set[int]:
+        """Every chat id mapped to this tenant."""
+        extra = {self.staff_chat_id} if self.staff_chat_id is not None else set()
+        return set(self.chat_ids) | extra
+
+
 class TenantSettings(_Strict):
     slug: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$")
     name: str
@@ -189,6 +236,7 @@ class TenantSettings(_Strict):
     signing: SigningSettings = SigningSettings()
     reminders: ReminderSettings = ReminderSettings()
     retention: RetentionSettings = RetentionSettings()
+    telegram: TelegramSettings | None = None  # no [telegram]: no staff chat for this tenant
     # A file of its own is where this tenant came from; errors name it.
     source: Path | None = Field(default=None, exclude=True)
 
@@ -218,6 +266,34 @@ class ArchiveSettings(_Strict):
         return v
 
 
+class TelegramServiceSettings(_Strict):
+    """[telegram] in dpabot.toml: where the Bot API is (default: Telegram's own servers).
+
+    ``base_url`` points at a local Bot API server (or the tests' stand-in); it ends in ``/bot``
+    because the token is appended. ``base_file_url`` defaults to the same host's ``/file/bot``.
+    """
+
+    base_url: str | None = None
+    base_file_url: str | None = None
+    poll_timeout: int = Field(default=30, ge=1, le=50)  # getUpdates long poll, seconds
+    notify_interval: float = Field(default=5, gt=0)  # seconds between notification rounds
+
+    @field_validator("base_url", "base_file_url")
+    @classmethod
+    def _bot_url(cls, v: str | None) -> str | None:
+        if v is None:
+            return v
+        if not v.startswith(("http://", "https://")) or not v.rstrip("/").endswith("/bot"):
+            raise ValueError("must be an http(s) URL ending in '/bot' (the token is appended)")
+        return v.rstrip("/")
+
+    @model_validator(mode="after")
+    def _file_url(self) -> TelegramServiceSettings:
+        if self.base_url and not self.base_file_url:
+            self.base_file_url = self.base_url[: -len("/bot")] + "/file/bot"
+        return self
+
+
 class ServiceSettings(BaseSettings):
     """dpabot.toml, overridable by DPABOT_* environment variables."""
 
@@ -228,6 +304,7 @@ class ServiceSettings(BaseSettings):
     tenants: list[Path] = []
     log_level: str = "INFO"
     archive: ArchiveSettings = ArchiveSettings()
+    telegram: TelegramServiceSettings = TelegramServiceSettings()
 
     @classmethod
     def settings_customise_sources(
@@ -254,7 +331,9 @@ def _sentence(path: Path, exc: ValidationError) -> str:
         msg = f"must be 2 to 63 lowercase letters, digits or '-' (got {err['input']!r})"
     else:
         msg = f"is invalid: {msg}"
-        if "input" in err and not isinstance(err["input"], dict | list):
+        # A secret pasted where a reference belongs is not repeated into logs.
+        secret = any(w in key for w in ("token", "password", "passphrase", "pin", "secret"))
+        if "input" in err and not isinstance(err["input"], dict | list) and not secret:
             msg += f" (got {err['input']!r})"
     more = (
         f" ({len(exc.errors()) - 1} more problem(s) after this one)"
@@ -311,6 +390,8 @@ def load_tenant(path: Path) -> TenantSettings:
         )
     m.maildir.inbox = _relative(base, m.maildir.inbox)
     m.maildir.outbox = _relative(base, m.maildir.outbox)
+    if tenant.telegram is not None:
+        tenant.telegram.token.file = _relative(base, tenant.telegram.token.file)
     return tenant
 
 

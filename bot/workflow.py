@@ -36,12 +36,14 @@ class Effect(StrEnum):
 @dataclass(frozen=True)
 class Event:
     # invitation_sent | answers | accepted | signed_returned | declined | archived | bounced
-    # | expired
+    # | expired | change_decided
     kind: str
     complete: bool = False  # for answers: every required field is now known
     changed: bool = False  # for answers: some value differs from the current version
     # for accepted: the reply answers the latest final-version mail, with no change request
     to_final: bool = False
+    # for answers and change_decided: change requests of the customer still wait for staff
+    open_changes: bool = False
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,10 @@ def decide(state: State, event: Event) -> Transition:
                 return Transition(State.INVITED)
             return Transition(state)
         case "answers":
+            if event.open_changes:
+                # Nothing is final while staff have not decided on a requested change; the
+                # customer hears that their request was passed on (and what is still missing).
+                return Transition(State.NEGOTIATING, (Effect.SEND_FOLLOWUP,))
             if event.complete and (event.changed or state != State.AWAITING_SIGNATURE):
                 return Transition(State.AWAITING_SIGNATURE, (Effect.FINALIZE,))
             if event.complete:
@@ -80,6 +86,12 @@ def decide(state: State, event: Event) -> Transition:
             if state == State.AWAITING_SIGNATURE:
                 return Transition(State.CUSTOMER_SIGNED, (Effect.CUSTOMER_SIGN,))
             return Transition(state, (), "a signed PDF counts only for the final version")
+        case "change_decided":
+            if state != State.NEGOTIATING or event.open_changes:
+                return Transition(state)
+            if event.complete:
+                return Transition(State.AWAITING_SIGNATURE, (Effect.FINALIZE,))
+            return Transition(State.COLLECTING)
         case "declined":
             return Transition(State.DECLINED, (Effect.NOTIFY_STAFF,))
         case "bounced":

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.errors import NotFound
 from storage.models import (
     ArchiveEntry,
+    ChangeRequest,
     Contract,
     ContractVersion,
     Customer,
@@ -97,6 +98,89 @@ class TenantRepo:
             )
         )
 
+    async def customers_by_ids(self, ids: Sequence[int]) -> dict[int, Customer]:
+        """This tenant's customers among ``ids`` (other tenants' ids are simply absent)."""
+        found: dict[int, Customer] = {}
+        for start in range(0, len(ids), 5000):  # bounded IN lists for big sends
+            rows = await self.session.scalars(
+                select(Customer).where(
+                    Customer.tenant_id == self.tenant_id,
+                    Customer.id.in_(ids[start : start + 5000]),
+                )
+            )
+            found.update((c.id, c) for c in rows.all())
+        return found
+
+    async def customers_by_emails(self, emails: Sequence[str]) -> dict[str, Customer]:
+        """This tenant's customers with one of ``emails`` (lower case), by email."""
+        found: dict[str, Customer] = {}
+        wanted = sorted({e.lower() for e in emails})
+        for start in range(0, len(wanted), 5000):  # bounded IN lists for big imports
+            rows = await self.session.scalars(
+                select(Customer).where(
+                    Customer.tenant_id == self.tenant_id,
+                    Customer.email.in_(wanted[start : start + 5000]),
+                )
+            )
+            found.update((c.email, c) for c in rows.all())
+        return found
+
+    async def add_customers(self, rows: Sequence[dict[str, Any]]) -> dict[str, int]:
+        """Insert customers in bulk; one whose email the tenant has already (a concurrent
+        import) is left alone. Returns email → id of the rows inserted here."""
+        inserted: dict[str, int] = {}
+        for start in range(0, len(rows), 1000):  # well under PostgreSQL's parameter limit
+            chunk = [{**r, "tenant_id": self.tenant_id} for r in rows[start : start + 1000]]
+            result = await self.session.execute(
+                insert(Customer)
+                .values(chunk)
+                .on_conflict_do_nothing(index_elements=["tenant_id", "email"])
+                .returning(Customer.email, Customer.id)
+            )
+            inserted.update((email, ident) for email, ident in result.all())
+        return inserted
+
+    async def customers_without_contract(self) -> Sequence[Customer]:
+        """Customers never invited (no contract in any state), oldest first."""
+        rows = await self.session.scalars(
+            select(Customer)
+            .where(
+                Customer.tenant_id == self.tenant_id,
+                ~select(Contract.id).where(Contract.customer_id == Customer.id).exists(),
+            )
+            .order_by(Customer.id)
+        )
+        return rows.all()
+
+    async def customers_with_contract(self, ids: Sequence[int]) -> set[int]:
+        """Which of these customers have a contract (in any state)."""
+        found: set[int] = set()
+        for start in range(0, len(ids), 5000):
+            rows = await self.session.scalars(
+                select(Contract.customer_id)
+                .where(
+                    Contract.tenant_id == self.tenant_id,
+                    Contract.customer_id.in_(ids[start : start + 5000]),
+                )
+                .distinct()
+            )
+            found.update(rows.all())
+        return found
+
+    async def lock_customer_has_contract(self, customer_id: int) -> bool:
+        """Lock the customer's row until the transaction ends; True when it has a contract."""
+        await self.session.execute(
+            select(Customer.id)
+            .where(Customer.id == customer_id, Customer.tenant_id == self.tenant_id)
+            .with_for_update()
+        )
+        found = await self.session.scalar(
+            select(Contract.id)
+            .where(Contract.tenant_id == self.tenant_id, Contract.customer_id == customer_id)
+            .limit(1)
+        )
+        return found is not None
+
     async def add_contract(self, **values: Any) -> Contract:
         contract = Contract(tenant_id=self.tenant_id, **values)
         self.session.add(contract)
@@ -131,6 +215,35 @@ class TenantRepo:
             )
             .order_by(ContractVersion.number)
         )
+        return rows.all()
+
+    async def add_change_request(self, **values: Any) -> ChangeRequest:
+        cr = ChangeRequest(tenant_id=self.tenant_id, **values)
+        self.session.add(cr)
+        await self.session.flush()
+        return cr
+
+    async def change_request(self, cr_id: int, *, for_update: bool = False) -> ChangeRequest:
+        stmt = select(ChangeRequest).where(
+            ChangeRequest.id == cr_id, ChangeRequest.tenant_id == self.tenant_id
+        )
+        if for_update:
+            stmt = stmt.with_for_update().execution_options(populate_existing=True)
+        row = await self.session.scalar(stmt)
+        if row is None:
+            raise NotFound(f"There is no change request {cr_id} for this tenant.")
+        return row
+
+    async def change_requests(
+        self, contract: Contract | None, *, status: str | None = None
+    ) -> Sequence[ChangeRequest]:
+        """A contract's change requests (every contract's when None), oldest first."""
+        stmt = select(ChangeRequest).where(ChangeRequest.tenant_id == self.tenant_id)
+        if contract is not None:
+            stmt = stmt.where(ChangeRequest.contract_id == contract.id)
+        if status is not None:
+            stmt = stmt.where(ChangeRequest.status == status)
+        rows = await self.session.scalars(stmt.order_by(ChangeRequest.id))
         return rows.all()
 
     async def insert_message(self, **values: Any) -> Message | None:

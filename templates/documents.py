@@ -225,7 +225,30 @@ def prepare_data(template_id: str, data: dict[str, Any], *, draft: bool) -> dict
     version = data.get("version", 1)
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
         raise TemplateError("The document data's 'version' must be a whole number of at least 1.")
-    return {"processor": processor, "fields": fields, "version": version, "draft": draft}
+    amendments = []
+    for a in data.get("amendments") or []:
+        # Approved wording of one article ({article, title, text}): printed as text, never markup.
+        if not isinstance(a, dict) or not isinstance(a.get("text"), str) or not a["text"].strip():
+            raise TemplateError("Each amendment must be an object with a non-empty 'text'.")
+        bad = unprintable(a["text"])
+        if bad:
+            raise TemplateError(
+                f"An amendment uses characters the contract's font cannot print: {' '.join(bad)}."
+            )
+        amendments.append(
+            {
+                "article": str(a.get("article") or ""),
+                "title": str(a.get("title") or ""),
+                "text": a["text"].strip(),
+            }
+        )
+    return {
+        "processor": processor,
+        "fields": fields,
+        "version": version,
+        "draft": draft,
+        "amendments": amendments,
+    }
 
 
 class _Compiled:

@@ -32,6 +32,13 @@ final
     sha256             hex SHA-256 of the final PDF attached (already signed by the processor)
 completed
     sha256             hex SHA-256 of the signed PDF attached
+change_decision
+    decisions          list of {article, title, status (approved|countered|rejected), request (the
+                       customer's words), text (the wording now in force, or the reason)}
+    finalizing         bool: the final version follows in its own mail
+    changed            bool: a new version with the changes marked is attached
+    pending            bool: other change requests of the customer are still open
+    missing            as for followup: answers still needed
 """
 
 from __future__ import annotations
@@ -70,6 +77,7 @@ EMAIL_KINDS: dict[str, tuple[str, ...]] = {
     "confirmation": ("questions",),
     "final": ("sha256",),
     "completed": ("sha256",),
+    "change_decision": ("decisions", "finalizing", "changed", "pending", "missing"),
 }
 
 

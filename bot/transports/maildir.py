@@ -31,7 +31,16 @@ class MaildirSender:
                 f"Could not write the message to {msg['To']} into the Maildir {self.path}: {exc}"
             ) from exc
 
-    def _add(self, msg: email.message.EmailMessage) -> None:
+    async def send_raw(self, raw: bytes) -> None:
+        """Deliver a stored message byte for byte."""
+        try:
+            await asyncio.to_thread(self._add, raw)
+        except OSError as exc:
+            raise TransportError(
+                f"Could not write a message into the Maildir {self.path}: {exc}"
+            ) from exc
+
+    def _add(self, msg: email.message.EmailMessage | bytes) -> None:
         mailbox.Maildir(self.path, create=True).add(msg)
 
 

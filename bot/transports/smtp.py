@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import email
 import email.message
+import email.parser
+import email.policy
 import logging
 import ssl
 
 import aiosmtplib
+import aiosmtplib.email
 
 from bot.transports.errors import TransportError
 
@@ -45,9 +49,62 @@ class SmtpSender:
     async def send(self, msg: email.message.EmailMessage) -> None:
         """Deliver ``msg`` to the recipients in its To/Cc/Bcc headers."""
         to = ", ".join(str(a) for h in ("To", "Cc", "Bcc") for a in msg.get_all(h, [])) or "?"
+        await self._send(msg, to, label=str(msg.get("Message-ID", "a message")))
+
+    async def send_raw(self, raw: bytes) -> None:
+        """Deliver a stored message byte for byte (envelope from its headers; no Bcc).
+
+        The bytes are neither parsed nor flattened again: for a mail with a PDF attached
+        that is most of the CPU time a send costs.
+        """
+        headers = header_block(raw)
+        if headers.get_all("Bcc"):  # only a parsed message has its Bcc header removed
+            await self.send(email.message_from_bytes(raw, policy=email.policy.default))  # type: ignore[arg-type]
+            return
+        sender = aiosmtplib.email.extract_sender(headers)
+        recipients = aiosmtplib.email.extract_recipients(headers)
+        to = ", ".join(recipients) or "?"
+        options = [] if raw.isascii() else ["BODY=8BITMIME"]
+        if not "".join([sender or "", *recipients]).isascii():
+            options.append("SMTPUTF8")
+        try:
+            await self._send(
+                raw,
+                to,
+                label=str(headers.get("Message-ID", "a message")),
+                sender=sender,
+                recipients=recipients,
+                options=options,
+            )
+        except TransportError as exc:
+            cause = exc.__cause__
+            if (
+                options
+                and isinstance(cause, aiosmtplib.SMTPSenderRefused)
+                and cause.code in (501, 504, 555)
+            ):
+                # MAIL refused its options (a relay without 8BITMIME): aiosmtplib re-encodes
+                # a parsed message for such a server.
+                await self.send(email.message_from_bytes(raw, policy=email.policy.default))  # type: ignore[arg-type]
+                return
+            raise
+
+    async def _send(
+        self,
+        msg: email.message.EmailMessage | bytes,
+        to: str,
+        *,
+        label: str,
+        sender: str | None = None,
+        recipients: list[str] | None = None,
+        options: list[str] | None = None,
+    ) -> None:
         try:
             responses, _ = await aiosmtplib.send(
                 msg,
+                sender=sender,
+                recipients=recipients,
+                mail_options=options,
                 hostname=self.host,
                 port=self.port,
                 username=self.username,
@@ -80,4 +137,11 @@ class SmtpSender:
         if rejected:
             names = ", ".join(f"{rcpt} ({r.code} {r.message})" for rcpt, r in rejected.items())
             raise TransportError(f"The SMTP server refused some recipients: {names}.")
-        log.info("Sent %s to %s.", msg.get("Message-ID", "a message"), to)
+        log.info("Sent %s to %s.", label, to)
+
+
+def header_block(raw: bytes) -> email.message.Message:
+    """The headers of a raw message, parsed without reading its body."""
+    end = min((i for i in (raw.find(b"\r\n\r\n"), raw.find(b"\n\n")) if i >= 0), default=-1)
+    head = raw if end < 0 else raw[: end + 1]
+    return email.parser.BytesHeaderParser(policy=email.policy.default).parsebytes(head)

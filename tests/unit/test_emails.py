@@ -52,7 +52,39 @@ def _context(kind: str, lang: str, *, awaiting: bool = False, **extra: Any) -> d
     if kind == "followup":
         ctx["missing"] = [{"number": 2, "label": "Duur"}, "Ondernemingsnummer"]
         ctx["invalid"] = [{"number": 4, "label": "Soort", "reason": "leeg", "value": "?"}]
+    if kind == "change_decision":
+        ctx.update(DECISIONS)
     return {**ctx, **extra}
+
+
+DECISIONS: dict[str, Any] = {
+    "decisions": [
+        {
+            "article": "5",
+            "title": "Gebruik sub-verwerkers",
+            "status": "countered",
+            "request": "Enkel met <b>specifieke</b> toestemming",
+            "text": "Specifieke schriftelijke toestemming vooraf",
+        },
+        {"article": "12", "title": "", "status": "rejected", "request": "Geen", "text": "Wet"},
+    ],
+    "finalizing": False,
+    "changed": True,
+    "pending": True,
+    "missing": [{"number": 2, "label": "Duur"}],
+}
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_change_decision_names_each_article_request_and_outcome(lang: str) -> None:
+    mail = render_email("change_decision", lang, _context("change_decision", lang))
+    article = {"nl": "Artikel", "fr": "Article", "en": "Article"}[lang]
+    for body in (mail.text, _text_of(mail.html)):
+        assert f"{article} 5 – Gebruik sub-verwerkers" in body and f"{article} 12" in body
+        assert "Specifieke schriftelijke toestemming vooraf" in body
+        assert body.index("Specifieke schriftelijke") < body.index(f"{article} 12")
+        assert "Wet" in body and "Duur" in body
+    assert "&lt;b&gt;specifieke&lt;/b&gt;" in mail.html  # the customer's words, escaped
 
 
 def _text_of(html: str) -> str:
@@ -79,6 +111,7 @@ def test_email_kinds_and_their_keys() -> None:
         "confirmation": ("questions",),
         "final": ("sha256",),
         "completed": ("sha256",),
+        "change_decision": ("decisions", "finalizing", "changed", "pending", "missing"),
     }
 
 

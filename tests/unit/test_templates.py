@@ -215,6 +215,12 @@ def test_every_kind_renders_in_every_language() -> None:
         "missing": ["x"],
         "invalid": [],
         "sha256": "ab" * 32,
+        "decisions": [
+            {"article": "5", "title": "", "status": "approved", "request": "x", "text": "y"}
+        ],
+        "finalizing": True,
+        "changed": False,
+        "pending": False,
     }
     for kind in EMAIL_KINDS:
         for lang in ("nl", "fr", "en"):

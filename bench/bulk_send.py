@@ -1,0 +1,397 @@
+"""Bulk invitations per second end to end: N imported customers invited the way `dpabot send
+--all --yes` does it (draft PDF rendered in the CPU pool, contract + mail + job stored in one
+transaction, the job queue worked while rendering goes on), timed until an SMTP server on
+loopback (aiosmtpd in its own process, STARTTLS + AUTH, like a real relay) has received all N.
+
+Next to the raw stages in the same run, each measured before and after the end-to-end run:
+render = draft renders alone through the same CPU pool (bot.cpu.render, the pool kept busy);
+smtp = aiosmtplib.send alone of the same invitation mails (one connection each, STARTTLS +
+AUTH, as the transport sends), as many at once as the send worker runs.
+ratio = end-to-end per_s / the slowest stage's per_s (goal >= 0.8); total_s goal for 10,000:
+<= 240. Uses DPABOT_DATABASE_URL when set, else an embedded PostgreSQL.
+Last line: name=value pairs, headline first.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import multiprocessing
+import os
+import secrets
+import ssl
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import aiosmtplib  # noqa: E402
+
+from bot import bulk, cpu, service  # noqa: E402
+from bot.contract_data import document_data  # noqa: E402
+from bot.runtime import open_runtime  # noqa: E402
+from bot.settings import (  # noqa: E402
+    MailSettings,
+    SecretRef,
+    ServiceSettings,
+    SmtpSettings,
+    TenantSettings,
+)
+from handlers.customer_file import read_customer_file  # noqa: E402
+from storage.models import Contract, Customer  # noqa: E402
+
+SMTP_USER, SMTP_PASSWORD = "mailer@bench.example", "bench-secret"
+
+
+# --- the SMTP server, in a process of its own -------------------------------------------------
+
+
+def _smtp_server(directory: str, port: int, received: Any, ready: Any) -> None:
+    """aiosmtpd with STARTTLS and AUTH that counts what it accepts (keeps nothing)."""
+    import logging
+    import warnings
+
+    warnings.filterwarnings("ignore", message=".*login_data is deprecated")
+    logging.getLogger("mail.log").setLevel(logging.ERROR)
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.smtp import AuthResult, LoginPassword
+
+    from tests.fixtures.smtpd import _self_signed
+
+    cert_file, key_file, _ = _self_signed(Path(directory))
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert_file, key_file)
+
+    class Counter:
+        def authenticate(self, server, session, envelope, mechanism, auth_data):  # type: ignore[no-untyped-def]
+            ok = isinstance(auth_data, LoginPassword) and (
+                auth_data.login,
+                auth_data.password,
+            ) == (SMTP_USER.encode(), SMTP_PASSWORD.encode())
+            return AuthResult(success=ok, handled=False)
+
+        async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]
+            raw = envelope.original_content or b""
+            if b"application/pdf" in raw:  # an invitation carries its draft
+                with received.get_lock():
+                    received.value += 1
+            return "250 Message accepted for delivery"
+
+    handler = Counter()
+    controller = Controller(
+        handler,
+        hostname="127.0.0.1",
+        port=port,
+        tls_context=context,
+        require_starttls=True,
+        auth_required=True,
+        auth_require_tls=True,
+        authenticator=handler.authenticate,
+        data_size_limit=50 * 1024 * 1024,
+    )
+    controller.start()
+    ready.set()
+    try:
+        while True:
+            time.sleep(3600)
+    finally:
+        controller.stop()
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _cpu_s(pids: list[int]) -> float:
+    """CPU seconds (user + system) the processes have used so far (Linux /proc)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / tick
+
+
+def _postgres_pids(data_dir: Path) -> list[int]:
+    """The embedded server and its backends; with DPABOT_DATABASE_URL every postgres process
+    on the machine (other users' work included)."""
+    postmaster = None
+    for pid_file in data_dir.glob("pg/**/postmaster.pid"):
+        postmaster = int(pid_file.read_text().split()[0])
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if (entry / "comm").read_text().strip() not in ("postgres", "postmaster"):
+                continue
+            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        if postmaster is None or int(entry.name) == postmaster or ppid == postmaster:
+            pids.append(int(entry.name))
+    return pids
+
+
+class CpuMeter:
+    """CPU seconds per process group over one timed stretch: where the time goes."""
+
+    def __init__(self, server_pid: int, data_dir: Path) -> None:
+        self.groups: dict[str, Any] = {
+            "main": lambda: [os.getpid()],
+            "render_pool": lambda: list(getattr(cpu.pool(), "_processes", {}) or {}),
+            "smtpd": lambda: [server_pid],
+            "postgres": lambda: _postgres_pids(data_dir),
+        }
+
+    def start(self) -> None:
+        self.pids = {name: get() for name, get in self.groups.items()}
+        self.t0 = {name: _cpu_s(p) for name, p in self.pids.items()}
+
+    def stop(self) -> dict[str, float]:
+        # Processes started meanwhile (database backends) count from zero.
+        return {
+            name: _cpu_s(sorted(set(self.pids[name]) | set(get()))) - self.t0[name]
+            for name, get in self.groups.items()
+        }
+
+
+# --- the stages ---------------------------------------------------------------------------------
+
+
+def _customers_csv(n: int) -> bytes:
+    langs = ("nl", "fr", "en")
+    lines = ["naam;email;vertegenwoordiger;ondernemingsnummer;functie;taal"]
+    lines += [
+        f"Klant {i} BV;klant{i}@klanten.example;Vertegenwoordiger {i};BE0840.465.705;"
+        f"Zaakvoerder;{langs[i % 3]}"
+        for i in range(n)
+    ]
+    return ("\n".join(lines) + "\n").encode()
+
+
+async def render_stage(tenant: TenantSettings, k: int, workers: int) -> float:
+    """Draft renders per second through the CPU pool alone (distinct customers, pool kept busy)."""
+    data = [
+        document_data(
+            tenant,
+            {
+                "customer_name": f"Render {i} BV",
+                "customer_enterprise_number": "BE0840.465.705",
+                "customer_representative": f"Vertegenwoordiger {i}",
+                "customer_representative_function": "Zaakvoerder",
+                "customer_email": f"render{i}@klanten.example",
+            },
+            version=1,
+            draft=True,
+        )
+        for i in range(k)
+    ]
+    queue = list(range(k))
+
+    async def worker() -> None:
+        while queue:
+            i = queue.pop()
+            await cpu.render(tenant.template, data[i], draft=True)
+
+    t0 = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(workers)))
+    return k / (time.perf_counter() - t0)
+
+
+async def smtp_stage(
+    rt: Any, slug: str, customer_id: int, port: int, ca: Path, k: int, concurrency: int
+) -> float:
+    """aiosmtplib.send per second alone: the same invitation mails, one connection each."""
+    tenant = rt.tenant(slug)
+    async with rt.db.transaction() as s:
+        customer = await s.get(Customer, customer_id)
+    fields, draft = await service.render_draft(tenant, customer)
+    contract = Contract(
+        id=0, customer_id=customer.id, template_id=tenant.template, state="draft", reply_token="x"
+    )
+    msgs = [service.invitation_mail(tenant, customer, contract, fields, draft) for _ in range(k)]
+    context = ssl.create_default_context(cafile=str(ca))
+    queue = list(range(k))
+
+    async def worker() -> None:
+        while queue:
+            msg = msgs[queue.pop()]
+            await aiosmtplib.send(
+                msg,
+                hostname="127.0.0.1",
+                port=port,
+                username=SMTP_USER,
+                password=SMTP_PASSWORD,
+                start_tls=True,
+                tls_context=context,
+                timeout=30,
+            )
+
+    t0 = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return k / (time.perf_counter() - t0)
+
+
+async def wait_received(received: Any, target: int, timeout: float) -> None:  # noqa: ASYNC109
+    deadline = time.monotonic() + timeout
+    while received.value < target:
+        if time.monotonic() > deadline:
+            raise SystemExit(f"the SMTP server got {received.value} of {target} mails in time")
+        await asyncio.sleep(0.02)
+
+
+async def run(n: int, sample: int, profile: str | None) -> None:
+    ctx = multiprocessing.get_context("spawn")
+    received = ctx.Value("l", 0)
+    ready = ctx.Event()
+    with tempfile.TemporaryDirectory(prefix="dpabot-bench-") as work:
+        os.chmod(work, 0o755)  # the embedded server runs as its own system user when root
+        port = _free_port()
+        server = ctx.Process(target=_smtp_server, args=(work, port, received, ready), daemon=True)
+        server.start()
+        try:
+            if not ready.wait(30):
+                raise SystemExit("the SMTP server did not start")
+            os.environ["BENCH_SMTP_PASSWORD"] = SMTP_PASSWORD
+            tenant = TenantSettings(
+                # A slug of its own: DPABOT_DATABASE_URL may hold earlier runs' tenants.
+                slug=f"bench-{secrets.token_hex(3)}",
+                name="iBeauty BVBA",
+                template="ibeauty",
+                enterprise_number="BE0662.785.756",
+                representative="Michel Smekens",
+                representative_function="Zaakvoerder",
+                place="Antwerpen",
+                mail=MailSettings(
+                    address="dpa@ibeauty.example",
+                    transport="imap",  # out over SMTP; no listener runs here
+                    smtp=SmtpSettings(
+                        host="127.0.0.1",
+                        port=port,
+                        username=SMTP_USER,
+                        password=SecretRef(env="BENCH_SMTP_PASSWORD"),
+                        ca_file=Path(work) / "cert.pem",
+                    ),
+                ),
+            )
+            settings = ServiceSettings(
+                data_dir=Path(work) / "var", database_url=os.environ.get("DPABOT_DATABASE_URL")
+            )
+            async with open_runtime(settings, [tenant]) as rt:
+                meter = CpuMeter(server.pid or 0, settings.data_dir)
+                await _measure(
+                    rt, tenant, n, sample, port, Path(work) / "cert.pem", received, meter, profile
+                )
+        finally:
+            server.kill()
+
+
+async def _measure(
+    rt: Any,
+    tenant: TenantSettings,
+    n: int,
+    sample: int,
+    port: int,
+    ca: Path,
+    received: Any,
+    meter: CpuMeter,
+    profile: str | None,
+) -> None:
+    slug = tenant.slug
+    workers = int(getattr(cpu.pool(), "_max_workers", 2))
+    # Warm the pool (each worker loads Typst and the fonts once) outside every timing.
+    await render_stage(tenant, 2 * workers, workers)
+
+    t0 = time.perf_counter()
+    parsed = read_customer_file(_customers_csv(n), "bench.csv")
+    assert parsed.ok, parsed.problems[:3]
+    result = await bulk.import_customers(rt, slug, parsed.rows, "bench")
+    import_s = time.perf_counter() - t0
+    assert result.imported == n
+    first = result.customer_ids[0]
+
+    k = min(n, sample)
+    render_rates = [await render_stage(tenant, k, workers)]
+    before = received.value
+    smtp_rates = [await smtp_stage(rt, slug, first, port, ca, k, bulk.SEND_CONCURRENCY)]
+    await wait_received(received, before + k, 60)
+
+    base = received.value
+    queued_at: list[float] = []
+
+    async def progress(done: int, total: int, failures: int) -> None:
+        if done == total:
+            queued_at.append(time.perf_counter())
+
+    profiler = None
+    if profile:
+        import cProfile
+
+        profiler = cProfile.Profile()
+        profiler.enable()
+    meter.start()
+    t0 = time.perf_counter()
+    summary, delivery = await bulk.send_now(rt, slug, bulk.PENDING, "bench", progress=progress)
+    await wait_received(received, base + n, 600)
+    total_s = time.perf_counter() - t0
+    spent = meter.stop()
+    if profiler is not None:
+        profiler.disable()
+        profiler.dump_stats(profile)
+    assert len(summary.invited) == n and not summary.failed, summary.failed[:3]
+
+    render_rates.append(await render_stage(tenant, k, workers))
+    before = received.value
+    smtp_rates.append(await smtp_stage(rt, slug, first, port, ca, k, bulk.SEND_CONCURRENCY))
+    await wait_received(received, before + k, 60)
+
+    per_s = n / total_s
+    render_per_s = statistics.fmean(render_rates)
+    smtp_per_s = statistics.fmean(smtp_rates)
+    slowest = min(render_per_s, smtp_per_s)
+    queued_s = (queued_at[0] - t0) if queued_at else total_s
+    print(
+        "CPU ms per invitation: "
+        + ", ".join(f"{k} {v * 1000 / n:.0f}" for k, v in spent.items())
+        + f" (wall {total_s * 1000 / n:.0f} ms, {os.cpu_count()} cores)"
+    )
+    print(f"render per_s before/after: {render_rates[0]:.1f} / {render_rates[1]:.1f}")
+    print(f"smtp per_s before/after:   {smtp_rates[0]:.1f} / {smtp_rates[1]:.1f}")
+    print(
+        f"end to end: {n} invitations in {total_s:.1f} s (all queued after {queued_s:.1f} s, "
+        f"last mail received {total_s - queued_s:.1f} s later); import {import_s:.1f} s"
+    )
+    print(
+        f"per_s={per_s:.1f} ratio={per_s / slowest:.2f} total_s={total_s:.1f} "
+        f"render_per_s={render_per_s:.1f} smtp_per_s={smtp_per_s:.1f} "
+        f"queued_s={queued_s:.1f} import_s={import_s:.1f} sent={delivery.sent} n={n} "
+        f"workers={workers}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--n", type=int, default=500, help="customers invited end to end")
+    parser.add_argument(
+        "--sample", type=int, default=300, help="renders and sends per raw-stage measurement"
+    )
+    parser.add_argument("--profile", help="write a cProfile of the main process's run here")
+    args = parser.parse_args()
+    asyncio.run(run(args.n, args.sample, args.profile))
+
+
+if __name__ == "__main__":
+    main()

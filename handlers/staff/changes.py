@@ -1,0 +1,98 @@
+"""/changes, /approve, /reject, /counter: staff decide customers' change requests in chat."""
+
+from __future__ import annotations
+
+from bot import negotiation
+from bot.errors import WorkflowError
+from handlers.staff._context import StaffContext
+from handlers.staff._registry import STAFF, callback, command
+from storage.errors import NotFound
+
+_SHOWN_BUTTONS = 10  # one approve button per request, for the first ones listed
+
+
+@command("changes", roles=STAFF, help="open change requests, with the article they concern")
+async def changes(sc: StaffContext) -> None:
+    items = await negotiation.open_requests(sc.rt, sc.slug, sc.actor)
+    sc.detail["open"] = len(items)
+    buttons = [[(f"Approve {i} as worded", f"cr:approve:{i}")] for i, _ in items[:_SHOWN_BUTTONS]]
+    await sc.reply_template("changes", buttons=buttons or None, items=[t for _, t in items])
+
+
+def _target(sc: StaffContext) -> tuple[int | None, str]:
+    """The change request id and the rest of the line (note, reason or wording)."""
+    first, _, rest = sc.text.partition(" ")
+    ident = first.removeprefix("#")
+    if not ident.isdigit() or len(ident) > 9:
+        return None, ""
+    sc.subject = f"change_request:{ident}"
+    return int(ident), rest.strip()
+
+
+async def _decide(sc: StaffContext, action: negotiation.Action, usage: str) -> None:
+    cr_id, text = _target(sc)
+    if cr_id is None or (action != "approve" and not text):
+        await sc.reply(usage)
+        return
+    try:
+        decision = await negotiation.decide_change(
+            sc.rt, sc.slug, cr_id, actor=sc.actor, action=action, text=text
+        )
+    except NotFound:
+        sc.detail["found"] = False
+        await sc.reply_template("not_found", what="change request", ident=cr_id)
+        return
+    except WorkflowError as exc:
+        sc.detail["refused"] = str(exc)
+        await sc.reply(str(exc))
+        return
+    sc.detail.update({"status": decision.status, "version": decision.version})
+    await sc.reply_template("decided", d=decision, slug=sc.slug)
+
+
+@command(
+    "approve",
+    roles=STAFF,
+    help="accept the customer's wording (note optional)",
+    usage="ID [note]",
+)
+async def approve(sc: StaffContext) -> None:
+    await _decide(sc, "approve", "Usage: /approve ID [note] (the id /changes shows).")
+
+
+@command(
+    "reject",
+    roles=STAFF,
+    help="refuse a change; the reason goes to the customer",
+    usage="ID reason",
+)
+async def reject(sc: StaffContext) -> None:
+    await _decide(sc, "reject", "Usage: /reject ID reason (the customer reads the reason).")
+
+
+@command(
+    "counter", roles=STAFF, help="answer with your own wording of the article", usage="ID text"
+)
+async def counter(sc: StaffContext) -> None:
+    await _decide(sc, "counter", "Usage: /counter ID wording (it replaces the article).")
+
+
+@callback("cr", roles=STAFF)
+async def approve_button(sc: StaffContext) -> None:
+    action, _, ident = sc.data.partition(":")
+    if action != "approve" or not ident.isdigit():
+        await sc.reply("That button is not valid any more; use /changes.")
+        return
+    sc.subject = f"change_request:{ident}"
+    try:
+        decision = await negotiation.decide_change(
+            sc.rt, sc.slug, int(ident), actor=sc.actor, action="approve"
+        )
+    except NotFound:
+        await sc.reply_template("not_found", what="change request", ident=ident)
+        return
+    except WorkflowError as exc:
+        await sc.reply(str(exc))
+        return
+    sc.detail.update({"status": decision.status, "version": decision.version})
+    await sc.reply_template("decided", d=decision, slug=sc.slug)

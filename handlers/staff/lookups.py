@@ -1,0 +1,130 @@
+"""/status (contracts per state, the oldest waiting) and /find (customers and contracts)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+from sqlalchemy import func, or_, select
+
+from bot.reminders import WAITING
+from bot.workflow import State
+from handlers.staff._context import StaffContext
+from handlers.staff._registry import STAFF, command
+from storage.models import ArchiveEntry, Contract, Customer
+
+MAX_FOUND = 50
+
+
+@command("status", roles=STAFF, help="contracts per state and the oldest one waiting")
+async def status(sc: StaffContext) -> None:
+    async with sc.repo() as repo:
+        s = repo.session
+        rows = (
+            await s.execute(
+                select(Contract.state, func.count())
+                .where(Contract.tenant_id == sc.tenant_id)
+                .group_by(Contract.state)
+            )
+        ).all()
+        oldest = (
+            await s.execute(
+                select(Contract, Customer.name)
+                .join(Customer, Customer.id == Contract.customer_id)
+                .where(Contract.tenant_id == sc.tenant_id, Contract.state.in_(WAITING))
+                .order_by(Contract.created_at, Contract.id)
+                .limit(1)
+            )
+        ).first()
+    now = dt.datetime.now(dt.UTC)
+    counts = {state: n for state, n in rows}
+    order = [s.value for s in State]
+    await sc.reply_template(
+        "status",
+        tenant=sc.tenant.name,
+        counts=sorted(counts.items(), key=lambda kv: order.index(kv[0]) if kv[0] in order else 99),
+        total=sum(counts.values()),
+        oldest=None
+        if oldest is None
+        else {
+            "ref": _ref(sc, oldest[0]),
+            "customer": oldest[1],
+            "state": oldest[0].state,
+            "age": now - oldest[0].created_at,
+        },
+    )
+    sc.detail["counts"] = counts
+
+
+@command(
+    "find",
+    roles=STAFF,
+    help="customers and contracts by name, number, email, id or state",
+    usage="TEXT",
+)
+async def find(sc: StaffContext) -> None:
+    query = sc.text
+    sc.detail["query"] = query
+    if not query:
+        await sc.reply(
+            "Usage: /find TEXT (a name, enterprise number, email, contract id or state)."
+        )
+        return
+    found = await search(sc, query)
+    sc.detail["results"] = len(found)
+    await sc.reply_template("find", query=query, found=found, limit=MAX_FOUND)
+
+
+async def search(sc: StaffContext, query: str) -> list[dict[str, Any]]:
+    """The tenant's customers (with their contracts) matching the query, newest first."""
+    q = query.strip()
+    like = f"%{q}%"
+    digits = re.sub(r"\D", "", q)
+    conditions: list[Any] = [Customer.name.ilike(like), Customer.email.ilike(like)]
+    if len(digits) >= 4:
+        # BE0840.465.705, 0840 465 705 and 0840465705 are the same number.
+        conditions.append(
+            func.regexp_replace(Customer.enterprise_number, "[^0-9]", "", "g").contains(digits)
+        )
+    ident = q.removeprefix("#").removeprefix(f"{sc.slug}-")
+    if ident.isdigit() and len(ident) < 10:
+        conditions.append(Contract.id == int(ident))
+    if q.lower() in {s.value for s in State}:
+        conditions.append(Contract.state == q.lower())
+    async with sc.repo() as repo:
+        rows = (
+            await repo.session.execute(
+                select(Customer, Contract, ArchiveEntry.id)
+                .outerjoin(
+                    Contract,
+                    (Contract.customer_id == Customer.id) & (Contract.tenant_id == sc.tenant_id),
+                )
+                .outerjoin(
+                    ArchiveEntry,
+                    (ArchiveEntry.contract_id == Contract.id)
+                    & (ArchiveEntry.tenant_id == sc.tenant_id),
+                )
+                .where(Customer.tenant_id == sc.tenant_id, or_(*conditions))
+                .order_by(Contract.id.desc().nulls_last(), Customer.id.desc())
+                .limit(MAX_FOUND)
+            )
+        ).all()
+    now = dt.datetime.now(dt.UTC)
+    return [
+        {
+            "customer": customer.name,
+            "enterprise_number": customer.enterprise_number,
+            "email": customer.email,
+            "ref": _ref(sc, contract) if contract else None,
+            "state": contract.state if contract else None,
+            "version": contract.current_version if contract else None,
+            "age": (now - contract.created_at) if contract else dt.timedelta(0),
+            "archive_id": archive_id,
+        }
+        for customer, contract, archive_id in rows
+    ]
+
+
+def _ref(sc: StaffContext, contract: Contract) -> str:
+    return f"#{contract.id}"
