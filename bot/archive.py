@@ -66,7 +66,10 @@ async def archive_contract(
         version_no = contract.current_version
     digest = sha256_hex(pdf)
     pdf_path = await rt.archive.async_put(slug, now.year, pdf, ".pdf")
-    evidence_path = await rt.archive.async_put(slug, now.year, reply.raw, ".eml")
+    by_chat = reply.channel == "telegram"
+    evidence_path = await rt.archive.async_put(
+        slug, now.year, reply.raw, ".json" if by_chat else ".eml"
+    )
     # One row per party and version (a row already there stays: the insert does nothing).
     have = {(g.version, g.party) for g in existing_sigs}
     new_rows = [
@@ -120,7 +123,7 @@ async def archive_contract(
         "pdf": {"sha256": digest, "path": pdf_path},
         "evidence": [
             {
-                "kind": "acceptance_mail",
+                "kind": "acceptance_telegram" if by_chat else "acceptance_mail",
                 "message_id": reply.message_id,
                 "sha256": reply.raw_sha256,
                 "path": evidence_path,
@@ -136,6 +139,8 @@ async def archive_contract(
     # timestamps; a TSA outage fails the job, which is retried, never archived without.
     tsr = await timestamp_digest(rt.signing[slug].tsa_urls, manifest_sha)
     tsr_path = await rt.archive.async_put_beside(manifest_path, ".tsr", tsr)
+    # A local copy for the customer's chat (the archive may be a remote bucket).
+    chat_copy = str(rt.blobs.put(slug, now.year, pdf, ".pdf"))
     async with rt.db.transaction() as s:
         repo = TenantRepo(s, rt.tenant_ids[slug])
         contract = await repo.contract(contract_id, for_update=True)
@@ -172,6 +177,18 @@ async def archive_contract(
             attachments=[(f"verwerkersovereenkomst-{contract.id}-ondertekend.pdf", pdf)],
         )
         await queue_mail(s, slug, repo, contract, msg, "completed")
+        from bot.customer_chat import queue_for_chat
+        from templates.chat import render_customer
+
+        await queue_for_chat(
+            s,
+            repo.tenant_id,
+            contract,
+            "signed",
+            render_customer("signed", customer.language, sha256=digest),
+            document_path=chat_copy,
+            filename=f"verwerkersovereenkomst-{contract.id}-ondertekend.pdf",
+        )
         await audit.record(
             s,
             repo.tenant_id,

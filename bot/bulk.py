@@ -42,6 +42,7 @@ __all__ = [
     "import_customers",
     "plan_invitations",
     "preview",
+    "preview_row",
     "send_invitations",
     "send_now",
 ]
@@ -143,9 +144,23 @@ class Preview:
 async def preview(rt: Runtime, slug: str, customer_id: int) -> Preview:
     """The invitation mail (subject, text, HTML) and draft PDF for one customer of the tenant,
     for staff to look at before confirming a send. Stores and queues nothing."""
-    tenant = rt.tenant(slug)
+    rt.tenant(slug)
     async with rt.db.transaction() as s:
         customer = await TenantRepo(s, rt.tenant_ids[slug]).customer(customer_id)
+    return await _preview(rt, slug, customer)
+
+
+async def preview_row(rt: Runtime, slug: str, row: CustomerRow) -> Preview:
+    """preview() for a customer file's row not imported yet (a chat upload before confirming)."""
+    rt.tenant(slug)
+    customer = Customer(
+        tenant_id=rt.tenant_ids[slug], **{**row.values(), "email": row.email.lower()}
+    )
+    return await _preview(rt, slug, customer)
+
+
+async def _preview(rt: Runtime, slug: str, customer: Customer) -> Preview:
+    tenant = rt.tenant(slug)
     fields, draft = await service.render_draft(tenant, customer)
     # Never added to a session: the contract exists only for composing the mail.
     contract = Contract(

@@ -20,6 +20,7 @@ from bot.errors import ConfigError
 from bot.runtime import Runtime
 from bot.settings import TenantSettings
 from bot.transports.telegram import build_application
+from handlers.customer import install as install_customers
 from handlers.staff import REGISTRY, Directory, Registry, install
 from storage import audit
 from storage.models import Staff
@@ -70,6 +71,7 @@ class StaffChat:
             directory = Directory(tenants)
             app = build_application(token, service)
             install(app, self.rt, directory, self.registry)
+            install_customers(app, self.rt, directory)
             self.bots[token] = Bot(app, directory, directory.slugs)
         try:
             for bot in self.bots.values():
@@ -89,6 +91,11 @@ class StaffChat:
             interval = self.notify_interval or service.notify_interval
             self._tasks.append(
                 asyncio.create_task(deliver_loop(self, interval), name="chat-notify")
+            )
+            from bot.customer_outbox import deliver_loop as deliver_customers
+
+            self._tasks.append(
+                asyncio.create_task(deliver_customers(self, interval), name="chat-customers")
             )
 
     async def stop(self) -> None:

@@ -291,6 +291,23 @@ async def decide_change(
             ),
         )
         await queue_mail(s, slug, repo, contract, msg, "change_decision")
+        from bot.customer_chat import queue_for_chat
+        from templates.chat import render_customer
+
+        # A customer bound in the chat hears the decision there too.
+        await queue_for_chat(
+            s,
+            repo.tenant_id,
+            contract,
+            "decision",
+            render_customer(
+                "decision",
+                lang,
+                decisions=[item],
+                finalizing=finalizing,
+                pending=decision.still_open > 0,
+            ),
+        )
     log.info("tenant %s change request %s %s", slug, change_request_id, decision.status)
     return decision
 

@@ -4,9 +4,9 @@ The reply pipeline spots a returned PDF carrying a signature of the customer's a
 :func:`check_returned`; that job compares it with the exact bytes dpabot mailed
 (signing.check_returned_pdf), then either accepts it as the customer's signature (the
 customer-sign job adds the processor's part if it signs second, LTA data, and archives) or
-answers the customer with the reason in their language and tells staff the details. A
-valid signature by someone other than the invited person waits for staff
-(:func:`confirm_signer`).
+answers the customer with the reason in their language (by mail, and in the bound chat when
+the PDF came from there) and tells staff the details. A valid signature by someone other than
+the invited person waits for staff (:func:`confirm_signer`).
 """
 
 from __future__ import annotations
@@ -123,6 +123,10 @@ async def _check(rt: Runtime, slug: str, contract_id: int, message_row_id: int) 
             tenant, customer, contract, version.fields, parse_mail(row.raw), notice=sentence
         )
         await queue_mail(s, slug, repo, contract, msg, "followup")
+        if row.channel == "telegram":  # sent in the chat: the reason goes back there too
+            from bot.customer_chat import queue_for_chat
+
+            await queue_for_chat(s, repo.tenant_id, contract, outcome, sentence)
         row.detail = json.dumps(info)
         await _settle(s, repo, row, outcome, row.detail, contract)
         hint = (

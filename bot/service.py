@@ -6,6 +6,7 @@ import base64
 import datetime as dt
 import email
 import email.policy
+import json
 import logging
 import secrets
 from email.message import EmailMessage
@@ -30,10 +31,12 @@ log = logging.getLogger(__name__)
 __all__ = [
     "AlreadyInvited",
     "add_customer",
+    "chat_link",
     "customer_sign",
     "finalize",
     "invitation_mail",
     "invite",
+    "new_chat_token",
     "new_token",
     "process_inbound",
     "render_draft",
@@ -45,6 +48,19 @@ __all__ = [
 def new_token() -> str:
     """128 random bits in lowercase base32: safe in a mail address's local part."""
     return base64.b32encode(secrets.token_bytes(16)).decode().rstrip("=").lower()
+
+
+def new_chat_token() -> str:
+    """192 random bits, 32 characters of [A-Za-z0-9_-]: a Telegram deep link's payload."""
+    return secrets.token_urlsafe(24)
+
+
+def chat_link(tenant: TenantSettings, contract: Contract) -> str:
+    """The deep link to the tenant's bot for this contract ("" without a bot username)."""
+    tg = tenant.telegram
+    if tg is None or not tg.bot_username or not contract.chat_token:
+        return ""
+    return f"https://t.me/{tg.bot_username}?start={contract.chat_token}"
 
 
 def _repo(rt: Runtime, session: Any, slug: str) -> TenantRepo:
@@ -113,6 +129,7 @@ def invitation_mail(
     """The invitation with its draft PDF; a contract not stored yet (id None: a preview) has
     no reference in the subject or the file name."""
     extra: dict[str, str] = {} if contract.id is not None else {"contract_ref": ""}
+    extra["chat_link"] = chat_link(tenant, contract)
     number = f"-{contract.id}" if contract.id is not None else ""
     return compose(
         tenant,
@@ -147,6 +164,7 @@ async def invite(
             template_id=tenant.template,
             state=State.DRAFT.value,
             reply_token=token,
+            chat_token=new_chat_token(),
             current_version=1,
         )
         await repo.add_version(
@@ -189,6 +207,25 @@ async def send_message(rt: Runtime, slug: str, message_row_id: int) -> None:
         row = await _repo(rt, s, slug).message(message_row_id)
         row.outcome = "sent"
         row.processed_at = dt.datetime.now(dt.UTC)
+        if row.kind in SECRET_KINDS:
+            row.raw = redacted(row.raw)
+            row.raw_sha256 = sha256_hex(row.raw)
+
+
+# Mails whose body is a secret once sent (a one-time chat code): kept as headers only.
+SECRET_KINDS = frozenset({"chat_code"})
+
+
+def redacted(raw: bytes) -> bytes:
+    """The mail's headers, its body replaced by a note: the stored copy reveals no code."""
+    for sep in (b"\r\n\r\n", b"\n\n"):
+        head, found, _ = raw.partition(sep)
+        if found:
+            break
+    else:
+        head = b""
+    # The headers still name the multipart body; this note is what the stored copy holds now.
+    return head + b"\r\n\r\n[body removed after sending: it held a one-time chat code]\r\n"
 
 
 async def _final_sent(repo: TenantRepo, contract: Contract, version_no: int) -> bool:
@@ -272,6 +309,12 @@ async def finalize(rt: Runtime, slug: str, contract_id: int, version_no: int) ->
             attachments=[(f"verwerkersovereenkomst-{contract.id}-v{version_no}.pdf", sent)],
         )
         await queue_mail(s, slug, repo, contract, msg, "final")
+        from bot.customer_chat import queue_final
+
+        # A customer bound in the chat gets it there too, with the acceptance button.
+        await queue_final(
+            s, repo.tenant_id, tenant.name, customer, contract, str(path), digest, processor_first
+        )
         await audit.record(
             s,
             repo.tenant_id,
@@ -366,14 +409,34 @@ async def customer_sign(
         one_time = signing.customer_ca.issue_one_time(
             customer.representative, customer.name, customer.email
         )
+        method = "reply_acceptance"
         reason = f"Akkoord per e-mail {reply.message_id} (sha256 {reply.raw_sha256})"
+        if reply.channel == "telegram":
+            # Accepted with the chat's button: the stored update (user, chat, message, time,
+            # the bound address) is the evidence, as the reply mail is by mail.
+            tg = json.loads(reply.raw)
+            evidence = {
+                **evidence,
+                "channel": "telegram",
+                "telegram_user_id": tg["telegram_user_id"],
+                "chat_id": tg["chat_id"],
+                "telegram_message_id": tg["message_id"],
+                "received_at": tg["received_at"],
+                "bound_email": tg["bound_email"],
+            }
+            method = "chat_acceptance"
+            reason = (
+                f"Akkoord via Telegram (gebruiker {tg['telegram_user_id']}, chat "
+                f"{tg['chat_id']}, bericht {tg['message_id']}, {tg['received_at']}) door "
+                f"{tg['bound_email']} (sha256 {reply.raw_sha256})"
+            )
         signer_name, cert_sha = signer_identity(one_time)
         rows.append(
             {
                 "party": "customer",
                 "signer": signer_name,
                 "cert_sha256": cert_sha,
-                "method": "reply_acceptance",
+                "method": method,
                 "evidence": {**evidence, "reason": reason},
             }
         )

@@ -199,6 +199,9 @@ class TelegramSettings(_Strict):
     staff: list[StaffMember] = Field(min_length=1)
     digest: bool = False
     digest_hour: int = Field(default=8, ge=0, le=23)
+    # The bot's @username (without @): invitations then carry a deep link for customers
+    # (https://t.me/<bot_username>?start=<token>) to complete and sign in the chat.
+    bot_username: str | None = Field(default=None, pattern=r"^[A-Za-z][A-Za-z0-9_]{3,31}$")
 
     @field_validator("token")
     @classmethod

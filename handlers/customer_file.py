@@ -23,6 +23,7 @@ __all__ = [
     "CustomerFile",
     "CustomerRow",
     "Problem",
+    "problems_text",
     "read_customer_file",
 ]
 

@@ -79,6 +79,8 @@ class Contract(Base):
     state: Mapped[str] = mapped_column(String(32), index=True)
     # The reply token is the only secret in a reply address: 128 random bits, unique.
     reply_token: Mapped[str] = mapped_column(String(64), unique=True)
+    # The Telegram deep link's payload (t.me/<bot>?start=<chat_token>): binds one chat, once.
+    chat_token: Mapped[str | None] = mapped_column(String(64), unique=True)
     current_version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[dt.datetime] = _now()
     updated_at: Mapped[dt.datetime] = mapped_column(
@@ -221,6 +223,51 @@ class Notification(Base):
     kind: Mapped[str] = mapped_column(String(32))  # shunted, rejected_sender, bounce, ...
     subject: Mapped[str] = mapped_column(String(200), default="")  # e.g. message:12, contract:3
     text: Mapped[str] = mapped_column(Text)  # plain words for staff
+    created_at: Mapped[dt.datetime] = _now()
+    delivered_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ChatBinding(Base):
+    """A customer's Telegram user bound (or being bound) to one contract, and where the
+    conversation stands: ``step`` is the question asked (``field:<id>``, ``typing:<id>``,
+    ``accept``) so a restart loses nothing."""
+
+    __tablename__ = "chat_bindings"
+    __table_args__ = (
+        UniqueConstraint("contract_id", "telegram_user_id", name="uq_chat_bindings_user"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int] = _tenant_fk()
+    contract_id: Mapped[int] = mapped_column(ForeignKey("contracts.id"), index=True)
+    telegram_user_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(16))  # pending | bound | locked
+    code_hash: Mapped[str | None] = mapped_column(String(200))  # salt$sha256: never the code
+    code_expires_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    tries: Mapped[int] = mapped_column(Integer, default=0)
+    step: Mapped[str] = mapped_column(String(100), default="")
+    created_at: Mapped[dt.datetime] = _now()
+    updated_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
+    )
+    bound_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ChatOutbox(Base):
+    """A message for a customer's chat (staff decision, final PDF, signed copy), kept until the
+    chat runner delivered it."""
+
+    __tablename__ = "chat_outbox"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int] = _tenant_fk()
+    contract_id: Mapped[int] = mapped_column(ForeignKey("contracts.id"))
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    kind: Mapped[str] = mapped_column(String(32))  # decision | final | signed
+    text: Mapped[str] = mapped_column(Text)
+    document_path: Mapped[str | None] = mapped_column(Text)  # blob locator of a PDF to send
+    filename: Mapped[str | None] = mapped_column(String(200))
+    buttons: Mapped[list[Any] | None] = mapped_column(JSONB)
     created_at: Mapped[dt.datetime] = _now()
     delivered_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     attempts: Mapped[int] = mapped_column(Integer, default=0)

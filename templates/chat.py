@@ -45,3 +45,13 @@ def _env() -> Environment:
 def render_chat(template: str, /, **context: Any) -> str:
     """The text of ``templates/chat/<template>.txt.j2`` with the context."""
     return _env().get_template(f"{template}.txt.j2").render(**context).strip("\n")
+
+
+CUSTOMER_LANGUAGES = ("nl", "fr", "en")
+
+
+def render_customer(template: str, lang: str, /, **context: Any) -> str:
+    """A customer's chat text: ``templates/chat/customer/<lang>/<template>.txt.j2`` (Dutch
+    when the language is not one dpabot writes)."""
+    lang = lang if lang in CUSTOMER_LANGUAGES else "nl"
+    return render_chat(f"customer/{lang}/{template}", **context)

@@ -39,6 +39,11 @@ change_decision
     changed            bool: a new version with the changes marked is attached
     pending            bool: other change requests of the customer are still open
     missing            as for followup: answers still needed
+chat_code
+    code               the 6-digit code that binds a Telegram chat to the contract
+    minutes            int: how long the code is valid
+invitation (optional)
+    chat_link          the tenant bot's deep link for this contract ("" or absent: no chat)
 """
 
 from __future__ import annotations
@@ -78,6 +83,7 @@ EMAIL_KINDS: dict[str, tuple[str, ...]] = {
     "final": ("sha256",),
     "completed": ("sha256",),
     "change_decision": ("decisions", "finalizing", "changed", "pending", "missing"),
+    "chat_code": ("code", "minutes"),
 }
 
 

@@ -213,6 +213,18 @@ async def test_preview_is_the_invitation_and_stores_nothing(runtime_factory):
     )
 
 
+async def test_preview_of_a_file_row_not_imported_yet(runtime_factory):
+    tenant = make_tenant()
+    rt = await runtime_factory([tenant])
+    row = rows()[2]  # Boulangerie Dupont, in French
+    shown = await bulk.preview_row(rt, tenant.slug, row)
+    assert shown.to == "marie@dupont.example"
+    assert shown.text.startswith("Bonjour Marie Dupont,")
+    assert shown.pdf.startswith(b"%PDF")
+    assert await count(rt, Customer, tenant.slug) == 0
+    assert await count(rt, Contract, tenant.slug) == 0
+
+
 async def test_send_now_over_smtp_delivers_every_invitation(
     runtime_factory, smtpd, tmp_path: Path, monkeypatch
 ):

@@ -54,6 +54,8 @@ def _context(kind: str, lang: str, *, awaiting: bool = False, **extra: Any) -> d
         ctx["invalid"] = [{"number": 4, "label": "Soort", "reason": "leeg", "value": "?"}]
     if kind == "change_decision":
         ctx.update(DECISIONS)
+    if kind == "chat_code":
+        ctx.update(code="042917", minutes=10)
     return {**ctx, **extra}
 
 
@@ -112,6 +114,7 @@ def test_email_kinds_and_their_keys() -> None:
         "final": ("sha256",),
         "completed": ("sha256",),
         "change_decision": ("decisions", "finalizing", "changed", "pending", "missing"),
+        "chat_code": ("code", "minutes"),
     }
 
 
@@ -356,3 +359,20 @@ def test_unknown_kind_and_broken_question_are_errors() -> None:
     broken = [{"label": "x", "value": "y"}]  # no number
     with pytest.raises(TemplateError, match="invitation"):
         render_email("invitation", "en", _context("invitation", "en", questions=broken))
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_chat_code_mail_shows_the_code_and_its_validity(lang: str) -> None:
+    mail = render_email("chat_code", lang, _context("chat_code", lang))
+    for body in (mail.text, mail.html):
+        assert "042917" in body and "10" in body
+    assert "042917" not in mail.subject  # the subject shows in previews and lock screens
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_invitation_shows_the_chat_link_only_when_there_is_one(lang: str) -> None:
+    link = "https://t.me/dpabot_test_bot?start=abc_DEF-123"
+    with_link = render_email("invitation", lang, _context("invitation", lang, chat_link=link))
+    without = render_email("invitation", lang, _context("invitation", lang))
+    assert link in with_link.text and link in with_link.html
+    assert "t.me" not in without.text and "t.me" not in without.html

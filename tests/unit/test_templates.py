@@ -221,6 +221,8 @@ def test_every_kind_renders_in_every_language() -> None:
         "finalizing": True,
         "changed": False,
         "pending": False,
+        "code": "042917",
+        "minutes": 10,
     }
     for kind in EMAIL_KINDS:
         for lang in ("nl", "fr", "en"):
