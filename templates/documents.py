@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import atexit
 import datetime as dt
 import json
 import re
+import shutil
+import tempfile
 import threading
 import tomllib
 import unicodedata
@@ -252,17 +255,33 @@ def prepare_data(template_id: str, data: dict[str, Any], *, draft: bool) -> dict
 
 
 class _Compiled:
-    """One cached Typst compiler per template; the lock serialises use (it is stateful)."""
+    """One cached Typst compiler per template; the lock serialises use (it is stateful).
+
+    The contract data reaches the document as a file, not as ``sys.inputs``: Typst's incremental
+    compilation keeps everything that does not read the data, and any change of ``sys.inputs``
+    throws all of it away (a draft compiles in about 20 ms instead of 85 ms). The file lives in
+    a private compile root holding a copy of the documents folder, one per compiler.
+    """
 
     def __init__(self, manifest: Manifest) -> None:
         self.lock = threading.Lock()
+        self.root = Path(tempfile.mkdtemp(prefix="dpabot-typst-"))
+        atexit.register(shutil.rmtree, self.root, ignore_errors=True)
+        # A copy (a few hundred KB of markup): Typst wants the main file really inside its root.
+        shutil.copytree(DOCUMENTS_DIR, self.root, dirs_exist_ok=True)
+        self.data_file = self.root / DATA_FILE.lstrip("/")
+        main = self.root / manifest.directory.name / manifest.document
         self.compiler = typst.Compiler(
-            str(manifest.directory / manifest.document),
-            # The root is the documents folder so every template can import /_lib/dpa.typ.
-            root=str(DOCUMENTS_DIR),
+            str(main),
+            # Every template imports /_lib/dpa.typ and reads /input.json from this root.
+            root=str(self.root),
             font_paths=[str(FONTS_DIR)],
             ignore_system_fonts=True,
         )
+
+
+# Where the document finds its data, from the compile root (sys.inputs names it, unchanging).
+DATA_FILE = "/input.json"
 
 
 @cache
@@ -288,9 +307,10 @@ def render_pdf(template_id: str, data: dict[str, Any], *, draft: bool) -> bytes:
     compiled = _compiled(template_id)
     try:
         with compiled.lock:
+            compiled.data_file.write_text(payload, encoding="utf-8")
             pdf = compiled.compiler.compile(
                 format="pdf",
-                sys_inputs={"data": payload},
+                sys_inputs={"data-file": DATA_FILE},
                 timestamp=_timestamp(doc["fields"]),
                 pdf_standards=[] if draft else ["a-2b"],
             )
