@@ -235,7 +235,7 @@ async def decide_change(
         )
         item = {
             "article": cr.article or "",
-            "title": (article(contract.template_id, cr.article) or _NoTitle).title,
+            "title": getattr(article(contract.template_id, cr.article), "title", ""),
             "status": cr.status,
             "request": cr.text,
             "text": cr.decision_text,
@@ -310,10 +310,6 @@ async def decide_change(
         )
     log.info("tenant %s change request %s %s", slug, change_request_id, decision.status)
     return decision
-
-
-class _NoTitle:
-    title = ""
 
 
 async def open_requests(rt: Runtime, slug: str, actor: str) -> list[tuple[int, str]]:

@@ -34,6 +34,11 @@ async def _decide(sc: StaffContext, action: negotiation.Action, usage: str) -> N
     if cr_id is None or (action != "approve" and not text):
         await sc.reply(usage)
         return
+    await _carry_out(sc, cr_id, action, text)
+
+
+async def _carry_out(sc: StaffContext, cr_id: int, action: negotiation.Action, text: str) -> None:
+    """One decision, answered in the chat: what it did, or why it could not be done."""
     try:
         decision = await negotiation.decide_change(
             sc.rt, sc.slug, cr_id, actor=sc.actor, action=action, text=text
@@ -80,19 +85,8 @@ async def counter(sc: StaffContext) -> None:
 @callback("cr", roles=STAFF)
 async def approve_button(sc: StaffContext) -> None:
     action, _, ident = sc.data.partition(":")
-    if action != "approve" or not ident.isdigit():
+    if action != "approve" or not ident.isdigit() or len(ident) > 9:
         await sc.reply("That button is not valid any more; use /changes.")
         return
     sc.subject = f"change_request:{ident}"
-    try:
-        decision = await negotiation.decide_change(
-            sc.rt, sc.slug, int(ident), actor=sc.actor, action="approve"
-        )
-    except NotFound:
-        await sc.reply_template("not_found", what="change request", ident=ident)
-        return
-    except WorkflowError as exc:
-        await sc.reply(str(exc))
-        return
-    sc.detail.update({"status": decision.status, "version": decision.version})
-    await sc.reply_template("decided", d=decision, slug=sc.slug)
+    await _carry_out(sc, int(ident), "approve", "")
