@@ -45,6 +45,7 @@ __all__ = [
     "preview_row",
     "send_invitations",
     "send_now",
+    "store_drafts",
 ]
 
 # send_invitations(customers=PENDING): every customer of the tenant not invited yet.
@@ -223,7 +224,7 @@ class SendSummary:
 def _concurrency() -> int:
     from bot import cpu
 
-    # Two invitations per render worker: one renders while the other's rows are written.
+    # Two renders per pool worker: the next is waiting while one's PDF comes back.
     return 2 * int(getattr(cpu.pool(), "_max_workers", 2))
 
 
@@ -265,6 +266,12 @@ async def plan_invitations(
     )
 
 
+# Invitations stored per transaction (and sent per job, over one SMTP connection): a batch
+# shares one lock, one audit-chain step and one connection instead of paying each per mail.
+BATCH = 50
+GATHER_S = 0.25  # at most this long waiting for more rendered drafts before storing a batch
+
+
 async def send_invitations(
     rt: Runtime,
     slug: str,
@@ -274,47 +281,89 @@ async def send_invitations(
     progress: Progress | None = None,
     concurrency: int | None = None,
 ) -> SendSummary:
-    """Invite each customer (a contract, the draft PDF, the mail queued: bot.service.invite).
+    """Invite each customer (a contract, the draft PDF, the mail queued, as bot.service.invite
+    does).
 
     ``customers``: ids of the tenant's customers, or PENDING for every customer with no
     contract yet. A customer with a contract (in any state) is skipped, never invited twice,
     also when two sends run at once; an id that is not one of this tenant's customers fails
     as unknown. One failure never stops the batch. ``progress(done, total, failures)`` is
     awaited after each customer. The mails leave through the job queue (see deliver()).
+
+    Drafts render in the CPU pool (``concurrency`` at once) while the ones rendered are
+    stored, up to BATCH per transaction.
     """
+    tenant = rt.tenant(slug)
     plan = await plan_invitations(rt, slug, customers)
     summary = SendSummary(skipped=list(plan.already_invited))
     summary.failed.extend(
         SendFailure(cid, "", f"There is no customer {cid} for this tenant.") for cid in plan.unknown
     )
-    targets = list(plan.customers)
-    total = summary.total + len(targets)
+    targets = iter(plan.customers)
+    total = summary.total + len(plan.customers)
     done = summary.total
     if progress is not None and done:
         await progress(done, total, len(summary.failed))
-    queue: asyncio.Queue[Customer] = asyncio.Queue()
-    for c in targets:
-        queue.put_nowait(c)
 
-    async def worker() -> None:
+    async def settled(outcomes: Sequence[Outcome]) -> None:
         nonlocal done
-        while not queue.empty():
-            customer = queue.get_nowait()
-            try:
-                contract_id = await service.invite(rt, slug, customer.id, actor=actor, once=True)
-            except service.AlreadyInvited:
-                summary.skipped.append(customer.id)
-            except Exception as exc:  # one customer's failure never stops the batch
-                log.warning("Inviting customer %s failed: %s", customer.id, exc, exc_info=True)
-                summary.failed.append(SendFailure(customer.id, customer.name, _reason(exc)))
+        for customer, outcome in outcomes:
+            if isinstance(outcome, BaseException):
+                log.warning("Inviting customer %s failed: %s", customer.id, outcome)
+                summary.failed.append(SendFailure(customer.id, customer.name, _reason(outcome)))
+            elif outcome is None:
+                summary.skipped.append(customer.id)  # another send got there first
             else:
-                summary.invited.append(Invitation(customer.id, contract_id))
+                summary.invited.append(Invitation(customer.id, outcome))
             done += 1
             if progress is not None:
                 await progress(done, total, len(summary.failed))
 
-    workers = max(1, min(concurrency or _concurrency(), len(targets)))
-    await asyncio.gather(*(worker() for _ in range(workers)))
+    # Bounded: rendering may outrun storing, and each draft holds its PDF in memory.
+    drafts: asyncio.Queue[service.Draft | None] = asyncio.Queue(maxsize=2 * BATCH)
+
+    async def render() -> None:
+        for customer in targets:  # one iterator shared by the renderers: each customer once
+            try:
+                draft = await service.render_invitation(tenant, customer)
+            except Exception as exc:  # one customer's failure never stops the batch
+                await settled([(customer, exc)])
+            else:
+                await drafts.put(draft)
+
+    async def store(batch: list[service.Draft]) -> None:
+        await settled(await store_drafts(rt, slug, batch, actor))
+
+    async def write() -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            batch = [await drafts.get()]
+            # A moment to fill the batch: renders arrive one by one, and a bigger batch costs
+            # less per invitation.
+            until = loop.time() + GATHER_S
+            while len(batch) < BATCH and batch[-1] is not None and loop.time() < until:
+                if drafts.empty():
+                    await asyncio.sleep(0.01)
+                else:
+                    batch.append(drafts.get_nowait())
+            ended = batch[-1] is None  # put after every render ended: nothing follows it
+            ready = [d for d in batch if d is not None]
+            if ready:
+                await store(ready)
+            if ended:
+                return
+
+    async def render_all() -> None:
+        renderers = max(1, concurrency or _concurrency())
+        await asyncio.gather(*(render() for _ in range(renderers)))
+        await drafts.put(None)
+
+    stages = [asyncio.ensure_future(render_all()), asyncio.ensure_future(write())]
+    try:
+        await asyncio.gather(*stages)
+    finally:
+        for stage in stages:  # one failed (a progress callback raised): the other stops too
+            stage.cancel()
     async with rt.db.transaction() as s:
         await audit.record(
             s,
@@ -330,6 +379,25 @@ async def send_invitations(
             },
         )
     return summary
+
+
+Outcome = tuple[Customer, int | BaseException | None]
+
+
+async def store_drafts(
+    rt: Runtime, slug: str, drafts: Sequence[service.Draft], actor: str
+) -> list[Outcome]:
+    """Store rendered invitations in one transaction (service.store_invitations); per draft its
+    customer and the contract id, None (invited already) or the error. A batch that fails is
+    stored draft by draft, so one bad draft fails alone."""
+    try:
+        ids = await service.store_invitations(rt, slug, drafts, actor=actor, once=True)
+    except Exception as exc:
+        if len(drafts) > 1:
+            return [o for d in drafts for o in await store_drafts(rt, slug, [d], actor)]
+        log.warning("Storing the invitation failed: %s", exc, exc_info=True)
+        return [(drafts[0].customer, exc)]
+    return [(d.customer, i) for d, i in zip(drafts, ids, strict=True)]
 
 
 # --- delivery (one-shot commands) -------------------------------------------------------------

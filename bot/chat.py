@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -61,8 +62,6 @@ class StaffChat:
         return [b.app for b in self.bots.values()]
 
     async def start(self) -> None:
-        from bot.chat_notify import deliver_loop
-
         service = self.rt.settings.telegram
         if self.poll_timeout is not None:
             service = service.model_copy(update={"poll_timeout": self.poll_timeout})
@@ -88,15 +87,16 @@ class StaffChat:
             await self.stop()
             raise
         if self.notify:
-            interval = self.notify_interval or service.notify_interval
-            self._tasks.append(
-                asyncio.create_task(deliver_loop(self, interval), name="chat-notify")
-            )
-            from bot.customer_outbox import deliver_loop as deliver_customers
+            from bot import chat_notify, customer_outbox
 
-            self._tasks.append(
-                asyncio.create_task(deliver_customers(self, interval), name="chat-customers")
-            )
+            interval = self.notify_interval or service.notify_interval
+            for name, deliver in (
+                ("staff notifications", chat_notify.deliver_once),
+                ("customer chat messages", customer_outbox.deliver_once),
+            ):
+                self._tasks.append(
+                    asyncio.create_task(_every(interval, deliver, self, name), name=name)
+                )
 
     async def stop(self) -> None:
         for task in self._tasks:
@@ -222,3 +222,17 @@ async def _set_commands(app: App, registry: Registry) -> None:
         await app.bot.set_my_commands(commands)
     except TelegramError as exc:  # a menu is a nicety: never a reason not to start
         log.warning("staff chat: the command menu could not be set (%s)", exc)
+
+
+async def _every(
+    interval: float, deliver: Callable[[StaffChat], Awaitable[int]], chat: StaffChat, what: str
+) -> None:
+    """Deliver, then wait ``interval`` seconds, until cancelled."""
+    while True:
+        try:
+            await deliver(chat)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # a database hiccup must not end delivery for good
+            log.exception("chat: delivering %s failed; trying again later", what)
+        await asyncio.sleep(interval)

@@ -10,7 +10,6 @@ With ``digest = true``, ``completed`` notifications wait for the daily digest at
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import logging
 from typing import TYPE_CHECKING, Any
@@ -28,18 +27,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("dpabot.chat")
 DIGEST_KINDS = ("completed",)
-
-
-async def deliver_loop(chat: StaffChat, interval: float) -> None:
-    """Deliver, then wait ``interval`` seconds, until cancelled."""
-    while True:
-        try:
-            await deliver_once(chat)
-        except asyncio.CancelledError:
-            raise
-        except Exception:  # a database hiccup must not end delivery for good
-            log.exception("staff chat: delivering notifications failed; trying again later")
-        await asyncio.sleep(interval)
 
 
 async def deliver_once(chat: StaffChat, now: dt.datetime | None = None) -> int:

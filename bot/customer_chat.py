@@ -27,7 +27,7 @@ from bot import cpu
 from bot.contract_data import annex_fields, label
 from bot.inbound import _settle, apply_reading
 from bot.jobs import defer
-from bot.mailer import compose
+from bot.mailer import compose, flatten
 from bot.negotiation import missing_fields
 from bot.notices import notice
 from bot.outbox import mail_context, queue_mail
@@ -670,7 +670,7 @@ def _as_mail(c: _Ctx, filename: str, data: bytes) -> bytes:
     msg.add_attachment(
         data, maintype="application", subtype="pdf", filename=filename[:100] or "document.pdf"
     )
-    return bytes(msg)
+    return flatten(msg)
 
 
 async def _document(c: _Ctx, row: Message, raw: bytes) -> list[Reply]:

@@ -7,7 +7,6 @@ next round, so a restart or a Telegram outage loses nothing.
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import logging
 from typing import TYPE_CHECKING, Any
@@ -22,17 +21,6 @@ if TYPE_CHECKING:
     from bot.chat import StaffChat
 
 log = logging.getLogger("dpabot.chat.customer")
-
-
-async def deliver_loop(chat: StaffChat, interval: float) -> None:
-    while True:
-        try:
-            await deliver_once(chat)
-        except asyncio.CancelledError:
-            raise
-        except Exception:  # a database hiccup must not end delivery for good
-            log.exception("customer chat: delivering queued messages failed; trying again later")
-        await asyncio.sleep(interval)
 
 
 async def deliver_once(chat: StaffChat) -> int:

@@ -22,7 +22,17 @@ async def defer(session: AsyncSession, task: str, **kwargs: Any) -> None:
     await current().app.configure_task(f"dpabot:{task}", connection=conn).defer_async(**kwargs)
 
 
+async def send_messages(context: JobContext, tenant: str, message_row_ids: list[int]) -> None:
+    from bot import service
+    from bot.runtime import current
+
+    # Outages are retried; only the last attempt gives up on a mail and tells staff.
+    final = context.job.attempts >= (_RETRY.max_attempts or 0)
+    await service.send_messages(current(), tenant, message_row_ids, final_attempt=final)
+
+
 async def send_message(tenant: str, message_row_id: int) -> None:
+    """Jobs queued before mails went out in batches (send_messages) still find their task."""
     from bot import service
     from bot.runtime import current
 
@@ -107,6 +117,7 @@ def build_app(conninfo: str) -> procrastinate.App:
     for fn in (send_message, finalize, customer_sign):
         app.task(name=f"dpabot:{fn.__name__}", retry=_RETRY)(fn)
     app.task(name="dpabot:process_inbound", retry=_RETRY, pass_context=True)(process_inbound)
+    app.task(name="dpabot:send_messages", retry=_RETRY, pass_context=True)(send_messages)
     app.task(name="dpabot:check_returned", retry=_RETRY, pass_context=True)(check_returned)
     # Periodic: reminders and expiry hourly; stalled jobs every minute, ahead of the backlog.
     app.periodic(cron="7 * * * *", periodic_id="reminders")(

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import email.message
+from collections.abc import Sequence
 from typing import Any
 
 from bot.contract_data import questions
 from bot.jobs import defer
+from bot.mailer import flatten
 from storage.blobs import sha256_hex
 from storage.models import Contract, Customer, Message
 from storage.repositories import TenantRepo
@@ -45,20 +47,40 @@ async def queue_mail(
     kind: str,
 ) -> Message:
     """Store the outgoing mail (its Message-ID first) and queue its sending, in one transaction."""
-    raw = bytes(msg)
-    row = await repo.insert_message(
-        contract_id=contract.id,
-        direction="out",
-        channel="email",
-        kind=kind,
-        message_id=str(msg["Message-ID"]),
-        from_addr=str(msg["From"]),
-        to_addr=str(msg["To"]),
-        subject=str(msg["Subject"]),
-        raw=raw,
-        raw_sha256=sha256_hex(raw),
-        outcome="queued",
-    )
-    assert row is not None  # a fresh Message-ID cannot collide
-    await defer(session, "send_message", tenant=slug, message_row_id=row.id)
+    (row,) = await queue_mails(session, slug, repo, [(contract, msg)], kind)
     return row
+
+
+async def queue_mails(
+    session: Any,
+    slug: str,
+    repo: TenantRepo,
+    mails: Sequence[tuple[Contract, email.message.EmailMessage]],
+    kind: str,
+) -> list[Message]:
+    """Store outgoing mails and queue one job that sends them all, in the caller's transaction.
+
+    One job, so the mails share an SMTP connection (a bulk send's batch); a retry of the job
+    sends those not sent yet.
+    """
+    rows = []
+    for contract, msg in mails:
+        raw = flatten(msg)
+        rows.append(
+            Message(
+                contract_id=contract.id,
+                direction="out",
+                channel="email",
+                kind=kind,
+                message_id=str(msg["Message-ID"]),
+                from_addr=str(msg["From"]),
+                to_addr=str(msg["To"]),
+                subject=str(msg["Subject"]),
+                raw=raw,
+                raw_sha256=sha256_hex(raw),
+                outcome="queued",
+            )
+        )
+    await repo.add_all(rows)
+    await defer(session, "send_messages", tenant=slug, message_row_ids=[r.id for r in rows])
+    return rows

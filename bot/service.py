@@ -4,32 +4,38 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import email
-import email.policy
 import json
 import logging
 import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
 from email.message import EmailMessage
 from typing import Any
+
+from sqlalchemy import update
 
 from bot import cpu
 from bot.contract_data import document_data
 from bot.errors import WorkflowError
 from bot.inbound import process_inbound, store_inbound
 from bot.mailer import compose
-from bot.outbox import mail_context, queue_mail
+from bot.outbox import mail_context, queue_mail, queue_mails
 from bot.runtime import Runtime
 from bot.settings import TenantSettings
+from bot.transports.errors import TransportError
 from bot.workflow import Event, State, decide
 from signing.keys import signer_identity
 from storage import audit
 from storage.blobs import sha256_hex
-from storage.models import Contract, Customer
+from storage.errors import NotFound
+from storage.models import Contract, ContractVersion, Customer, Message
+from storage.notify import notify_staff
 from storage.repositories import TenantRepo
 
 log = logging.getLogger(__name__)
 __all__ = [
     "AlreadyInvited",
+    "Draft",
     "add_customer",
     "chat_link",
     "customer_sign",
@@ -40,8 +46,11 @@ __all__ = [
     "new_token",
     "process_inbound",
     "render_draft",
+    "render_invitation",
     "send_message",
+    "send_messages",
     "store_inbound",
+    "store_invitations",
 ]
 
 
@@ -119,6 +128,19 @@ async def render_draft(tenant: TenantSettings, customer: Customer) -> tuple[dict
     return fields, draft
 
 
+@dataclass(frozen=True)
+class Draft:
+    """A customer's invitation rendered, not stored yet (store_invitations stores it)."""
+
+    customer: Customer
+    fields: dict[str, str]
+    pdf: bytes
+
+
+async def render_invitation(tenant: TenantSettings, customer: Customer) -> Draft:
+    return Draft(customer, *await render_draft(tenant, customer))
+
+
 def invitation_mail(
     tenant: TenantSettings,
     customer: Customer,
@@ -153,63 +175,173 @@ async def invite(
     tenant = rt.tenant(slug)
     async with rt.db.transaction() as s:
         customer = await _repo(rt, s, slug).customer(customer_id)
-    fields, draft = await render_draft(tenant, customer)
+    draft = await render_invitation(tenant, customer)
+    (contract_id,) = await store_invitations(rt, slug, [draft], actor=actor, once=once)
+    if contract_id is None:
+        raise AlreadyInvited(f"Customer {customer.id} has been invited already.")
+    return contract_id
+
+
+async def store_invitations(
+    rt: Runtime, slug: str, drafts: Sequence[Draft], *, actor: str, once: bool
+) -> list[int | None]:
+    """Store rendered invitations in one transaction: per customer a contract (invited), its
+    first version, the mail and an audit event; one job sends the mails. The contract ids, in
+    order; None for a customer with a contract already (once=True, checked under a lock on the
+    customers, so two bulk sends never invite anyone twice)."""
+    tenant = rt.tenant(slug)
+    # The mail is queued in the same transaction: the contract is born invited.
+    invited = decide(State.DRAFT, Event("invitation_sent")).state.value
     async with rt.db.transaction() as s:
         repo = _repo(rt, s, slug)
-        if once and await repo.lock_customer_has_contract(customer.id):
-            raise AlreadyInvited(f"Customer {customer.id} has been invited already.")
-        token = new_token()
-        contract = await repo.add_contract(
-            customer_id=customer.id,
-            template_id=tenant.template,
-            state=State.DRAFT.value,
-            reply_token=token,
-            chat_token=new_chat_token(),
-            current_version=1,
+        mine, invited_before = await repo.lock_customers([d.customer.id for d in drafts])
+        strangers = [d.customer.id for d in drafts if d.customer.id not in mine]
+        if strangers:  # not this tenant's, or gone since the draft was rendered
+            raise NotFound(f"There is no customer {strangers[0]} for this tenant.")
+        taken = invited_before if once else set()
+        fresh: list[tuple[Draft, Contract]] = []
+        for d in drafts:
+            if d.customer.id in taken:
+                continue
+            taken.add(d.customer.id)  # twice in one batch: the second is a repeat
+            contract = Contract(
+                customer_id=d.customer.id,
+                template_id=tenant.template,
+                state=invited,
+                reply_token=new_token(),
+                chat_token=new_chat_token(),
+                current_version=1,
+            )
+            fresh.append((d, contract))
+        await repo.add_all([c for _, c in fresh])
+        await repo.add_all(
+            [
+                ContractVersion(
+                    contract_id=c.id,
+                    number=1,
+                    fields=d.fields,
+                    pdf_sha256=sha256_hex(d.pdf),
+                    changed_by="dpabot",
+                    reason="invitation",
+                )
+                for d, c in fresh
+            ]
         )
-        await repo.add_version(
-            contract,
-            number=1,
-            fields=fields,
-            pdf_sha256=sha256_hex(draft),
-            changed_by="dpabot",
-            reason="invitation",
-        )
-        msg = invitation_mail(tenant, customer, contract, fields, draft)
-        await queue_mail(s, slug, repo, contract, msg, "invitation")
-        contract.state = decide(State(contract.state), Event("invitation_sent")).state.value
-        await audit.record(
+        mails = [(c, invitation_mail(tenant, d.customer, c, d.fields, d.pdf)) for d, c in fresh]
+        await queue_mails(s, slug, repo, mails, "invitation")
+        await audit.record_many(
             s,
             repo.tenant_id,
             actor,
-            "contract.invited",
-            f"contract:{contract.id}",
-            {"customer": customer.id},
+            [
+                ("contract.invited", f"contract:{c.id}", {"customer": d.customer.id})
+                for d, c in fresh
+            ],
         )
-        return contract.id
+    stored = {id(d): c.id for d, c in fresh}
+    return [stored.get(id(d)) for d in drafts]
 
 
 async def send_message(rt: Runtime, slug: str, message_row_id: int) -> None:
-    """Hand one stored outgoing mail to the tenant's transport (retried by the job on failure)."""
+    """send_messages() of one mail (jobs queued before mails were sent in batches)."""
+    await send_messages(rt, slug, [message_row_id])
+
+
+async def send_messages(
+    rt: Runtime, slug: str, message_row_ids: Sequence[int], *, final_attempt: bool = False
+) -> None:
+    """Hand stored outgoing mails to the tenant's transport, as stored (no parsing and
+    flattening again), over one connection; each is marked sent soon after it leaves.
+
+    A mail that fails does not hold up the others; the job fails after trying them all, so
+    its retry (with backoff) sends only those not sent yet. On the job's last attempt a mail
+    that still fails is marked failed and the tenant's staff are told which and why.
+    """
     async with rt.db.transaction() as s:
-        row = await _repo(rt, s, slug).message(message_row_id)
-        if row.outcome == "sent":
-            return  # at-least-once delivery of the job; the mail went already
-        raw = row.raw
-    sender = rt.senders[slug]
-    send_raw = getattr(sender, "send_raw", None)
-    if send_raw is not None:
-        await send_raw(raw)  # as stored: no parsing and flattening again
-    else:
-        msg = email.message_from_bytes(raw, policy=email.policy.default)
-        await sender.send(msg)  # type: ignore[arg-type]
+        pending = await _repo(rt, s, slug).unsent_messages(message_row_ids)
+    if not pending:
+        return  # at-least-once delivery of the job; the mails went already
+    failures: list[tuple[int, TransportError]] = []
+    sent: list[tuple[int, str, bytes]] = []
+    try:
+        async with rt.senders[slug].session() as send:
+            for row_id, kind, raw in pending:
+                try:
+                    await send(raw)
+                except TransportError as exc:
+                    log.warning("Sending message %s failed: %s", row_id, exc)
+                    failures.append((row_id, exc))
+                    continue
+                sent.append((row_id, kind, raw))
+                if len(sent) >= _MARK_EVERY:
+                    await _mark_sent(rt, slug, sent)
+                    sent = []
+    finally:
+        await _mark_sent(rt, slug, sent)
+    if not failures:
+        return
+    if final_attempt:
+        await _give_up(rt, slug, failures)
+        return
+    first = failures[0][1]
+    if len(failures) == 1:
+        raise first
+    raise TransportError(
+        f"{len(failures)} of {len(pending)} mails were not sent; the first: {first}"
+    ) from first
+
+
+async def _give_up(rt: Runtime, slug: str, failures: Sequence[tuple[int, TransportError]]) -> None:
+    """Mails that failed every attempt: marked failed (kept as queued), staff told each."""
     async with rt.db.transaction() as s:
-        row = await _repo(rt, s, slug).message(message_row_id)
-        row.outcome = "sent"
-        row.processed_at = dt.datetime.now(dt.UTC)
-        if row.kind in SECRET_KINDS:
-            row.raw = redacted(row.raw)
-            row.raw_sha256 = sha256_hex(row.raw)
+        repo = _repo(rt, s, slug)
+        for row_id, exc in failures:
+            row = await repo.message(row_id)
+            row.outcome = "failed"
+            row.detail = str(exc)
+            row.processed_at = dt.datetime.now(dt.UTC)
+            ref = f"{slug}-{row.contract_id}" if row.contract_id is not None else "no contract"
+            await notify_staff(
+                s,
+                repo.tenant_id,
+                "undeliverable",
+                f"The {row.kind or 'outgoing'} mail to {row.to_addr} ({ref}) could not be sent"
+                f" after every retry: {exc}",
+                subject=f"message:{row_id}",
+            )
+            await audit.record(
+                s,
+                repo.tenant_id,
+                "dpabot",
+                "message.undeliverable",
+                f"message:{row_id}",
+                {"to": row.to_addr, "reason": str(exc)},
+            )
+
+
+# Sent mails are marked in groups (one transaction each): should the process die, the retry
+# sends again at most this many mails that had left.
+_MARK_EVERY = 10
+
+
+async def _mark_sent(rt: Runtime, slug: str, sent: Sequence[tuple[int, str, bytes]]) -> None:
+    if not sent:
+        return
+    now = dt.datetime.now(dt.UTC)
+    mine = Message.tenant_id == rt.tenant_ids[slug]
+    async with rt.db.transaction() as s:
+        await s.execute(
+            update(Message)
+            .where(mine, Message.id.in_([i for i, k, _ in sent if k not in SECRET_KINDS]))
+            .values(outcome="sent", processed_at=now)
+        )
+        for row_id, _, raw in (r for r in sent if r[1] in SECRET_KINDS):
+            kept = redacted(raw)
+            await s.execute(
+                update(Message)
+                .where(mine, Message.id == row_id)
+                .values(outcome="sent", processed_at=now, raw=kept, raw_sha256=sha256_hex(kept))
+            )
 
 
 # Mails whose body is a secret once sent (a one-time chat code): kept as headers only.

@@ -167,25 +167,30 @@ class TenantRepo:
             found.update(rows.all())
         return found
 
-    async def lock_customer_has_contract(self, customer_id: int) -> bool:
-        """Lock the customer's row until the transaction ends; True when it has a contract."""
-        await self.session.execute(
+    async def lock_customers(self, customer_ids: Sequence[int]) -> tuple[set[int], set[int]]:
+        """Lock the customers' rows until the transaction ends: (those that are this tenant's
+        customers, those of them that have a contract)."""
+        found = await self.session.scalars(
             select(Customer.id)
-            .where(Customer.id == customer_id, Customer.tenant_id == self.tenant_id)
+            .where(Customer.id.in_(customer_ids), Customer.tenant_id == self.tenant_id)
+            .order_by(Customer.id)  # one lock order for every caller: no deadlock between sends
             .with_for_update()
         )
-        found = await self.session.scalar(
-            select(Contract.id)
-            .where(Contract.tenant_id == self.tenant_id, Contract.customer_id == customer_id)
-            .limit(1)
-        )
-        return found is not None
+        mine = set(found.all())
+        return mine, await self.customers_with_contract(sorted(mine))
 
     async def add_contract(self, **values: Any) -> Contract:
         contract = Contract(tenant_id=self.tenant_id, **values)
         self.session.add(contract)
         await self.session.flush()
         return contract
+
+    async def add_all(self, rows: Sequence[Contract | ContractVersion | Message]) -> None:
+        """Insert new rows of this tenant in one round trip each kind (ids filled in)."""
+        for row in rows:
+            row.tenant_id = self.tenant_id
+        self.session.add_all(rows)
+        await self.session.flush()
 
     async def add_version(self, contract: Contract, **values: Any) -> ContractVersion:
         version = ContractVersion(tenant_id=self.tenant_id, contract_id=contract.id, **values)
@@ -262,6 +267,20 @@ class TenantRepo:
     async def message(self, message_row_id: int) -> Message:
         result: Message = await self._one(Message, message_row_id, "message")
         return result
+
+    async def unsent_messages(self, ids: Sequence[int]) -> list[tuple[int, str, bytes]]:
+        """(id, kind, raw) of these outgoing messages not sent yet, in the order queued."""
+        rows = await self.session.execute(
+            select(Message.id, Message.kind, Message.raw)
+            .where(
+                Message.tenant_id == self.tenant_id,
+                Message.id.in_(ids),
+                Message.direction == "out",
+                Message.outcome != "sent",
+            )
+            .order_by(Message.id)
+        )
+        return [(i, k, r) for i, k, r in rows.all()]
 
     async def messages(self, contract: Contract) -> Sequence[Message]:
         rows = await self.session.scalars(

@@ -6,6 +6,7 @@ import asyncio
 import email.message
 import logging
 from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
@@ -20,9 +21,17 @@ _BACKOFF_START = 0.5
 
 
 class MailSender(Protocol):
-    """Something that delivers one outgoing message (SMTP, or a Maildir in the demo)."""
+    """Something that delivers outgoing messages (SMTP, or a Maildir in the demo)."""
 
     async def send(self, msg: email.message.EmailMessage) -> None: ...
+
+    async def send_raw(self, raw: bytes) -> None:
+        """A stored message, byte for byte."""
+        ...
+
+    def session(self) -> AbstractAsyncContextManager[Callable[[bytes], Awaitable[None]]]:
+        """send_raw for many messages, over one connection where the transport has them."""
+        ...
 
 
 @dataclass(frozen=True)

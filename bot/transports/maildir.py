@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import email.message
 import json
 import mailbox
 import os
 import time
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 from bot.transports.errors import TransportError
@@ -39,6 +41,11 @@ class MaildirSender:
             raise TransportError(
                 f"Could not write a message into the Maildir {self.path}: {exc}"
             ) from exc
+
+    @contextlib.asynccontextmanager
+    async def session(self) -> AsyncIterator[Callable[[bytes], Awaitable[None]]]:
+        """SmtpSender.session()'s twin: nothing to keep open between mails here."""
+        yield self.send_raw
 
     def _add(self, msg: email.message.EmailMessage | bytes) -> None:
         mailbox.Maildir(self.path, create=True).add(msg)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import email
 import email.message
 import email.parser
 import email.policy
 import logging
 import ssl
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 
 import aiosmtplib
 import aiosmtplib.email
@@ -18,7 +20,7 @@ log = logging.getLogger(__name__)
 
 
 class SmtpSender:
-    """Sends each message over its own SMTP connection (simple; fine at invitation volumes)."""
+    """Sends a message over a connection of its own, or many over one (session())."""
 
     def __init__(
         self,
@@ -52,69 +54,30 @@ class SmtpSender:
         await self._send(msg, to, label=str(msg.get("Message-ID", "a message")))
 
     async def send_raw(self, raw: bytes) -> None:
-        """Deliver a stored message byte for byte (envelope from its headers; no Bcc).
+        """Deliver a stored message byte for byte, the envelope from its headers (a message with
+        a Bcc header is parsed and sent without it)."""
+        async with self.session() as send:
+            await send(raw)
 
-        The bytes are neither parsed nor flattened again: for a mail with a PDF attached
-        that is most of the CPU time a send costs.
+    @contextlib.asynccontextmanager
+    async def session(self) -> AsyncIterator[Callable[[bytes], Awaitable[None]]]:
+        """A send_raw that keeps one connection for many mails (a bulk send's batch).
+
+        A connection costs a TLS handshake and a login on both sides, more than sending a mail
+        with its PDF. A mail the server refuses leaves the connection in use; any other failure
+        (a cut connection, a timeout) closes it, and the next mail opens a new one.
         """
-        headers = header_block(raw)
-        if headers.get_all("Bcc"):  # only a parsed message has its Bcc header removed
-            await self.send(email.message_from_bytes(raw, policy=email.policy.default))  # type: ignore[arg-type]
-            return
-        sender = aiosmtplib.email.extract_sender(headers)
-        recipients = aiosmtplib.email.extract_recipients(headers)
-        to = ", ".join(recipients) or "?"
-        options = [] if raw.isascii() else ["BODY=8BITMIME"]
-        if not "".join([sender or "", *recipients]).isascii():
-            options.append("SMTPUTF8")
+        connection = _Connection(self)
         try:
-            await self._send(
-                raw,
-                to,
-                label=str(headers.get("Message-ID", "a message")),
-                sender=sender,
-                recipients=recipients,
-                options=options,
-            )
-        except TransportError as exc:
-            cause = exc.__cause__
-            if (
-                options
-                and isinstance(cause, aiosmtplib.SMTPSenderRefused)
-                and cause.code in (501, 504, 555)
-            ):
-                # MAIL refused its options (a relay without 8BITMIME): aiosmtplib re-encodes
-                # a parsed message for such a server.
-                await self.send(email.message_from_bytes(raw, policy=email.policy.default))  # type: ignore[arg-type]
-                return
-            raise
+            yield connection.send
+        finally:
+            await connection.close()
 
-    async def _send(
-        self,
-        msg: email.message.EmailMessage | bytes,
-        to: str,
-        *,
-        label: str,
-        sender: str | None = None,
-        recipients: list[str] | None = None,
-        options: list[str] | None = None,
-    ) -> None:
+    @contextlib.contextmanager
+    def _explained(self, to: str) -> Iterator[None]:
+        """aiosmtplib's errors as TransportErrors that say what went wrong in plain words."""
         try:
-            responses, _ = await aiosmtplib.send(
-                msg,
-                sender=sender,
-                recipients=recipients,
-                mail_options=options,
-                hostname=self.host,
-                port=self.port,
-                username=self.username,
-                password=self._password,
-                use_tls=self.use_tls,
-                # True makes STARTTLS mandatory: never fall back to sending in clear text.
-                start_tls=self.starttls,
-                tls_context=self.tls_context,
-                timeout=self.timeout,
-            )
+            yield
         except aiosmtplib.SMTPAuthenticationError as exc:
             raise TransportError(
                 f"The SMTP server {self.host}:{self.port} rejected the login of {self.username}"
@@ -132,12 +95,92 @@ class SmtpSender:
             raise TransportError(
                 f"Could not send the message to {to} through {self.host}:{self.port}: {exc}"
             ) from exc
-        # aiosmtplib succeeds if at least one recipient was accepted; report the others.
-        rejected = {rcpt: r for rcpt, r in responses.items() if not 200 <= r.code < 300}
-        if rejected:
-            names = ", ".join(f"{rcpt} ({r.code} {r.message})" for rcpt, r in rejected.items())
-            raise TransportError(f"The SMTP server refused some recipients: {names}.")
-        log.info("Sent %s to %s.", label, to)
+
+    def _client(self) -> aiosmtplib.SMTP:
+        return aiosmtplib.SMTP(
+            hostname=self.host,
+            port=self.port,
+            username=self.username,
+            password=self._password,
+            use_tls=self.use_tls,
+            # True makes STARTTLS mandatory: never fall back to sending in clear text.
+            start_tls=self.starttls,
+            tls_context=self.tls_context,
+            timeout=self.timeout,
+        )
+
+    async def _send(self, msg: email.message.EmailMessage, to: str, *, label: str) -> None:
+        with self._explained(to):
+            async with self._client() as smtp:  # connects, STARTTLS and login included
+                responses, _ = await smtp.send_message(msg)
+        _check_accepted(responses, label, to)
+
+
+class _Connection:
+    """SmtpSender.session()'s connection, opened on the first mail and after a failure."""
+
+    def __init__(self, sender: SmtpSender) -> None:
+        self.sender = sender
+        self.smtp: aiosmtplib.SMTP | None = None
+
+    async def close(self) -> None:
+        smtp, self.smtp = self.smtp, None
+        if smtp is not None and smtp.is_connected:
+            try:
+                await smtp.quit()
+            except (aiosmtplib.SMTPException, OSError, ssl.SSLError):
+                smtp.close()
+
+    async def send(self, raw: bytes) -> None:
+        headers = header_block(raw)
+        if headers.get_all("Bcc"):  # only a parsed message has its Bcc header removed
+            await self.sender.send(email.message_from_bytes(raw, policy=email.policy.default))  # type: ignore[arg-type]
+            return
+        sender = aiosmtplib.email.extract_sender(headers)
+        recipients = aiosmtplib.email.extract_recipients(headers)
+        to = ", ".join(recipients) or "?"
+        label = str(headers.get("Message-ID", "a message"))
+        if not sender or not recipients:
+            raise TransportError(f"The message {label} names no sender or no recipient.")
+        options = [] if raw.isascii() else ["BODY=8BITMIME"]
+        if not "".join([sender or "", *recipients]).isascii():
+            options.append("SMTPUTF8")
+        try:
+            with self.sender._explained(to):
+                if self.smtp is None or not self.smtp.is_connected:
+                    self.smtp = self.sender._client()
+                    await self.smtp.connect()  # STARTTLS and login included
+                try:
+                    responses, _ = await self.smtp.sendmail(
+                        sender, recipients, raw, mail_options=options
+                    )
+                except (aiosmtplib.SMTPRecipientsRefused, aiosmtplib.SMTPResponseException):
+                    raise  # the server said no in order (aiosmtplib reset the envelope)
+                except BaseException:
+                    await self.close()  # a connection in an unknown state is not reused
+                    raise
+        except TransportError as exc:
+            cause = exc.__cause__
+            if (
+                options
+                and isinstance(cause, aiosmtplib.SMTPSenderRefused)
+                and cause.code in (501, 504, 555)
+            ):
+                # MAIL refused its options (a relay without 8BITMIME): aiosmtplib re-encodes
+                # a parsed message for such a server.
+                await self.sender.send(email.message_from_bytes(raw, policy=email.policy.default))  # type: ignore[arg-type]
+                return
+            raise
+        _check_accepted(responses, label, to)
+
+
+def _check_accepted(responses: dict[str, aiosmtplib.SMTPResponse], label: str, to: str) -> None:
+    # aiosmtplib succeeds if at least one recipient was accepted; report the others.
+    rejected = {rcpt: r for rcpt, r in responses.items() if not 200 <= r.code < 300}
+    if rejected:
+        names = ", ".join(f"{rcpt} ({r.code} {r.message})" for rcpt, r in rejected.items())
+        raise TransportError(f"The SMTP server refused some recipients: {names}.")
+    log.info("Sent %s to %s.", label, to)
 
 
 def header_block(raw: bytes) -> email.message.Message:

@@ -9,14 +9,15 @@ import mailbox
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from bot import bulk, service
-from bot.settings import SecretRef, SmtpSettings
+from bot.settings import SecretRef, SmtpSettings, TenantSettings
+from bot.transports import TransportError
 from handlers.customer_file import read_customer_file
 from storage import audit
 from storage.errors import NotFound
-from storage.models import Contract, Customer, Message
+from storage.models import Contract, Customer, Message, Notification
 from templates import read_form_fields
 from tests.fixtures.runtime import make_tenant
 
@@ -115,7 +116,8 @@ async def test_import_then_send_all_puts_one_invitation_with_pdf_per_customer_in
         {"rows": 5, "imported": 5, "already_customers": 0},
         {"rows": 5, "imported": 0, "already_customers": 5},
     ]
-    assert {e.actor for e in events if e.action == "contract.invited"} == {"test:staff"}
+    invited = [e for e in events if e.action == "contract.invited"]
+    assert len(invited) == 5 and {e.actor for e in invited} == {"test:staff"}
     (sent_event,) = [e for e in events if e.action == "invitations.sent"]
     assert sent_event.detail == {"requested": "pending", "invited": 5, "skipped": 0, "failed": 0}
 
@@ -225,14 +227,12 @@ async def test_preview_of_a_file_row_not_imported_yet(runtime_factory):
     assert await count(rt, Contract, tenant.slug) == 0
 
 
-async def test_send_now_over_smtp_delivers_every_invitation(
-    runtime_factory, smtpd, tmp_path: Path, monkeypatch
-):
+def _smtp_tenant(smtpd, tmp_path: Path, monkeypatch) -> TenantSettings:
     ca = tmp_path / "smtpd.pem"
     ca.write_bytes(smtpd.cert_pem)
     monkeypatch.setenv("TEST_SMTP_PW", smtpd.password)
-    tenant = make_tenant(
-        transport="imap",  # mail out over SMTP; no listener runs in this test
+    return make_tenant(
+        transport="imap",  # mail out over SMTP; no listener runs in these tests
         smtp=SmtpSettings(
             host=smtpd.host,
             port=smtpd.port,
@@ -241,15 +241,23 @@ async def test_send_now_over_smtp_delivers_every_invitation(
             ca_file=ca,
         ),
     )
+
+
+def _many(n: int) -> tuple:
+    lines = "\n".join(
+        f"Klant {i} BV;klant{i}@klanten.example;Vertegenwoordiger {i};;;{['nl', 'fr', 'en'][i % 3]}"
+        for i in range(n)
+    )
+    return rows(f"naam;email;contact;btw;functie;taal\n{lines}")
+
+
+async def test_send_now_over_smtp_delivers_every_invitation(
+    runtime_factory, smtpd, tmp_path: Path, monkeypatch
+):
+    tenant = _smtp_tenant(smtpd, tmp_path, monkeypatch)
     rt = await runtime_factory([tenant])
     smtpd.clear()
-    many = "\n".join(
-        f"Klant {i} BV;klant{i}@klanten.example;Vertegenwoordiger {i};;;{['nl', 'fr', 'en'][i % 3]}"
-        for i in range(12)
-    )
-    await bulk.import_customers(
-        rt, tenant.slug, rows(f"naam;email;contact;btw;functie;taal\n{many}"), "t"
-    )
+    await bulk.import_customers(rt, tenant.slug, _many(12), "t")
     summary, delivery = await bulk.send_now(rt, tenant.slug, bulk.PENDING, "test")
     assert (len(summary.invited), delivery.sent, delivery.waiting) == (12, 12, 0)
     received = await smtpd.wait_for(12)
@@ -270,6 +278,89 @@ async def test_send_now_over_smtp_delivers_every_invitation(
     assert [outcome for outcome, _ in stored] == ["sent"] * 12
     # Sent as stored, byte for byte (SMTP only adds CRLF line ends).
     assert {r.raw.replace(b"\r\n", b"\n") for r in received} == {raw for _, raw in stored}
+
+
+async def test_a_batch_shares_one_connection_and_a_refused_mail_waits_alone(
+    runtime_factory, smtpd, tmp_path: Path, monkeypatch
+):
+    tenant = _smtp_tenant(smtpd, tmp_path, monkeypatch)
+    rt = await runtime_factory([tenant])
+    smtpd.clear()
+    smtpd.refuse("klant3@klanten.example")
+    await bulk.import_customers(rt, tenant.slug, _many(6), "t")
+    summary = await bulk.send_invitations(rt, tenant.slug, bulk.PENDING, "test")
+    assert len(summary.invited) == 6  # queued; no worker runs here
+    async with rt.db.transaction() as s:
+        ids = list(
+            (
+                await s.scalars(
+                    select(Message.id).where(Message.tenant_id == rt.tenant_ids[tenant.slug])
+                )
+            ).all()
+        )
+
+    # What the send job does: every mail tried, the refusal reported, the others sent.
+    with pytest.raises(TransportError, match=r"klant3@klanten\.example"):
+        await service.send_messages(rt, tenant.slug, ids)
+    received = smtpd.messages
+    assert sorted(r.rcpt_tos[0] for r in received) == [
+        f"klant{i}@klanten.example" for i in (0, 1, 2, 4, 5)
+    ]
+    assert len({r.peer for r in received}) == 1  # one connection, the refusal included
+
+    async def outcomes() -> dict[str, str]:
+        async with rt.db.transaction() as s:
+            got = await s.execute(
+                select(Message.to_addr, Message.outcome).where(Message.id.in_(ids))
+            )
+            return {str(to): str(outcome) for to, outcome in got.all()}
+
+    assert {to for to, o in (await outcomes()).items() if o != "sent"} == {"klant3@klanten.example"}
+
+    # The job's last attempt gives up on that mail and tells staff which and why.
+    await service.send_messages(rt, tenant.slug, ids, final_attempt=True)
+    assert (await outcomes())["klant3@klanten.example"] == "failed"
+    async with rt.db.transaction() as s:
+        (note,) = (
+            await s.scalars(
+                select(Notification).where(Notification.tenant_id == rt.tenant_ids[tenant.slug])
+            )
+        ).all()
+    assert note.kind == "undeliverable"
+    assert "klant3@klanten.example" in note.text and "550" in note.text
+
+    # Run again once the server takes the address: only the mail left goes out.
+    smtpd.clear()
+    await service.send_messages(rt, tenant.slug, ids)
+    (again,) = await smtpd.wait_for(1)
+    assert again.rcpt_tos == ["klant3@klanten.example"]
+    assert set((await outcomes()).values()) == {"sent"}
+
+
+async def test_a_draft_that_cannot_be_stored_fails_alone(runtime_factory):
+    tenant = make_tenant()
+    rt = await runtime_factory([tenant])
+    await bulk.import_customers(rt, tenant.slug, rows()[:3], "test")
+    plan = await bulk.plan_invitations(rt, tenant.slug, bulk.PENDING)
+    drafts = [await service.render_invitation(tenant, c) for c in plan.customers]
+    # The second customer is gone by the time the batch is stored.
+    gone = plan.customers[1].id
+    async with rt.db.transaction() as s:
+        await s.execute(delete(Customer).where(Customer.id == gone))
+
+    outcomes = await bulk.store_drafts(rt, tenant.slug, drafts, "test")
+    assert [c.id for c, _ in outcomes] == [c.id for c in plan.customers]
+    assert isinstance(outcomes[1][1], NotFound)
+    assert str(outcomes[1][1]) == f"There is no customer {gone} for this tenant."
+    assert all(isinstance(o, int) for _, o in (outcomes[0], outcomes[2]))
+    assert await count(rt, Contract, tenant.slug) == 2
+    assert await count(rt, Message, tenant.slug) == 2
+    async with rt.db.transaction() as s:
+        events = await audit.events(s, rt.tenant_ids[tenant.slug])
+        assert (await audit.check_chain(s, rt.tenant_ids[tenant.slug])).ok
+    assert sorted(e.detail["customer"] for e in events if e.action == "contract.invited") == sorted(
+        c.id for c in plan.customers if c.id != gone
+    )
 
 
 async def test_raw_send_of_8bit_text_and_bcc(smtpd):
@@ -300,3 +391,18 @@ async def test_raw_send_of_8bit_text_and_bcc(smtpd):
     _, got = await smtpd.wait_for(2)
     assert got.rcpt_tos == ["b@b.example"]
     assert got.raw.replace(b"\r\n", b"\n") == eight_bit
+
+
+async def test_a_progress_report_that_fails_ends_the_send_instead_of_hanging(runtime_factory):
+    tenant = make_tenant()
+    rt = await runtime_factory([tenant])
+    await bulk.import_customers(rt, tenant.slug, rows(), "test")
+
+    async def progress(done: int, total: int, failures: int) -> None:
+        if done == 2:
+            raise RuntimeError("the chat message to edit is gone")
+
+    with pytest.raises(RuntimeError, match="is gone"):
+        await asyncio.wait_for(
+            bulk.send_invitations(rt, tenant.slug, bulk.PENDING, "test", progress=progress), 60
+        )
