@@ -35,10 +35,10 @@ import aiosmtplib  # noqa: E402
 
 from bot import bulk, cpu, service  # noqa: E402
 from bot.contract_data import document_data  # noqa: E402
+from bot.demo import DEMO_TENANT  # noqa: E402
 from bot.mailer import flatten  # noqa: E402
 from bot.runtime import open_runtime  # noqa: E402
 from bot.settings import (  # noqa: E402
-    MailSettings,
     SecretRef,
     ServiceSettings,
     SmtpSettings,
@@ -276,26 +276,22 @@ async def run(n: int, sample: int, profile: str | None) -> None:
             if not ready.wait(30):
                 raise SystemExit("the SMTP server did not start")
             os.environ["BENCH_SMTP_PASSWORD"] = SMTP_PASSWORD
-            tenant = TenantSettings(
-                # A slug of its own: DPABOT_DATABASE_URL may hold earlier runs' tenants.
-                slug=f"bench-{secrets.token_hex(3)}",
-                name="iBeauty BVBA",
-                template="ibeauty",
-                enterprise_number="BE0662.785.756",
-                representative="Michel Smekens",
-                representative_function="Zaakvoerder",
-                place="Antwerpen",
-                mail=MailSettings(
-                    address="dpa@ibeauty.example",
-                    transport="imap",  # out over SMTP; no listener runs here
-                    smtp=SmtpSettings(
+            # The demo's tenant, mailing over SMTP (no listener runs here), under a slug of its
+            # own: DPABOT_DATABASE_URL may hold earlier runs' tenants.
+            mail = DEMO_TENANT.mail.model_copy(
+                update={
+                    "transport": "imap",
+                    "smtp": SmtpSettings(
                         host="127.0.0.1",
                         port=port,
                         username=SMTP_USER,
                         password=SecretRef(env="BENCH_SMTP_PASSWORD"),
                         ca_file=Path(work) / "cert.pem",
                     ),
-                ),
+                }
+            )
+            tenant = DEMO_TENANT.model_copy(
+                update={"slug": f"bench-{secrets.token_hex(3)}", "mail": mail}
             )
             settings = ServiceSettings(
                 data_dir=Path(work) / "var", database_url=os.environ.get("DPABOT_DATABASE_URL")

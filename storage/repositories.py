@@ -53,10 +53,13 @@ class TenantRepo:
         self.session = session
         self.tenant_id = tenant_id
 
-    async def _one(self, model: Any, ident: Any, what: str) -> Any:
-        row = await self.session.scalar(
-            select(model).where(model.id == ident, model.tenant_id == self.tenant_id)
-        )
+    async def _one(self, model: Any, ident: Any, what: str, *, for_update: bool = False) -> Any:
+        stmt = select(model).where(model.id == ident, model.tenant_id == self.tenant_id)
+        if for_update:
+            # populate_existing: a row loaded earlier in this session (before the lock) would
+            # otherwise keep its stale values, and two replies racing would both see them.
+            stmt = stmt.with_for_update().execution_options(populate_existing=True)
+        row = await self.session.scalar(stmt)
         if row is None:
             raise NotFound(f"There is no {what} {ident} for this tenant.")
         return row
@@ -66,17 +69,8 @@ class TenantRepo:
         return result
 
     async def contract(self, contract_id: int, *, for_update: bool = False) -> Contract:
-        stmt = select(Contract).where(
-            Contract.id == contract_id, Contract.tenant_id == self.tenant_id
-        )
-        if for_update:
-            # populate_existing: a row loaded earlier in this session (before the lock) would
-            # otherwise keep its stale values, and two replies racing would both see them.
-            stmt = stmt.with_for_update().execution_options(populate_existing=True)
-        row = await self.session.scalar(stmt)
-        if row is None:
-            raise NotFound(f"There is no contract {contract_id} for this tenant.")
-        return row
+        result: Contract = await self._one(Contract, contract_id, "contract", for_update=for_update)
+        return result
 
     async def contract_by_token(self, token: str) -> Contract | None:
         return await self.session.scalar(
@@ -229,15 +223,10 @@ class TenantRepo:
         return cr
 
     async def change_request(self, cr_id: int, *, for_update: bool = False) -> ChangeRequest:
-        stmt = select(ChangeRequest).where(
-            ChangeRequest.id == cr_id, ChangeRequest.tenant_id == self.tenant_id
+        result: ChangeRequest = await self._one(
+            ChangeRequest, cr_id, "change request", for_update=for_update
         )
-        if for_update:
-            stmt = stmt.with_for_update().execution_options(populate_existing=True)
-        row = await self.session.scalar(stmt)
-        if row is None:
-            raise NotFound(f"There is no change request {cr_id} for this tenant.")
-        return row
+        return result
 
     async def change_requests(
         self, contract: Contract | None, *, status: str | None = None
