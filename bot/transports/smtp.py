@@ -131,6 +131,17 @@ class _Connection:
             except (aiosmtplib.SMTPException, OSError, ssl.SSLError):
                 smtp.close()
 
+    async def _connected(self) -> aiosmtplib.SMTP:
+        if self.smtp is None or not self.smtp.is_connected:
+            smtp = self.sender._client()
+            try:
+                await smtp.connect()  # STARTTLS and login included
+            except BaseException:
+                smtp.close()  # a refused login or a failed STARTTLS: not a connection to keep
+                raise
+            self.smtp = smtp
+        return self.smtp
+
     async def send(self, raw: bytes) -> None:
         headers = header_block(raw)
         if headers.get_all("Bcc"):  # only a parsed message has its Bcc header removed
@@ -147,11 +158,9 @@ class _Connection:
             options.append("SMTPUTF8")
         try:
             with self.sender._explained(to):
-                if self.smtp is None or not self.smtp.is_connected:
-                    self.smtp = self.sender._client()
-                    await self.smtp.connect()  # STARTTLS and login included
+                smtp = await self._connected()
                 try:
-                    responses, _ = await self.smtp.sendmail(
+                    responses, _ = await smtp.sendmail(
                         sender, recipients, raw, mail_options=options
                     )
                 except (aiosmtplib.SMTPRecipientsRefused, aiosmtplib.SMTPResponseException):

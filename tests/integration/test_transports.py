@@ -205,6 +205,43 @@ async def test_smtp_untrusted_certificate_is_a_transport_error(smtpd) -> None:
         await sender.send(make_message("x"))
 
 
+async def test_smtp_session_reconnects_after_the_server_drops_it(tmp_path: Path) -> None:
+    from tests.fixtures.smtpd import Smtpd
+
+    # A relay that cuts connections idle for half a second (real ones do after minutes).
+    server = Smtpd(tmp_path, idle_timeout=0.5)
+    server.start()
+    try:
+        sender = SmtpSender(
+            server.host,
+            server.port,
+            username=server.username,
+            password=server.password,
+            tls_context=server.tls_context,
+            timeout=5,
+        )
+        mails = [bytes(make_message(f"mail {i}")) for i in range(3)]
+        async with sender.session() as send:
+            await send(mails[0])
+            await asyncio.sleep(1.5)  # the server hangs up meanwhile
+            try:
+                await send(mails[1])
+            except TransportError as exc:  # the cut connection, said plainly; its job retries it
+                assert "bot@example.test" in str(exc)
+                await send(mails[1])
+            await send(mails[2])
+        got = await server.wait_for(3)
+        assert [str(email.message_from_bytes(g.raw)["Subject"]) for g in got] == [
+            "mail 0",
+            "mail 1",
+            "mail 2",
+        ]
+        # The first connection before the hang-up, one new one after it.
+        assert got[0].peer != got[1].peer and got[1].peer == got[2].peer
+    finally:
+        server.stop()
+
+
 # -- IMAP ----------------------------------------------------------------------------------
 
 
