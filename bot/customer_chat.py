@@ -25,7 +25,7 @@ from sqlalchemy import select
 
 from bot import cpu
 from bot.contract_data import annex_fields, label
-from bot.inbound import _settle, apply_reading
+from bot.inbound import Applied, _settle, apply_reading
 from bot.jobs import defer
 from bot.mailer import compose, flatten
 from bot.negotiation import missing_fields
@@ -40,7 +40,7 @@ from handlers.model import Interpretation
 from handlers.signed_pdf import signed_attachment
 from storage import audit
 from storage.blobs import sha256_hex
-from storage.models import ChatBinding, ChatOutbox, Contract, Customer, Message
+from storage.models import ChatBinding, ChatOutbox, Contract, ContractVersion, Customer, Message
 from storage.notify import notify_staff
 from storage.repositories import TenantRepo
 from templates import load_manifest
@@ -151,6 +151,29 @@ class _Ctx:
 
     def t(self, name: str, **ctx: Any) -> str:
         return render_customer(name, self.lang, **ctx)
+
+    async def apply(
+        self,
+        version: ContractVersion,
+        row: Message,
+        reading: Interpretation,
+        *,
+        accepts_final: Callable[[], Awaitable[bool]],
+        reason: str,
+    ) -> Applied:
+        """apply_reading (what a mailed reply does) to this contract, for a chat message."""
+        return await apply_reading(
+            self.s,
+            self.repo,
+            self.slug,
+            self.contract,
+            self.customer,
+            version,
+            row,
+            reading,
+            accepts_final=accepts_final,
+            reason=reason,
+        )
 
     async def record(self, action: str, **detail: Any) -> None:
         await audit.record(
@@ -399,16 +422,11 @@ class _Duplicate(Exception):
 async def _apply(c: _Ctx, row: Message, reading: Interpretation, what: str) -> list[Reply]:
     """Apply a reading like inbound mail does, then answer in the chat instead of by mail."""
     version = await c.repo.version(c.contract)
-    applied = await apply_reading(
-        c.s,
-        c.repo,
-        c.slug,
-        c.contract,
-        c.customer,
+    applied = await c.apply(
         version,
         row,
         reading,
-        accepts_final=lambda: _false(),  # acceptance in the chat is the button, never a word
+        accepts_final=_false,  # acceptance in the chat is the button, never a word
         reason=f"telegram {what} (message {row.id})",
     )
     replies: list[Reply] = []
@@ -555,12 +573,7 @@ async def _accept(c: _Ctx, rest: str) -> list[Reply]:
     if not current:
         await _settle(c.s, c.repo, row, "not_counted", "acceptance of an old version", c.contract)
         return [Reply(c.t("not_current"))]
-    applied = await apply_reading(
-        c.s,
-        c.repo,
-        c.slug,
-        c.contract,
-        c.customer,
+    applied = await c.apply(
         version,
         row,
         Interpretation(accept=True, language=c.lang),

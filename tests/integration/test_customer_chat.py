@@ -52,7 +52,7 @@ from storage.models import (
 )
 from tests.fixtures.botapi import BotApi, Call
 from tests.fixtures.nss_signer import NssSigner, issue_rsa_cert, make_nss_signer
-from tests.fixtures.pki import nss_db, pdfsig_signatures
+from tests.fixtures.pki import assert_pdfsig_trusted, nss_db, pdfsig_by_field
 from tests.fixtures.runtime import make_tenant
 from tests.integration.test_templates_all import fill_like_a_reader
 
@@ -61,7 +61,6 @@ TOKEN_B = "444444:BBBB-other-bot"
 BOT = "dpabot_test_bot"
 ADMIN, GROUP = 1001, -100555
 KAROLIEN, MALLORY, EVE = 5001, 5002, 5003
-REPLIES = ("sendMessage", "sendDocument", "editMessageText")
 
 
 @dataclass
@@ -91,19 +90,7 @@ class World:
         return await self.answers(before, user)
 
     async def answers(self, before: int, chat: int, quiet: float = 0.4) -> list[Call]:
-        def new() -> list[Call]:
-            return [
-                c
-                for c in self.api.calls[before:]
-                if c.method in REPLIES and c.chat_id == chat and c.status == 200
-            ]
-
-        deadline = time.monotonic() + 20
-        while not new():
-            assert time.monotonic() < deadline, f"no answer in chat {chat}"
-            await asyncio.sleep(0.05)
-        await self.api.settle(quiet)
-        return new()
+        return await self.api.answers(before, chat, quiet=quiet, timeout=20)
 
     def mails(self, to: str, kind: str) -> list[EmailMessage]:
         out = []
@@ -323,14 +310,7 @@ async def test_whole_flow_from_start_to_the_signed_pdf(world: World) -> None:
     path.write_bytes(in_chat)
     (w.folder / "nss").mkdir()
     nss = nss_db(w.rt.pki.root_cert_path, w.folder / "nss")
-    by_field = {
-        s["Signature Field Name"]: s
-        for s in pdfsig_signatures(path, nss)
-        if "Signature Field Name" in s
-    }
-    for name in ("Processor", "Customer"):
-        assert by_field[name]["Signature Validation"] == "Signature is Valid.", by_field[name]
-        assert by_field[name]["Certificate Validation"] == "Certificate is Trusted."
+    assert_pdfsig_trusted(pdfsig_by_field(path, nss), "Processor", "Customer")
 
     # The evidence: the Telegram update (user, chat, message, time) and the bound address.
     async with w.rt.db.transaction() as s:
@@ -692,14 +672,7 @@ async def test_filled_form_then_own_signature_in_the_chat(world: World) -> None:
     path.write_bytes(in_chat)
     (w.folder / "nss").mkdir()
     nss = nss_db(w.rt.pki.root_cert_path, w.folder / "nss")
-    by_field = {
-        s["Signature Field Name"]: s
-        for s in pdfsig_signatures(path, nss)
-        if "Signature Field Name" in s
-    }
-    for name in ("Processor", "Customer"):
-        assert by_field[name]["Signature Validation"] == "Signature is Valid.", by_field[name]
-        assert by_field[name]["Certificate Validation"] == "Certificate is Trusted."
+    assert_pdfsig_trusted(pdfsig_by_field(path, nss), "Processor", "Customer")
     async with w.rt.db.transaction() as s:
         entry = await s.scalar(select(ArchiveEntry).where(ArchiveEntry.contract_id == contract_id))
         assert entry is not None and entry.validation_ok

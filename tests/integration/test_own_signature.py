@@ -33,7 +33,7 @@ from signing import FIELD_CUSTOMER, validate_pdf
 from signing.returned import REASONS
 from storage.models import ArchiveEntry, AuditEvent, Contract, Message, Notification, Signature
 from tests.fixtures.nss_signer import NssSigner, issue_rsa_cert, make_nss_signer
-from tests.fixtures.pki import nss_db, pdfsig_signatures
+from tests.fixtures.pki import assert_pdfsig_trusted, nss_db, pdfsig_by_field
 from tests.fixtures.runtime import make_tenant
 from tests.integration.test_archive_verify import open_for_module
 from tests.integration.test_bad_input import _outbox
@@ -172,11 +172,7 @@ async def _notes(rt: Runtime, slug: str, subject: str) -> list[Notification]:
 def _pdfsig_by_field(world: dict[str, Any], pdf: bytes, name: str) -> dict[str, dict[str, str]]:
     path = world["folder"] / name
     path.write_bytes(pdf)
-    return {
-        s["Signature Field Name"]: s
-        for s in pdfsig_signatures(path, world["nss_trust"])
-        if "Signature Field Name" in s
-    }
+    return pdfsig_by_field(path, world["nss_trust"])
 
 
 def _fields_in_order(pdf: bytes) -> list[str]:
@@ -195,10 +191,7 @@ async def _assert_archived_and_valid(
     report = await validate_pdf(pdf, rt.signing[slug].all_roots)
     assert report.ok, report.to_dict()
     assert (await verify_entry(entry, rt.signing[slug].all_roots)).ok
-    by_field = _pdfsig_by_field(world, pdf, name)
-    for field in ("Processor", "Customer"):
-        assert by_field[field]["Signature Validation"] == "Signature is Valid.", by_field[field]
-        assert by_field[field]["Certificate Validation"] == "Certificate is Trusted."
+    assert_pdfsig_trusted(_pdfsig_by_field(world, pdf, name), "Processor", "Customer")
     return pdf, sigs
 
 

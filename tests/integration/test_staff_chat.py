@@ -33,14 +33,13 @@ from handlers.staff import ADMIN, REGISTRY, Registry, StaffContext
 from storage.models import AuditEvent, Contract, Message, Notification, Staff
 from storage.notify import notify_staff
 from storage.repositories import TenantRepo
-from tests.fixtures.botapi import BotApi, Call
+from tests.fixtures.botapi import REPLIES, BotApi, Call
 from tests.fixtures.runtime import make_tenant
 
 TOKEN = "111111:AAAA-staff-bot"  # tenants A and B share this bot
 TOKEN_C = "222222:CCCC-other-bot"  # tenant C has a bot of its own
 ADMIN_A, STAFF_A, ADMIN_B, BOTH, STRANGER, ADMIN_C = 1001, 1002, 2001, 3001, 9999, 4001
 GROUP_A, GROUP_B, GROUP_C = -100111, -100222, -100333
-REPLIES = ("sendMessage", "sendDocument", "editMessageText")
 BUILTIN = {"help", "status", "find", "get", "remind", "audit", "export"}
 
 
@@ -73,19 +72,7 @@ class World:
         return await self.answers(before, chat)
 
     async def answers(self, before: int, chat: int, quiet: float = 0.4) -> list[Call]:
-        def new() -> list[Call]:
-            return [
-                c
-                for c in self.api.calls[before:]
-                if c.method in REPLIES and c.chat_id == chat and c.status == 200
-            ]
-
-        deadline = time.monotonic() + 15
-        while not new():
-            assert time.monotonic() < deadline, f"no answer in chat {chat}"
-            await asyncio.sleep(0.05)
-        await self.api.settle(quiet)
-        return new()
+        return await self.api.answers(before, chat, quiet=quiet, timeout=15)
 
     async def silence(self, before: int, chat: int, wait: float = 1.0) -> None:
         await asyncio.sleep(wait)
