@@ -219,7 +219,7 @@ async def smtp_stage(
     """aiosmtplib alone, sending the way the transport does: the same invitation mails as bytes,
     a connection (STARTTLS + AUTH) per job of bulk.BATCH mails, ``concurrency`` jobs at once."""
     tenant = rt.tenant(slug)
-    async with rt.db.transaction() as s:
+    async with rt.db.transaction(tenants=[rt.tenant_ids[slug]]) as s:
         customer = await s.get(Customer, customer_id)
     fields, draft = await service.render_draft(tenant, customer)
     contract = Contract(

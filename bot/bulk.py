@@ -455,7 +455,7 @@ async def deliver(
     await run_jobs_until_idle(rt, concurrency=concurrency)
     ids = [i.contract_id for i in summary.invited]
     sent = 0
-    async with rt.db.transaction() as s:
+    async with rt.db.transaction(tenants=[rt.tenant_ids[slug]]) as s:
         for start in range(0, len(ids), 5000):
             sent += (
                 await s.scalar(

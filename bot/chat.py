@@ -170,7 +170,7 @@ def group_by_token(tenants: list[TenantSettings]) -> dict[str, list[TenantSettin
 
 async def sync_staff(rt: Runtime) -> None:
     """Make the staff table match each tenant's [telegram] allowlist (audited when changed)."""
-    async with rt.db.transaction() as s:
+    async with rt.db.transaction(tenants=rt.tenant_ids.values()) as s:
         for slug, t in rt.tenants.items():
             tid = rt.tenant_ids[slug]
             wanted = {m.user_id: m for m in (t.telegram.staff if t.telegram else [])}

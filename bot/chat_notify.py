@@ -55,7 +55,7 @@ async def _each(rt: Runtime, slug: str, cfg: TelegramSettings, bot: Any, now: dt
     tid = rt.tenant_ids[slug]
     done = 0
     while True:
-        async with rt.db.transaction() as s:
+        async with rt.db.transaction(tenants=[tid]) as s:
             stmt = select(Notification).where(
                 Notification.tenant_id == tid, Notification.delivered_at.is_(None)
             )
@@ -85,7 +85,7 @@ async def _each(rt: Runtime, slug: str, cfg: TelegramSettings, bot: Any, now: dt
 async def _digest(rt: Runtime, slug: str, cfg: TelegramSettings, bot: Any, now: dt.datetime) -> int:
     assert cfg.staff_chat_id is not None
     cutoff = digest_cutoff(now, cfg.digest_hour)
-    async with rt.db.transaction() as s:
+    async with rt.db.transaction(tenants=[rt.tenant_ids[slug]]) as s:
         notes = list(
             (
                 await s.scalars(

@@ -38,8 +38,9 @@ def _tenants(settings: Any) -> list[Any]:
 async def _database(settings: Any) -> Any:
     from bot.runtime import database_url
     from storage.database import Database
+    from storage.scope import APP_ROLE
 
-    db = Database(await asyncio.to_thread(database_url, settings))
+    db = Database(await asyncio.to_thread(database_url, settings), role=APP_ROLE)
     await db.upgrade()
     return db
 
@@ -290,7 +291,7 @@ async def cmd_archive_get(args: argparse.Namespace) -> int:
     from bot.runtime import archive_store
     from storage import audit
     from storage.models import ArchiveEntry
-    from storage.repositories import TenantRepo, get_tenant
+    from storage.repositories import TenantRepo, bind_all_tenants, get_tenant
 
     store = archive_store(_service_settings(args.config))
 
@@ -299,6 +300,7 @@ async def cmd_archive_get(args: argparse.Namespace) -> int:
             tenant = await get_tenant(s, args.tenant)
             entry = await TenantRepo(s, tenant.id).archive_entry(args.id)
         else:
+            await bind_all_tenants(s)
             entry = await s.scalar(select(ArchiveEntry).where(ArchiveEntry.id == args.id))
             if entry is None:
                 raise UsageError(f"There is no archive entry {args.id}.")
@@ -499,6 +501,68 @@ async def cmd_contracts_confirm_signer(args: argparse.Namespace) -> int:
         f"Confirmed: contract {args.tenant}-{contract_id} goes on to signing and archiving "
         "(done by the running service)."
     )
+    return OK
+
+
+async def cmd_mail_ingest(args: argparse.Namespace) -> int:
+    """One raw mail through the same pipeline as the IMAP listener (re-injection by hand)."""
+    from bot.ops import ingest
+    from bot.runtime import open_runtime
+
+    settings, tenants = _configured_tenant(args)
+    try:
+        raw = args.file.read_bytes()
+    except OSError as exc:
+        raise UsageError(f"The mail file {args.file} cannot be read ({exc}).") from exc
+    if not raw.strip():
+        raise UsageError(f"The mail file {args.file} is empty.")
+    async with open_runtime(settings, tenants) as rt:
+        result = await ingest(rt, args.tenant, raw, _actor())
+    seen = "" if result["new"] else " (stored before: not processed again)"
+    _print(
+        result,
+        args.json,
+        f"Message {result['message']} of {args.tenant}: {result['outcome']}{seen}"
+        + (f" — {result['detail']}" if result["detail"] else ""),
+    )
+    return OK
+
+
+async def cmd_contracts_show(args: argparse.Namespace) -> int:
+    """A contract as it stands (state, version, fields, signatures, each mail's outcome)."""
+    from sqlalchemy import select
+
+    from bot.ops import contract_report, contract_text
+    from storage import audit
+    from storage.models import Contract, Tenant
+    from storage.repositories import TenantRepo
+    from storage.scope import bind
+
+    settings = _service_settings(args.config)
+    slugs = [args.tenant] if args.tenant else [t.slug for t in _tenants(settings)]
+    db = await _database(settings)
+    try:
+        async with db.transaction() as s:
+            tenants = dict(
+                (await s.execute(select(Tenant.slug, Tenant.id).where(Tenant.slug.in_(slugs))))
+                .tuples()
+                .all()
+            )
+            if args.tenant and args.tenant not in tenants:
+                raise UsageError(f"There is no tenant '{args.tenant}' in this database.")
+            # An operator of this configuration may look across its tenants, and no further.
+            bind(s, tenants.values())
+            tenant_id = await s.scalar(select(Contract.tenant_id).where(Contract.id == args.id))
+            if tenant_id is None:
+                where = f"tenant {args.tenant}" if args.tenant else "the configured tenants"
+                raise UsageError(f"There is no contract {args.id} of {where}.")
+            repo = TenantRepo(s, tenant_id)
+            report = await contract_report(repo, args.id)
+            report["tenant"] = next(slug for slug, i in tenants.items() if i == tenant_id)
+            await audit.record(s, tenant_id, _actor(), "contract.shown", f"contract:{args.id}")
+    finally:
+        await db.dispose()
+    _print(report, args.json, contract_text(report))
     return OK
 
 
@@ -774,6 +838,21 @@ def build_parser() -> argparse.ArgumentParser:
     cs.add_argument("--tenant", required=True)
     cs.add_argument("message", type=int, help="the message id named in the staff notice")
     cs.set_defaults(run=cmd_contracts_confirm_signer)
+    sh = cos.add_parser("show", help="a contract: state, version, fields, signatures, mails")
+    cfg(sh)
+    sh.add_argument("id", type=int)
+    sh.add_argument("--tenant", help="the contract's tenant (default: any configured tenant)")
+    sh.add_argument("--json", action="store_true")
+    sh.set_defaults(run=cmd_contracts_show)
+
+    ma = sub.add_parser("mail", help="mail")
+    mas = ma.add_subparsers(dest="mail_command", required=True)
+    ing = mas.add_parser("ingest", help="run one raw mail through the listener's pipeline")
+    cfg(ing)
+    ing.add_argument("--tenant", required=True)
+    ing.add_argument("file", type=Path, help="FILE.eml")
+    ing.add_argument("--json", action="store_true")
+    ing.set_defaults(run=cmd_mail_ingest)
     return p
 
 

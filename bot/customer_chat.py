@@ -120,7 +120,7 @@ async def binding_of(s: Any, tenants: dict[int, str], user_id: int) -> ChatBindi
 
 
 async def is_customer(rt: Runtime, tenants: dict[int, str], user_id: int) -> bool:
-    async with rt.db.transaction() as s:
+    async with rt.db.transaction(tenants=tenants) as s:
         return await binding_of(s, tenants, user_id) is not None
 
 
@@ -199,7 +199,7 @@ async def _ctx(s: Any, rt: Runtime, inc: Incoming, b: ChatBinding) -> _Ctx:
 
 async def start(rt: Runtime, inc: Incoming, payload: str) -> list[Reply]:
     """``/start <payload>``: mail a code to the invited address (nothing is shown before)."""
-    async with rt.db.transaction() as s:
+    async with rt.db.transaction(tenants=inc.tenants) as s:
         contract = None
         if TOKEN.match(payload):
             contract = await s.scalar(
@@ -440,7 +440,7 @@ async def _apply(c: _Ctx, row: Message, reading: Interpretation, what: str) -> l
         replies.append(Reply(c.t("declined")))
     elif applied.event.open_changes:
         replies.append(Reply(notice("change_received", c.lang)))
-    elif Effect.SEND_NOT_COUNTED in applied.step.effects:
+    elif {Effect.SEND_NOT_COUNTED, Effect.RESEND_FINAL} & set(applied.step.effects):
         replies.append(Reply(c.t("not_counted")))
     if reading.questions:
         replies.append(Reply(c.t("question_passed")))
@@ -493,7 +493,7 @@ async def _closed(c: _Ctx, kind: str) -> list[Reply] | None:
 async def on_text(rt: Runtime, inc: Incoming, text: str) -> list[Reply]:
     """A customer's text message: the code while binding, else an answer or a request."""
     try:
-        async with rt.db.transaction() as s:
+        async with rt.db.transaction(tenants=inc.tenants) as s:
             got = await _bound(rt, inc, s)
             if isinstance(got, list):
                 return got
@@ -528,7 +528,7 @@ async def on_button(rt: Runtime, inc: Incoming, data: str) -> list[Reply]:
     """An inline button: Klopt / Aanpassen under a question, or the acceptance."""
     action, _, rest = data.partition(":")
     try:
-        async with rt.db.transaction() as s:
+        async with rt.db.transaction(tenants=inc.tenants) as s:
             got = await _bound(rt, inc, s)
             if isinstance(got, list):
                 return got
@@ -596,7 +596,7 @@ async def _true() -> bool:
 
 async def status(rt: Runtime, inc: Incoming) -> list[Reply]:
     """``/status``: what is filled in and what is missing, of the customer's own contract."""
-    async with rt.db.transaction() as s:
+    async with rt.db.transaction(tenants=inc.tenants) as s:
         got = await _bound(rt, inc, s)
         if isinstance(got, list):
             return got
@@ -639,7 +639,7 @@ async def on_document(
     """A PDF sent in the chat: a filled form (read like a mail's) or a PDF signed with the
     customer's own certificate (checked like a mailed one); anything else is refused."""
     try:
-        async with rt.db.transaction() as s:
+        async with rt.db.transaction(tenants=inc.tenants) as s:
             got = await _bound(rt, inc, s)
             if isinstance(got, list):
                 return got
@@ -657,7 +657,7 @@ async def on_document(
                 await c.record("chat.document_refused", reason="not_pdf", filename=filename[:100])
                 return [Reply(c.t("not_pdf"))]
         data = await fetch()
-        async with rt.db.transaction() as s:
+        async with rt.db.transaction(tenants=inc.tenants) as s:
             got = await _bound(rt, inc, s)
             assert not isinstance(got, list)
             c = got

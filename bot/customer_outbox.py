@@ -35,7 +35,7 @@ async def deliver_once(chat: StaffChat) -> int:
 async def _each(chat: StaffChat, bot: Any, tenant_ids: list[int]) -> int:
     done = 0
     while True:
-        async with chat.rt.db.transaction() as s:
+        async with chat.rt.db.transaction(tenants=tenant_ids) as s:
             row = await s.scalar(
                 select(ChatOutbox)
                 .where(ChatOutbox.tenant_id.in_(tenant_ids), ChatOutbox.delivered_at.is_(None))

@@ -94,7 +94,44 @@ async def run_demo(workdir: Path, database_url: str | None = None) -> dict[str, 
     started = time.monotonic()
     settings = ServiceSettings(data_dir=workdir, database_url=database_url)
     async with open_runtime(settings, [DEMO_TENANT]) as rt:
-        return await _chain(rt, started)
+        result = await _chain(rt, started)
+    result["config"] = str(write_config(workdir))
+    return result
+
+
+def _toml_value(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)  # a JSON string is a TOML basic string
+
+
+def write_config(workdir: Path) -> Path:
+    """WORKDIR/dpabot.toml and its tenant file: every command can be tried on the demo's data
+    (``dpabot mail ingest --config WORKDIR/dpabot.toml --tenant ibeauty reply.eml``)."""
+    t = DEMO_TENANT
+    tenant_file = workdir / "tenants" / f"{t.slug}.toml"
+    tenant_file.parent.mkdir(parents=True, exist_ok=True)
+    keys = ("slug", "name", "template", "enterprise_number", "representative")
+    lines = [f"{k} = {_toml_value(getattr(t, k))}" for k in keys]
+    lines += [
+        f"representative_function = {_toml_value(t.representative_function)}",
+        f"place = {_toml_value(t.place)}",
+        "",
+        "[mail]",
+        f"address = {_toml_value(t.mail.address)}",
+        f"display_name = {_toml_value(t.mail.display_name)}",
+        'transport = "maildir"   # outbox and inbox under data_dir/mail/<slug>/',
+        "",
+        "[signing]",
+        'mode = "dev"   # the development PKI under data_dir/pki (not trusted outside dpabot)',
+    ]
+    tenant_file.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    config = workdir / "dpabot.toml"
+    config.write_text(
+        "# Written by `dpabot demo`: the demo's embedded database, mail folders and archive.\n"
+        'data_dir = "."\n'
+        f'tenants = ["tenants/{t.slug}.toml"]\n',
+        encoding="utf-8",
+    )
+    return config
 
 
 async def run_chain(rt: Runtime, started: float) -> dict[str, Any]:
@@ -180,4 +217,6 @@ def human(result: dict[str, Any]) -> str:
         f"Trust root (development PKI, not trusted outside dpabot): {result['trust_root']}"
     )
     lines.append(f"Done in {result['seconds']} s.")
+    if result.get("config"):
+        lines.append(f"Try other commands on this data with --config {result['config']}.")
     return "\n".join(lines)

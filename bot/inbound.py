@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from bot import cpu, negotiation, trust
 from bot.contract_data import annex_fields, label
+from bot.final_mail import final_mail, fingerprint
 from bot.jobs import defer
 from bot.mailer import compose
 from bot.notices import notice
@@ -312,6 +313,9 @@ async def _process(rt: Runtime, s: Any, slug: str, message_row_id: int) -> None:
     )
     outcome = "applied"
     for effect in step.effects:
+        if effect == Effect.RESEND_FINAL:
+            resent = await _resend_final(rt, s, slug, repo, contract, customer, version, mail)
+            outcome = "not_counted" if resent else "not_counted_limit"
         if effect in (Effect.SEND_FOLLOWUP, Effect.SEND_NOT_COUNTED):
             extra = {}
             if effect == Effect.SEND_NOT_COUNTED or signed_early:
@@ -346,6 +350,50 @@ async def _process(rt: Runtime, s: Any, slug: str, message_row_id: int) -> None:
         }
     )
     await _settle(s, repo, row, outcome, detail, contract)
+
+
+async def _resend_final(
+    rt: Runtime,
+    s: Any,
+    slug: str,
+    repo: TenantRepo,
+    contract: Contract,
+    customer: Any,
+    version: ContractVersion,
+    mail: ParsedMail,
+) -> bool:
+    """The current final version again, for an acceptance that did not name it: the customer
+    sees which version and fingerprint an AKKOORD must answer; nothing was signed.
+
+    At most RESEND_FINAL_PER_DAY final mails a day: forged acceptances must not become a flood
+    of mail to the customer. Returns whether the mail was queued."""
+    assert version.sent_pdf_path is not None and version.sent_pdf_sha256 is not None
+    day_ago = dt.datetime.now(dt.UTC) - dt.timedelta(days=1)
+    if await repo.mails_since(contract, "final", day_ago) >= RESEND_FINAL_PER_DAY:
+        return False
+    msg = final_mail(
+        rt.tenant(slug),
+        customer,
+        contract,
+        version.fields,
+        version=version.number,
+        pdf=rt.blobs.get(version.sent_pdf_path),
+        sha256=version.sent_pdf_sha256,
+        processor_signed=rt.signing[slug].order == "processor_first",
+        in_reply_to=mail.message_id or None,
+        notice=notice(
+            "resend_final",
+            customer.language,
+            version=version.number,
+            fingerprint=fingerprint(version.sent_pdf_sha256),
+        ),
+    )
+    await queue_mail(s, slug, repo, contract, msg, "final", version=version.number)
+    return True
+
+
+# The final mail itself and up to three copies a day for acceptances that did not name it.
+RESEND_FINAL_PER_DAY = 4
 
 
 @dataclass

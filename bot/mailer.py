@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import secrets
 from email.message import EmailMessage
-from email.utils import formataddr, formatdate, make_msgid
+from email.utils import formataddr, formatdate
 from typing import Any
 
 from bot.settings import TenantSettings
@@ -33,8 +33,10 @@ def compose(
     msg["Reply-To"] = tenant.mail.reply_address(token)
     msg["Subject"] = rendered.subject
     msg["Date"] = formatdate(localtime=False)
-    # The Message-ID is made here and stored before sending, so a resend is recognisable.
-    msg["Message-ID"] = make_msgid(domain=domain)
+    # The Message-ID is made here and stored before sending, so a resend is recognisable. It
+    # is 128 random bits (make_msgid's are a clock, a pid and a non-cryptographic random): a
+    # reply threaded under our final mail proves its sender saw that mail.
+    msg["Message-ID"] = f"<{secrets.token_hex(16)}@{domain}>"
     msg["Auto-Submitted"] = "auto-generated"  # RFC 3834: auto-responders must not answer
     msg["X-Dpabot-Kind"] = kind
     if in_reply_to:

@@ -14,6 +14,20 @@ _NOTICES: dict[str, dict[str, str]] = {
         "the agreement, without further changes. You will receive it once all details are "
         "complete; then reply to that email with I AGREE.",
     },
+    "resend_final": {
+        "nl": "Uw akkoord werd niet geteld: het antwoordde niet op de e-mail met de huidige "
+        "versie van de overeenkomst, of noemde die versie niet. De huidige versie is versie "
+        "{version}, kenmerk {fingerprint}; u vindt ze in bijlage. Antwoord op deze e-mail met "
+        "AKKOORD om ze te ondertekenen.",
+        "fr": "Votre accord n'a pas été pris en compte : il ne répondait pas à l'e-mail de la "
+        "version actuelle de la convention, ou ne la nommait pas. La version actuelle est la "
+        "version {version}, empreinte {fingerprint} ; vous la trouverez en pièce jointe. "
+        "Répondez à cet e-mail par D'ACCORD pour la signer.",
+        "en": "Your agreement was not counted: it did not reply to the email with the current "
+        "version of the agreement, or did not name that version. The current version is "
+        "version {version}, fingerprint {fingerprint}; it is attached. Reply to this email with "
+        "I AGREE to sign it.",
+    },
     "too_large": {
         "nl": "Uw bericht is groter dan de {limit} MB die we aannemen en werd niet verwerkt. "
         "Stuur uw antwoord opnieuw, zonder grote bijlagen.",

@@ -45,9 +45,13 @@ async def queue_mail(
     contract: Contract,
     msg: email.message.EmailMessage,
     kind: str,
+    *,
+    version: int | None = None,
 ) -> Message:
-    """Store the outgoing mail (its Message-ID first) and queue its sending, in one transaction."""
-    (row,) = await queue_mails(session, slug, repo, [(contract, msg)], kind)
+    """Store the outgoing mail (its Message-ID first) and queue its sending, in one transaction.
+
+    ``version``: the contract version a final-version mail carries (what a reply accepts)."""
+    (row,) = await queue_mails(session, slug, repo, [(contract, msg)], kind, version=version)
     return row
 
 
@@ -57,6 +61,8 @@ async def queue_mails(
     repo: TenantRepo,
     mails: Sequence[tuple[Contract, email.message.EmailMessage]],
     kind: str,
+    *,
+    version: int | None = None,
 ) -> list[Message]:
     """Store outgoing mails and queue one job that sends them all, in the caller's transaction.
 
@@ -79,6 +85,7 @@ async def queue_mails(
                 raw=raw,
                 raw_sha256=sha256_hex(raw),
                 outcome="queued",
+                version=version,
             )
         )
     await repo.add_all(rows)

@@ -21,6 +21,7 @@ from storage.blobs import BlobStore, FileBlobStore
 from storage.database import Database
 from storage.embedded import start_embedded
 from storage.repositories import ensure_tenant
+from storage.scope import APP_ROLE
 
 log = logging.getLogger(__name__)
 _current: Runtime | None = None
@@ -142,7 +143,8 @@ async def open_runtime(
     archive = archive_store(settings)
     # A wrong bucket, endpoint or key stops the start with its sentence, not the first archiving.
     await archive.async_check()
-    db = Database(database_url(settings))
+    # The service acts as the app role: row-level security holds for every query it makes.
+    db = Database(database_url(settings), role=APP_ROLE)
     await db.upgrade()
     app = build_app(db.url)
     rt = Runtime(

@@ -17,6 +17,7 @@ from sqlalchemy import update
 from bot import cpu
 from bot.contract_data import document_data
 from bot.errors import WorkflowError
+from bot.final_mail import final_mail
 from bot.inbound import process_inbound, store_inbound
 from bot.mailer import compose
 from bot.outbox import mail_context, queue_mail, queue_mails
@@ -330,6 +331,7 @@ async def _mark_sent(rt: Runtime, slug: str, sent: Sequence[tuple[int, str, byte
     now = dt.datetime.now(dt.UTC)
     mine = Message.tenant_id == rt.tenant_ids[slug]
     async with rt.db.transaction() as s:
+        _repo(rt, s, slug)  # the transaction acts for this tenant (row-level security)
         await s.execute(
             update(Message)
             .where(mine, Message.id.in_([i for i, k, _ in sent if k not in SECRET_KINDS]))
@@ -429,18 +431,17 @@ async def finalize(rt: Runtime, slug: str, contract_id: int, version_no: int) ->
                 **_processor_signature(signing, contract.id, version_no, str(path), digest),
                 evidence={"rendered_sha256": sha256_hex(pdf)},
             )
-        msg = compose(
+        msg = final_mail(
             tenant,
-            kind="final",
-            lang=customer.language,
-            to=customer.email,
-            token=contract.reply_token,
-            context=mail_context(
-                tenant, customer, contract, fields, sha256=digest, processor_signed=processor_first
-            ),
-            attachments=[(f"verwerkersovereenkomst-{contract.id}-v{version_no}.pdf", sent)],
+            customer,
+            contract,
+            fields,
+            version=version_no,
+            pdf=sent,
+            sha256=digest,
+            processor_signed=processor_first,
         )
-        await queue_mail(s, slug, repo, contract, msg, "final")
+        await queue_mail(s, slug, repo, contract, msg, "final", version=version_no)
         from bot.customer_chat import queue_final
 
         # A customer bound in the chat gets it there too, with the acceptance button.

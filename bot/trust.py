@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from bot.final_mail import quotes_version
 from bot.settings import MailSettings, TenantSettings
 from bot.transports.errors import TransportError
 from bot.workflow import OPEN_STATES, Event, State, decide
@@ -18,7 +19,7 @@ from handlers.pipeline import (
     bounce_references,
     dkim_signature,
 )
-from storage.models import Contract, Message, Signature
+from storage.models import Contract, Message
 from storage.repositories import TenantRepo
 
 
@@ -83,40 +84,21 @@ def too_large(
 
 
 async def answers_final(repo: TenantRepo, contract: Contract, mail: ParsedMail) -> bool:
-    """The reply answers the latest final-version mail of the contract.
+    """The reply accepts the current final version, without doubt.
 
-    By In-Reply-To/References; a client that dropped those headers must quote the final's
-    SHA-256 or subject, and only while the contract awaits the signature.
+    Its In-Reply-To/References point at a final mail of the current version, or it quotes that
+    version's fingerprint (bot.final_mail). The subject is the same for every version and
+    proves nothing; thread headers of an older version's mail do not carry over.
     """
-    final = await repo.session.scalar(
-        select(Message)
-        .where(
-            Message.tenant_id == repo.tenant_id,
-            Message.contract_id == contract.id,
-            Message.direction == "out",
-            Message.kind == "final",
-        )
-        .order_by(Message.id.desc())
-        .limit(1)
-    )
-    if final is None:
-        return False
-    refs = {r.strip() for r in (mail.in_reply_to, *mail.references) if r.strip()}
-    if refs:
-        return final.message_id.strip() in refs
     if contract.state != State.AWAITING_SIGNATURE:
         return False
-    digest = await repo.session.scalar(
-        select(Signature.pdf_sha256).where(
-            Signature.tenant_id == repo.tenant_id,
-            Signature.contract_id == contract.id,
-            Signature.version == contract.current_version,
-            Signature.party == "processor",
-        )
-    )
-    subject = " ".join((final.subject or "").split())
-    quoted = " ".join(f"{mail.subject}\n{mail.text}".split())
-    return bool(digest and digest in quoted) or bool(subject and subject in quoted)
+    version = await repo.version(contract)
+    if version.sent_pdf_sha256 is None:
+        return False  # the final version has not gone out yet
+    refs = {r.strip() for r in (mail.in_reply_to, *mail.references) if r.strip()}
+    if refs & await repo.final_mail_ids(contract, version.number):
+        return True
+    return quotes_version(f"{mail.subject}\n{mail.text}", version.sent_pdf_sha256)
 
 
 Settle = Callable[..., Awaitable[None]]

@@ -31,6 +31,8 @@ class Effect(StrEnum):
     CUSTOMER_SIGN = "customer_sign"  # customer's signature, LTA, archive, completion mail
     NOTIFY_STAFF = "notify_staff"
     SEND_NOT_COUNTED = "send_not_counted"  # acceptance before the final version
+    # acceptance that does not name the current final version: send that version again
+    RESEND_FINAL = "resend_final"
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,14 @@ def decide(state: State, event: Event) -> Transition:
         case "accepted":
             if state == State.AWAITING_SIGNATURE and event.to_final:
                 return Transition(State.CUSTOMER_SIGNED, (Effect.CUSTOMER_SIGN,))
+            if state == State.AWAITING_SIGNATURE:
+                # An older version's mail, or no sign of which version: nothing is signed; the
+                # customer gets the current version, its fingerprint, and is asked again.
+                return Transition(
+                    state,
+                    (Effect.RESEND_FINAL,),
+                    "acceptance does not name the current final version",
+                )
             return Transition(
                 state,
                 (Effect.SEND_NOT_COUNTED,),

@@ -9,6 +9,7 @@ from email.message import EmailMessage
 from email.utils import getaddresses
 
 from handlers.html import html_to_text as _html_to_text
+from handlers.sender import sender_of
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,8 @@ class ParsedMail:
     references: tuple[str, ...]
     text: str
     headers: dict[str, str] = field(default_factory=dict)
+    # Why the From header names no unambiguous sender ("" when from_addr is that sender).
+    from_problem: str = ""
     attachments: tuple[Attachment, ...] = ()
     defects: tuple[str, ...] = ()
     # The text/plain and text/html bodies as sent (HTML unconverted), for the reply reader.
@@ -122,9 +125,11 @@ def parse_mail(raw: bytes) -> ParsedMail:
 
     defects = [type(d).__name__ for d in msg.defects]
     plain, markup = _part_text(msg, "plain"), _part_text(msg, "html")
+    sender = sender_of([v for k, v in msg.raw_items() if k.lower() == "from"])
     return ParsedMail(
         message_id=header("Message-ID"),
-        from_addr=(_addresses([header("From")]) or ("",))[0],
+        from_addr=sender.address,
+        from_problem=sender.problem,
         to_addrs=_addresses([header("To"), header("Cc")]),
         delivered_to=_addresses(msg.get_all("Delivered-To", []) or []),
         subject=header("Subject"),

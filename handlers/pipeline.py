@@ -7,6 +7,9 @@ import email.policy
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import cache
+
+from publicsuffixlist import PublicSuffixList
 
 from handlers.mime import ParsedMail
 from handlers.quotes import strip_quotes
@@ -62,7 +65,13 @@ def authenticate(
     allow_same_domain: bool = False,
     also_allowed: Iterable[str] = (),
 ) -> Verdict:
-    """The invited representative may answer, and whom the tenant allows for that customer."""
+    """The invited representative may answer, and whom the tenant allows for that customer.
+
+    Only an unambiguous From counts (handlers.sender): a header a person or a mail server reads
+    as someone else is refused whatever address a lenient parser finds in it.
+    """
+    if mail.from_problem:
+        return Verdict(False, "rejected_sender", mail.from_problem)
     sender, invited = mail.from_addr, invited_address.lower()
     if sender == invited or sender in {a.lower() for a in also_allowed}:
         return Verdict(True)
@@ -76,13 +85,27 @@ def authenticate(
 
 
 def _domain(address: str) -> str:
-    return address.rpartition("@")[2].lower()
+    return address.rpartition("@")[2].lower().strip(".")
 
 
-def _aligned(signer_domain: str, from_domain: str) -> bool:
-    """DMARC's relaxed alignment: the signing domain is the From domain or a parent of it."""
-    d, f = signer_domain.lower().strip("."), from_domain.lower()
-    return bool(d) and (f == d or f.endswith("." + d))
+@cache
+def _psl() -> PublicSuffixList:
+    return PublicSuffixList()
+
+
+def organizational_domain(domain: str) -> str:
+    """The registered domain under its public suffix (RFC 7489 3.2): mail.mooi.be → mooi.be.
+
+    A name that is itself a public suffix (example, co.uk) has none: "" then.
+    """
+    domain = domain.lower().strip(".")
+    return (_psl().privatesuffix(domain) or "") if domain else ""
+
+
+def aligned(signer_domain: str, from_domain: str) -> bool:
+    """DMARC's relaxed alignment: both domains share their organizational domain."""
+    org = organizational_domain(signer_domain)
+    return bool(org) and org == organizational_domain(from_domain)
 
 
 def _headers(raw: bytes) -> list[tuple[str, str]]:
@@ -92,35 +115,48 @@ def _headers(raw: bytes) -> list[tuple[str, str]]:
 
 _COMMENT = re.compile(r"\([^()]*\)")
 _RESULT = re.compile(r"\b(dkim|dmarc)\s*=\s*([a-z]+)([^;]*)", re.I)
-_HEADER_D = re.compile(r"\bheader\.(?:d|i)\s*=\s*@?([^\s;]+)", re.I)
+_HEADER_D = re.compile(r"\bheader\.(?:d|i)\s*=\s*(?:[^\s;@]*@)?([^\s;]+)", re.I)
+_HEADER_FROM = re.compile(r"\bheader\.from\s*=\s*(?:[^\s;@]*@)?([^\s;]+)", re.I)
 
 
 def authentication_results(raw: bytes, authserv_id: str, from_addr: str) -> Verdict:
-    """DKIM or DMARC passed, per Authentication-Results written by our own server (RFC 8601).
+    """DKIM or DMARC passed for the From domain, per our own server's Authentication-Results.
 
-    Headers naming another authserv-id are ignored: anyone can write one into a mail, only the
-    receiving server's (which strips forged copies of its own) can be trusted.
+    Only the topmost header naming our authserv-id counts (RFC 8601 5: the receiving server
+    adds its own above everything else and removes forged copies; a copy further down came with
+    the mail). A pass counts only for a domain aligned with the From domain (DMARC's relaxed
+    alignment, RFC 7489 3.1): "dmarc=pass header.from=evil.example" says nothing of a mail
+    whose From is at another domain.
     """
-    ours = []
+    ours = None
     for name, value in _headers(raw):
         if name != "authentication-results":
             continue
         value = _COMMENT.sub("", value)
         serv = value.split(";", 1)[0].split()
         if serv and serv[0].lower() == authserv_id.lower():
-            ours.append(value)
-    if not ours:
+            ours = value
+            break
+    if ours is None:
         return Verdict(False, "unauthenticated", f"no Authentication-Results from {authserv_id}")
-    results = [(m[1].lower(), m[2].lower(), m[3]) for v in ours for m in _RESULT.finditer(v)]
-    if any(kind == "dmarc" and res == "pass" for kind, res, _ in results):
+    from_domain = _domain(from_addr)
+    results = [(m[1].lower(), m[2].lower(), m[3]) for m in _RESULT.finditer(ours)]
+    dmarc = [(res, _HEADER_FROM.search(props)) for kind, res, props in results if kind == "dmarc"]
+    if any(res == "pass" and d and aligned(d[1], from_domain) for res, d in dmarc):
         return Verdict(True)
-    dmarc_failed = any(kind == "dmarc" and res != "none" for kind, res, _ in results)
+    # A DMARC verdict other than pass or none is the domain owner's "do not trust this".
+    dmarc_failed = any(res not in ("pass", "none") for res, _ in dmarc)
     for kind, res, props in results if not dmarc_failed else ():
         d = _HEADER_D.search(props)
-        if kind == "dkim" and res == "pass" and d and _aligned(d[1], _domain(from_addr)):
+        if kind == "dkim" and res == "pass" and d and aligned(d[1], from_domain):
             return Verdict(True)
     found = ", ".join(f"{k}={r}" for k, r, _ in results) or "no dkim/dmarc result"
-    return Verdict(False, "unauthenticated", f"{authserv_id} reports {found}")
+    return Verdict(
+        False,
+        "unauthenticated",
+        f"{authserv_id} reports {found}, with no pass aligned with the From domain "
+        f"{from_domain or '(none)'}",
+    )
 
 
 DnsFunc = Callable[..., bytes]
@@ -135,7 +171,7 @@ def dkim_signature(raw: bytes, from_addr: str, dnsfunc: DnsFunc | None = None) -
     if sig is None:
         return Verdict(False, "unauthenticated", "no DKIM signature")
     d = _DKIM_D.search(sig.replace(" ", ""))
-    if not d or not _aligned(d[1], _domain(from_addr)):
+    if not d or not aligned(d[1], _domain(from_addr)):
         return Verdict(False, "unauthenticated", "DKIM signature not aligned with From")
     try:
         ok = dkim.verify(raw, dnsfunc=dnsfunc) if dnsfunc else dkim.verify(raw)

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage import scope
 from storage.models import AuditEvent, Tenant
 
 GENESIS = "0" * 64
@@ -60,6 +61,7 @@ async def record_many(
     a batch costs one lock and one insert, not one of each per event (bulk invitations)."""
     if not entries:
         return []
+    scope.bind(session, [tenant_id])
     # One writer at a time per tenant, or two events could chain to the same predecessor.
     await session.execute(text("SELECT pg_advisory_xact_lock(727, :t)"), {"t": tenant_id})
     prev = await session.scalar(
@@ -112,6 +114,7 @@ async def record_many(
 
 async def events(session: AsyncSession, tenant_id: int) -> list[AuditEvent]:
     """The tenant's events, oldest first."""
+    scope.bind(session, [tenant_id])
     rows = await session.scalars(
         select(AuditEvent).where(AuditEvent.tenant_id == tenant_id).order_by(AuditEvent.id)
     )
@@ -134,6 +137,7 @@ async def check_chain(session: AsyncSession, tenant_id: int) -> ChainCheck:
     A changed event fails its own hash; a deleted or moved one breaks the next event's
     prev_hash; deleting the newest events breaks no link, which only the anchor shows.
     """
+    scope.bind(session, [tenant_id])
     rows = await events(session, tenant_id)
     prev = GENESIS
     for ev in rows:
@@ -168,5 +172,6 @@ async def check_chain(session: AsyncSession, tenant_id: int) -> ChainCheck:
 
 async def verify_chain(session: AsyncSession, tenant_id: int) -> tuple[bool, int]:
     """(chain intact, number of events) for one tenant."""
+    scope.bind(session, [tenant_id])
     result = await check_chain(session, tenant_id)
     return result.ok, result.count

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from sqlalchemy import make_url
 from sqlalchemy.ext.asyncio import (
@@ -15,6 +16,8 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+
+from storage import scope
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -41,21 +44,53 @@ def after_commit(session: AsyncSession, fn: Callable[[], Awaitable[None]]) -> No
     session.info.setdefault(_AFTER_COMMIT, []).append(fn)
 
 
-class Database:
-    """One async engine and session factory for a PostgreSQL URL."""
+def as_role(url: str, role: str | None) -> str:
+    """The libpq URL whose sessions act as ``role`` from their start (``options=-c role=``).
 
-    def __init__(self, url: str, *, pool_size: int = 5) -> None:
-        self.url = libpq_url(url)
+    Set at connection start, the role is also what RESET ROLE returns to.
+    """
+    if not role:
+        return libpq_url(url)
+    u = make_url(libpq_url(url))
+    options = " ".join(filter(None, [str(u.query.get("options", "")), f"-c role={role}"]))
+    base = u.difference_update_query(["options"]).render_as_string(hide_password=False)
+    # libpq reads %20 as a space but not "+", which SQLAlchemy's rendering would write.
+    return f"{base}{'&' if '?' in base else '?'}options={quote(options, safe='')}"
+
+
+class Database:
+    """One async engine and session factory for a PostgreSQL URL.
+
+    ``role``: the role the service's connections act as (storage.scope.APP_ROLE: row-level
+    security applies to it); migrations always run as the URL's own user, the owner.
+    """
+
+    def __init__(self, url: str, *, pool_size: int = 5, role: str | None = None) -> None:
+        self.owner_url = libpq_url(url)
+        self.url = as_role(url, role)
+        options = make_url(self.url).query.get("options")
         self.engine: AsyncEngine = create_async_engine(
-            sqlalchemy_url(url), pool_size=pool_size, pool_pre_ping=True
+            sqlalchemy_url(self.owner_url),
+            pool_size=pool_size,
+            pool_pre_ping=True,
+            connect_args={"options": options} if options else {},
         )
+        scope.install(self.engine.sync_engine)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[AsyncSession]:
+    async def transaction(
+        self, tenants: Iterable[int] | None = None
+    ) -> AsyncIterator[AsyncSession]:
         """A session in one transaction: committed on success, rolled back on error; then
-        the work queued with after_commit() runs (only after a commit)."""
+        the work queued with after_commit() runs (only after a commit).
+
+        ``tenants``: the tenants it acts for (row-level security shows their rows only); a
+        TenantRepo made on the session binds it to its tenant as well.
+        """
         async with self.sessions() as session:
+            if tenants is not None:
+                scope.bind(session, tenants)
             async with session.begin():
                 yield session
             for fn in session.info.pop(_AFTER_COMMIT, []):
@@ -63,7 +98,7 @@ class Database:
 
     async def upgrade(self) -> None:
         """Bring the schema to the newest Alembic revision (runs Alembic in a thread)."""
-        await asyncio.to_thread(upgrade_schema, self.url)
+        await asyncio.to_thread(upgrade_schema, self.owner_url)
 
     async def dispose(self) -> None:
         await self.engine.dispose()

@@ -138,6 +138,9 @@ class Message(Base):
     # ignored_auto_reply, shunted (error kept in detail), sent, send_failed
     outcome: Mapped[str] = mapped_column(String(32), default="pending", index=True)
     detail: Mapped[str] = mapped_column(Text, default="")
+    # For an outgoing final-version mail: the contract version it carries (what an acceptance
+    # threaded under it accepts).
+    version: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[dt.datetime] = _now()
     processed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 

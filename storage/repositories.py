@@ -10,6 +10,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage import scope
 from storage.errors import NotFound
 from storage.models import (
     ArchiveEntry,
@@ -23,11 +24,24 @@ from storage.models import (
 )
 
 
-async def get_tenant(session: AsyncSession, slug: str) -> Tenant:
+async def _tenant_row(session: AsyncSession, slug: str) -> Tenant:
     tenant = await session.scalar(select(Tenant).where(Tenant.slug == slug))
     if tenant is None:
         raise NotFound(f"There is no tenant '{slug}'; add it with 'dpabot tenant add FILE.toml'.")
     return tenant
+
+
+async def get_tenant(session: AsyncSession, slug: str) -> Tenant:
+    """The tenant named by its slug; the session then acts for it (row-level security)."""
+    tenant = await _tenant_row(session, slug)
+    scope.bind(session, [tenant.id])
+    return tenant
+
+
+async def bind_all_tenants(session: AsyncSession) -> None:
+    """Let an operator's command look across every tenant of this database (by an id that is
+    unique across tenants, such as an archive id); the service itself never does."""
+    scope.bind(session, (await session.scalars(select(Tenant.id))).all())
 
 
 async def ensure_tenant(session: AsyncSession, slug: str, name: str) -> Tenant:
@@ -35,15 +49,10 @@ async def ensure_tenant(session: AsyncSession, slug: str, name: str) -> Tenant:
     await session.execute(
         insert(Tenant).values(slug=slug, name=name).on_conflict_do_nothing(index_elements=["slug"])
     )
-    tenant = await get_tenant(session, slug)
+    tenant = await _tenant_row(session, slug)
     if tenant.name != name:
         tenant.name = name
     return tenant
-
-
-async def contract_by_token(session: AsyncSession, token: str) -> Contract | None:
-    """The contract a reply token names, of any tenant: the caller checks it is its own."""
-    return await session.scalar(select(Contract).where(Contract.reply_token == token))
 
 
 class TenantRepo:
@@ -52,6 +61,8 @@ class TenantRepo:
     def __init__(self, session: AsyncSession, tenant_id: int) -> None:
         self.session = session
         self.tenant_id = tenant_id
+        # Row-level security: this session's transactions see this tenant's rows only.
+        scope.bind(session, [tenant_id])
 
     async def _one(self, model: Any, ident: Any, what: str, *, for_update: bool = False) -> Any:
         stmt = select(model).where(model.id == ident, model.tenant_id == self.tenant_id)
@@ -278,6 +289,41 @@ class TenantRepo:
             .order_by(Message.id)
         )
         return rows.all()
+
+    async def final_mail_ids(self, contract: Contract, number: int) -> set[str]:
+        """Message-IDs of the final-version mails that carried version ``number`` (a resend
+        too). A final mail from before versions were recorded counts only if it is the latest."""
+        rows = (
+            await self.session.execute(
+                select(Message.message_id, Message.version)
+                .where(
+                    Message.tenant_id == self.tenant_id,
+                    Message.contract_id == contract.id,
+                    Message.direction == "out",
+                    Message.kind == "final",
+                )
+                .order_by(Message.id.desc())
+            )
+        ).all()
+        found = {m.strip() for m, v in rows if v == number}
+        if rows and rows[0][1] is None:
+            found.add(rows[0][0].strip())
+        return found
+
+    async def mails_since(self, contract: Contract, kind: str, since: dt.datetime) -> int:
+        """How many outgoing mails of this kind the contract got since then (flood limits)."""
+        count = await self.session.scalar(
+            select(func.count())
+            .select_from(Message)
+            .where(
+                Message.tenant_id == self.tenant_id,
+                Message.contract_id == contract.id,
+                Message.direction == "out",
+                Message.kind == kind,
+                Message.created_at >= since,
+            )
+        )
+        return int(count or 0)
 
     async def add_signature(self, **values: Any) -> None:
         await self.session.execute(

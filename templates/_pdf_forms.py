@@ -6,6 +6,7 @@ import hashlib
 import io
 import logging
 import re
+import secrets
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -300,9 +301,13 @@ def add_signature_fields(data: bytes, page_number: int, names: Iterable[str]) ->
             Root=pdf.Root,
             Prev=int(prev.group(1)),
         )
-        for key in ("/Info", "/ID"):
-            if key in pdf.trailer:
-                trailer[key] = pdf.trailer[key]
+        if "/Info" in pdf.trailer:
+            trailer.Info = pdf.trailer.Info
+        if "/ID" in pdf.trailer:
+            # The update's own instance id (PDF 14.4: the second element changes with each
+            # update), random: the same contract text then never gives the same bytes, so the
+            # final's fingerprint cannot be computed by someone who has not received it.
+            trailer.ID = Array([pdf.trailer.ID[0], String(secrets.token_bytes(16))])
         out += b"trailer\n" + trailer.unparse() + f"\nstartxref\n{xref}\n%%EOF\n".encode()
         return bytes(out)
 

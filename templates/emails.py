@@ -30,6 +30,11 @@ confirmation
                        says the final version to sign comes next
 final
     sha256             hex SHA-256 of the final PDF attached (already signed by the processor)
+    version            int: the contract version attached
+    fingerprint        the short fingerprint of that PDF (bot.final_mail.fingerprint): an
+                       acceptance that does not thread under this mail must quote it
+    notice             optional: why the final version is sent again (an acceptance that did
+                       not name the current version)
 completed
     sha256             hex SHA-256 of the signed PDF attached
 change_decision
@@ -80,7 +85,7 @@ EMAIL_KINDS: dict[str, tuple[str, ...]] = {
     "followup": ("missing", "invalid"),
     "reminder": ("questions", "awaiting_signature"),
     "confirmation": ("questions",),
-    "final": ("sha256",),
+    "final": ("sha256", "version", "fingerprint"),
     "completed": ("sha256",),
     "change_decision": ("decisions", "finalizing", "changed", "pending", "missing"),
     "chat_code": ("code", "minutes"),

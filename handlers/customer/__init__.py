@@ -153,7 +153,7 @@ async def _flood(state: CustomerState, context: Context, inc: Incoming) -> None:
     if now - state.warned.get(inc.chat_id, -1e9) < state.flood_window:
         return
     state.warned[inc.chat_id] = now
-    async with state.rt.db.transaction() as s:
+    async with state.rt.db.transaction(tenants=inc.tenants) as s:
         b = await customer_chat.binding_of(s, inc.tenants, inc.user_id)
         tenant_ids = [b.tenant_id] if b is not None else list(inc.tenants)
         for tid in tenant_ids:

@@ -81,7 +81,7 @@ class StaffContext:
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
-        async with self.rt.db.transaction() as s:
+        async with self.rt.db.transaction(tenants=[self.tenant_id]) as s:
             yield s
 
     async def reply(self, text: str, buttons: Buttons | None = None) -> Message:

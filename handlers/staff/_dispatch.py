@@ -93,7 +93,7 @@ async def _refuse(
         if user_id in state.refused:
             return
         if tenant_ids:
-            async with rt.db.transaction() as s:
+            async with rt.db.transaction(tenants=tenant_ids) as s:
                 told = await s.scalar(
                     select(AuditEvent.id)
                     .where(
@@ -109,7 +109,7 @@ async def _refuse(
         state.refused.add(user_id)
     log.info("staff chat: refused user %s in chat %s (%s)", user_id, chat_id, access.refusal)
     if tenant_ids:
-        async with rt.db.transaction() as s:
+        async with rt.db.transaction(tenants=tenant_ids) as s:
             for tid in tenant_ids:
                 await audit.record(
                     s,
@@ -159,7 +159,7 @@ async def _record(sc: StaffContext, outcome: str) -> None:
     if sc.data:
         detail["data"] = sc.data
     try:
-        async with sc.rt.db.transaction() as s:
+        async with sc.rt.db.transaction(tenants=[sc.tenant_id]) as s:
             await audit.record(s, sc.tenant_id, sc.actor, sc.action, sc.subject[:200], detail)
     except Exception:
         # The handler's own error (if any) is the one to report; this one is logged.

@@ -8,7 +8,7 @@ import pytest
 
 from bot.runtime import Runtime
 from storage import audit
-from tests.fixtures.runtime import make_tenant
+from tests.fixtures.runtime import make_tenant, scoped
 
 
 async def _five_events(runtime_factory) -> tuple[Runtime, int, list[int]]:
@@ -16,13 +16,13 @@ async def _five_events(runtime_factory) -> tuple[Runtime, int, list[int]]:
     rt = await runtime_factory([t])
     tid = rt.tenant_ids[t.slug]
     ids = []
-    async with rt.db.transaction() as s:
+    async with scoped(rt) as s:
         for n in range(5):
             # The subject names the tenant: two tenants' first events in the same second would
             # otherwise hash alike (the hash does not cover tenant_id) and hit the unique index.
             event = await audit.record(s, tid, "cli:test", "archive.get", f"{t.slug}-{n}")
             ids.append(event.id)
-    async with rt.db.transaction() as s:
+    async with scoped(rt) as s:
         assert (await audit.check_chain(s, tid)).ok
     return rt, tid, ids
 
@@ -65,7 +65,7 @@ async def test_each_tampering_names_the_first_bad_event(
         "deleted_last_two": [f"DELETE FROM audit_events WHERE id IN ({e[3]}, {e[4]})"],
     }[case]
     _tamper(database_url, *statements)
-    async with rt.db.transaction() as s:
+    async with scoped(rt) as s:
         check = await audit.check_chain(s, tid)
     assert not check.ok
     assert check.bad_event_id == e[bad_index], check
@@ -76,7 +76,7 @@ async def test_the_anchor_follows_every_event(runtime_factory):
     from storage.models import Tenant
 
     rt, tid, ids = await _five_events(runtime_factory)
-    async with rt.db.transaction() as s:
+    async with scoped(rt) as s:
         tenant = await s.get(Tenant, tid)
         assert tenant is not None and tenant.audit_head_id == ids[-1]
         assert (await audit.verify_chain(s, tid)) == (True, 5)

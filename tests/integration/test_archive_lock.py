@@ -14,7 +14,7 @@ from bot.demo import DEMO_ANSWERS, customer_reply
 from bot.listener import poll_once
 from bot.runtime import run_jobs_until_idle
 from storage.models import ArchiveEntry, Contract, Signature
-from tests.fixtures.runtime import make_tenant
+from tests.fixtures.runtime import make_tenant, scoped
 from tests.integration.test_bad_input import _outbox
 
 
@@ -58,7 +58,7 @@ async def test_tsa_is_asked_unlocked_and_an_outage_archives_nothing(
     monkeypatch.setattr(archive, "timestamp_digest", stamp)
     contract_id = await _accept_by_mail(rt, tenant.slug, "k@mooi.example")
     assert locked == [False]
-    async with rt.db.transaction() as s:
+    async with scoped(rt) as s:
         contract = await s.get(Contract, contract_id)
         assert contract is not None and contract.state == "customer_signed"
         assert (
@@ -76,7 +76,7 @@ async def test_tsa_is_asked_unlocked_and_an_outage_archives_nothing(
         conn.execute("UPDATE procrastinate_jobs SET scheduled_at = now() WHERE status = 'todo'")
     await run_jobs_until_idle(rt)
     assert locked == [False, False]
-    async with rt.db.transaction() as s:
+    async with scoped(rt) as s:
         entries = (
             await s.scalars(select(ArchiveEntry).where(ArchiveEntry.contract_id == contract_id))
         ).all()

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from bot import retention, service
 from bot.runtime import run_jobs_until_idle
 from storage.models import ArchiveEntry, AuditEvent, Contract, ContractVersion, Customer, Message
-from tests.fixtures.runtime import make_tenant
+from tests.fixtures.runtime import make_tenant, scoped
 from tests.integration.test_archive_verify import archive_one
 
 
@@ -30,7 +30,7 @@ async def _setup(runtime_factory):
 
 
 async def _actions(rt, slug) -> list[str]:
-    async with rt.db.transaction() as s:
+    async with scoped(rt) as s:
         rows = await s.scalars(
             select(AuditEvent.action).where(AuditEvent.tenant_id == rt.tenant_ids[slug])
         )
@@ -40,12 +40,12 @@ async def _actions(rt, slug) -> list[str]:
 async def test_erasure_request_erases_incomplete_and_keeps_signed(runtime_factory):
     rt, slug, entry, open_contract, open_customer = await _setup(runtime_factory)
     tid = rt.tenant_ids[slug]
-    async with rt.db.transaction() as s:
+    async with scoped(rt) as s:
         done = await retention.erase_customer(
             s, tid, "Open@Utopia.example", actor="cli:test", blobs=rt.blobs
         )
     assert any("contract" in e for e in done["erased"]) and done["kept"] == []
-    async with rt.db.transaction() as s:
+    async with scoped(rt) as s:
         customer = await s.get(Customer, open_customer)
         assert customer is not None and customer.name == "[erased]"
         assert "utopia" not in customer.email
@@ -58,7 +58,7 @@ async def test_erasure_request_erases_incomplete_and_keeps_signed(runtime_factor
         ).all()
         assert all(v.fields == {} for v in versions)
         assert (await s.get(Contract, open_contract)).erased_at is not None  # type: ignore[union-attr]
-    async with rt.db.transaction() as s:
+    async with scoped(rt) as s:
         kept = await retention.erase_customer(
             s, tid, "signed@mooi.example", actor="cli:test", blobs=rt.blobs
         )
@@ -74,7 +74,7 @@ async def test_retention_job_erases_after_the_configured_periods(runtime_factory
     now = dt.datetime.now(dt.UTC)
 
     async def apply(at: dt.datetime) -> list[int]:
-        async with rt.db.transaction() as s:
+        async with scoped(rt) as s:
             return await retention.apply_tenant(
                 s,
                 tid,
@@ -90,7 +90,7 @@ async def test_retention_job_erases_after_the_configured_periods(runtime_factory
     assert Path(entry.path).is_file()  # signed: kept for ten years
     assert await apply(now + dt.timedelta(days=366 * 10)) == [entry.contract_id]
     assert not Path(entry.path).exists() and not Path(entry.manifest_path).exists()
-    async with rt.db.transaction() as s:
+    async with scoped(rt) as s:
         erased = await s.get(ArchiveEntry, entry.id, populate_existing=True)
         assert erased is not None and erased.erased_at is not None
         assert erased.customer_email == "[erased]"
@@ -107,7 +107,7 @@ async def test_files_go_only_when_the_erasure_commits(runtime_factory):
     rt, slug, entry, _, _ = await _setup(runtime_factory)
     later = dt.datetime.now(dt.UTC) + dt.timedelta(days=366 * 10)
     with pytest.raises(RuntimeError, match="commit fails"):
-        async with rt.db.transaction() as s:
+        async with scoped(rt) as s:
             await retention.apply_tenant(
                 s,
                 rt.tenant_ids[slug],
@@ -120,6 +120,6 @@ async def test_files_go_only_when_the_erasure_commits(runtime_factory):
             raise RuntimeError("the commit fails")
     # Rolled back: the rows are not erased, so neither are the files they name.
     assert Path(entry.path).is_file() and Path(entry.manifest_path).is_file()
-    async with rt.db.transaction() as s:
+    async with scoped(rt) as s:
         kept = await s.get(ArchiveEntry, entry.id, populate_existing=True)
         assert kept is not None and kept.erased_at is None

@@ -25,7 +25,7 @@ from bot.settings import ServiceSettings, TenantSettings
 from signing import validate_pdf
 from signing.validate import _lta_spec
 from storage.models import ArchiveEntry, AuditEvent
-from tests.fixtures.runtime import make_tenant
+from tests.fixtures.runtime import make_tenant, scoped
 from tests.integration.test_bad_input import _outbox
 
 
@@ -58,7 +58,7 @@ async def archive_one(rt: Runtime, slug: str, name: str, email: str) -> ArchiveE
     inbox.add(customer_reply(final, "Ik ga akkoord.", email))
     await poll_once(rt, slug)
     await run_jobs_until_idle(rt)
-    async with rt.db.transaction() as s:
+    async with scoped(rt) as s:
         entry = await s.scalar(select(ArchiveEntry).where(ArchiveEntry.contract_id == contract_id))
     assert entry is not None
     return entry
@@ -85,7 +85,7 @@ async def archived(database_url, tmp_path_factory) -> AsyncIterator[tuple[Runtim
 
 
 async def _entry(rt: Runtime, entry_id: str) -> ArchiveEntry:
-    async with rt.db.transaction() as s:
+    async with scoped(rt) as s:
         entry = await s.get(ArchiveEntry, entry_id, populate_existing=True)
     assert entry is not None
     return entry
@@ -183,7 +183,7 @@ async def test_renewal_adds_a_timestamp_and_keeps_the_old_file(archived):
     assert len(stamps) == 2
     assert (await validate_pdf(new_pdf, roots)).ok
     assert (await verify_entry(after, roots)).ok, (await verify_entry(after, roots)).problems
-    async with rt.db.transaction() as s:
+    async with scoped(rt) as s:
         actions = (
             await s.scalars(
                 select(AuditEvent.action).where(AuditEvent.tenant_id == rt.tenant_ids[slug])

@@ -14,7 +14,7 @@ from bot import service
 from bot.demo import DEMO_ANSWERS, customer_reply
 from bot.runtime import run_jobs_until_idle
 from storage.models import Contract, Message
-from tests.fixtures.runtime import make_tenant
+from tests.fixtures.runtime import make_tenant, scoped
 
 INVITED = "karolien@mooi-schoonheid.example"
 
@@ -51,12 +51,12 @@ async def _deliver(rt, slug, raw: bytes, uid: int) -> Message:
     row_id = await service.store_inbound(rt, slug, "INBOX", 1, uid, raw)
     assert row_id is not None
     await run_jobs_until_idle(rt)
-    async with rt.db.transaction() as s:
+    async with scoped(rt) as s:
         return await s.get(Message, row_id)
 
 
 async def _outgoing(rt, slug) -> int:
-    async with rt.db.transaction() as s:
+    async with scoped(rt) as s:
         return await s.scalar(
             select(func.count())
             .select_from(Message)
@@ -71,7 +71,7 @@ async def test_reply_from_another_address_is_kept_not_applied_not_answered(invit
     row = await _deliver(rt, slug, raw, 1)
     assert row.outcome == "rejected_sender" and row.raw == raw
     assert await _outgoing(rt, slug) == before  # the sender learns nothing
-    async with rt.db.transaction() as s:
+    async with scoped(rt) as s:
         assert (await s.get(Contract, contract_id)).state == "invited"
 
 
@@ -88,7 +88,7 @@ async def test_unknown_token_gets_no_answer(invited):
     row = await _deliver(rt, slug, orphan, 2)
     assert row.outcome == "unknown_token" and row.raw == orphan
     assert await _outgoing(rt, slug) == before
-    async with rt.db.transaction() as s:
+    async with scoped(rt) as s:
         assert (await s.get(Contract, contract_id)).state == "invited"
 
 
@@ -115,7 +115,7 @@ async def test_empty_body_from_invited_address_asks_for_every_field(invited):
         "Aard en doel van de verwerking",
     ):
         assert label in text
-    async with rt.db.transaction() as s:
+    async with scoped(rt) as s:
         assert (await s.get(Contract, contract_id)).state == "collecting"
 
 
@@ -174,11 +174,11 @@ async def test_finalize_running_twice_sends_one_final_version(invited):
     """Jobs are delivered at least once: a repeated finalize must not mail a second PDF."""
     rt, slug, contract_id, invitation = invited
     await _deliver(rt, slug, customer_reply(invitation, DEMO_ANSWERS, INVITED), 11)
-    async with rt.db.transaction() as s:
+    async with scoped(rt) as s:
         version = (await s.get(Contract, contract_id)).current_version
     await service.finalize(rt, slug, contract_id, version)
     finals = [m for m in _outbox(rt, slug) if m["X-Dpabot-Kind"] == "final"]
-    async with rt.db.transaction() as s:
+    async with scoped(rt) as s:
         queued = await s.scalar(
             select(func.count())
             .select_from(Message)
@@ -195,7 +195,7 @@ async def test_answer_the_contract_cannot_print_is_asked_again(invited):
     (followup,) = [m for m in _outbox(rt, slug) if m["X-Dpabot-Kind"] == "followup"]
     text = followup.get_body(preferencelist=("plain",)).get_content()
     assert "Categorieën van betrokkenen" in text and "niet kan afdrukken" in text
-    async with rt.db.transaction() as s:
+    async with scoped(rt) as s:
         assert (await s.get(Contract, contract_id)).state == "collecting"
 
 
@@ -206,7 +206,7 @@ async def test_staff_are_notified_of_mail_that_is_not_used(invited):
     row = await _deliver(
         rt, slug, customer_reply(invitation, DEMO_ANSWERS, "x@elsewhere.example"), 13
     )
-    async with rt.db.transaction() as s:
+    async with scoped(rt) as s:
         notes = (
             await s.scalars(
                 select(Notification).where(Notification.tenant_id == rt.tenant_ids[slug])

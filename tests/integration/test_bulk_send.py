@@ -19,7 +19,7 @@ from storage import audit
 from storage.errors import NotFound
 from storage.models import Contract, Customer, Message, Notification
 from templates import read_form_fields
-from tests.fixtures.runtime import make_tenant
+from tests.fixtures.runtime import make_tenant, scoped
 
 CSV = """Naam;E-mail;Vertegenwoordiger;Ondernemingsnummer;Functie;Taal
 MOOI Schoonheidsverzorging;karolien@mooi.example;Karolien Piskor;BE0840.465.705;Zaakvoerder;nl
@@ -45,7 +45,7 @@ def outbox(rt, slug: str) -> list[email.message.EmailMessage]:
 
 
 async def count(rt, model, slug: str) -> int:
-    async with rt.db.transaction() as s:
+    async with scoped(rt) as s:
         return int(
             await s.scalar(
                 select(func.count())
@@ -104,7 +104,7 @@ async def test_import_then_send_all_puts_one_invitation_with_pdf_per_customer_in
     assert text("karolien@mooi.example").startswith("Beste Karolien Piskor,")
     assert text("marie@dupont.example").startswith("Bonjour Marie Dupont,")
 
-    async with rt.db.transaction() as s:
+    async with scoped(rt) as s:
         states = (
             await s.scalars(select(Contract.state).where(Contract.tenant_id == rt.tenant_ids[slug]))
         ).all()
@@ -267,7 +267,7 @@ async def test_send_now_over_smtp_delivers_every_invitation(
     for r in received:
         msg = email.message_from_bytes(r.raw, policy=email.policy.default)
         assert any(p.get_content_type() == "application/pdf" for p in msg.iter_attachments())  # type: ignore[attr-defined]
-    async with rt.db.transaction() as s:
+    async with scoped(rt) as s:
         stored = (
             await s.execute(
                 select(Message.outcome, Message.raw).where(
@@ -290,7 +290,7 @@ async def test_a_batch_shares_one_connection_and_a_refused_mail_waits_alone(
     await bulk.import_customers(rt, tenant.slug, _many(6), "t")
     summary = await bulk.send_invitations(rt, tenant.slug, bulk.PENDING, "test")
     assert len(summary.invited) == 6  # queued; no worker runs here
-    async with rt.db.transaction() as s:
+    async with scoped(rt) as s:
         ids = list(
             (
                 await s.scalars(
@@ -309,7 +309,7 @@ async def test_a_batch_shares_one_connection_and_a_refused_mail_waits_alone(
     assert len({r.peer for r in received}) == 1  # one connection, the refusal included
 
     async def outcomes() -> dict[str, str]:
-        async with rt.db.transaction() as s:
+        async with scoped(rt) as s:
             got = await s.execute(
                 select(Message.to_addr, Message.outcome).where(Message.id.in_(ids))
             )
@@ -320,7 +320,7 @@ async def test_a_batch_shares_one_connection_and_a_refused_mail_waits_alone(
     # The job's last attempt gives up on that mail and tells staff which and why.
     await service.send_messages(rt, tenant.slug, ids, final_attempt=True)
     assert (await outcomes())["klant3@klanten.example"] == "failed"
-    async with rt.db.transaction() as s:
+    async with scoped(rt) as s:
         (note,) = (
             await s.scalars(
                 select(Notification).where(Notification.tenant_id == rt.tenant_ids[tenant.slug])
@@ -345,7 +345,7 @@ async def test_a_draft_that_cannot_be_stored_fails_alone(runtime_factory):
     drafts = [await service.render_invitation(tenant, c) for c in plan.customers]
     # The second customer is gone by the time the batch is stored.
     gone = plan.customers[1].id
-    async with rt.db.transaction() as s:
+    async with scoped(rt) as s:
         await s.execute(delete(Customer).where(Customer.id == gone))
 
     outcomes = await bulk.store_drafts(rt, tenant.slug, drafts, "test")
@@ -355,7 +355,7 @@ async def test_a_draft_that_cannot_be_stored_fails_alone(runtime_factory):
     assert all(isinstance(o, int) for _, o in (outcomes[0], outcomes[2]))
     assert await count(rt, Contract, tenant.slug) == 2
     assert await count(rt, Message, tenant.slug) == 2
-    async with rt.db.transaction() as s:
+    async with scoped(rt) as s:
         events = await audit.events(s, rt.tenant_ids[tenant.slug])
         assert (await audit.check_chain(s, rt.tenant_ids[tenant.slug])).ok
     assert sorted(e.detail["customer"] for e in events if e.action == "contract.invited") == sorted(

@@ -20,7 +20,7 @@ from bot.settings import ImapSettings, SecretRef, SmtpSettings
 from signing import validate_pdf
 from storage.models import ArchiveEntry, Contract, Message
 from tests.fixtures.pki import nss_db, pdfsig_signatures, qpdf_check
-from tests.fixtures.runtime import make_tenant
+from tests.fixtures.runtime import make_tenant, scoped
 
 CUSTOMER = dict(
     name="MOOI Schoonheidsverzorging",
@@ -40,7 +40,7 @@ async def _wait_stored(rt, slug: str, count: int, timeout: float = 15) -> float:
     """Seconds until `count` inbound mails of the tenant are stored (the listener uses IDLE)."""
     start = time.monotonic()
     while time.monotonic() - start < timeout:
-        async with rt.db.transaction() as s:
+        async with scoped(rt) as s:
             rows = await s.scalars(
                 select(Message).where(
                     Message.direction == "in", Message.tenant_id == rt.tenant_ids[slug]
@@ -95,7 +95,7 @@ async def test_invitation_reply_final_accept_archive(
     for n in range(1, 6):
         assert f"{n}." in text
     assert any(p.get_content_type() == "application/pdf" for p in invitation.iter_attachments())
-    async with rt.db.transaction() as s:
+    async with scoped(rt) as s:
         sent = await s.scalar(
             select(Message).where(
                 Message.kind == "invitation", Message.tenant_id == rt.tenant_ids[tenant.slug]
@@ -124,7 +124,7 @@ async def test_invitation_reply_final_accept_archive(
     assert completed["X-Dpabot-Kind"] == "completed"
     # Both replies are flagged on the server only after being stored.
     assert all("$DpabotStored" in f for f in (await dovecot.flags(user)).values())
-    async with rt.db.transaction() as s:
+    async with scoped(rt) as s:
         contract = await s.get(Contract, contract_id)
         assert contract.state == "completed"
         entry = await s.scalar(select(ArchiveEntry).where(ArchiveEntry.contract_id == contract_id))

@@ -7,6 +7,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from storage.models import AuditEvent, ChangeRequest
+from tests.fixtures.runtime import scoped
 from tests.integration.test_negotiation import (
     CHANGE_5,
     _contract,
@@ -95,7 +96,7 @@ async def test_another_tenants_staff_cannot_see_or_decide(world):
         assert answer.text == f"There is no change request {first.id}."
     (answer,) = await world.press(ADMIN_B, GROUP_B, f"cr:approve:{first.id}", 1)
     assert answer.text == f"There is no change request {first.id}."
-    async with world.rt.db.transaction() as s:
+    async with scoped(world.rt) as s:
         status = await s.scalar(select(ChangeRequest.status).where(ChangeRequest.id == first.id))
         decided = await s.scalar(
             select(AuditEvent)

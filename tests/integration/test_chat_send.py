@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from bot import service
 from bot.runtime import run_jobs_until_idle
 from storage.models import Contract, Customer
+from tests.fixtures.runtime import scoped
 from tests.integration.test_own_signature import _mails
 from tests.integration.test_staff_chat import (
     ADMIN_B,
@@ -40,7 +41,7 @@ BAD_CSV = (
 
 
 async def _customers(world, tenant) -> int:
-    async with world.rt.db.transaction() as s:
+    async with scoped(world.rt) as s:
         return (
             await s.scalar(
                 select(func.count())
@@ -129,7 +130,7 @@ async def test_send_ids_cancel_and_other_tenants(world):
     assert "expired" in foreign.text
     (cancelled,) = await world.press(STAFF_A, GROUP_A, cancel, 1)
     assert "nothing was sent" in cancelled.text
-    async with world.rt.db.transaction() as s:
+    async with scoped(world.rt) as s:
         contracts = await s.scalar(
             select(func.count())
             .select_from(Contract)

@@ -53,7 +53,7 @@ from storage.models import (
 from tests.fixtures.botapi import BotApi, Call
 from tests.fixtures.nss_signer import NssSigner, issue_rsa_cert, make_nss_signer
 from tests.fixtures.pki import assert_pdfsig_trusted, nss_db, pdfsig_by_field
-from tests.fixtures.runtime import make_tenant
+from tests.fixtures.runtime import make_tenant, scoped
 from tests.integration.test_templates_all import fill_like_a_reader
 
 TOKEN = "333333:AAAA-customer-bot"
@@ -178,7 +178,7 @@ async def _invite(w: World, email_: str, t: TenantSettings | None = None) -> tup
     )
     contract_id = await service.invite(w.rt, t.slug, cid)
     await w.jobs()
-    async with w.rt.db.transaction() as s:
+    async with scoped(w.rt) as s:
         contract = await s.get(Contract, contract_id)
         assert contract is not None and contract.chat_token
         token = contract.chat_token
@@ -203,7 +203,7 @@ async def _bind(w: World, user: int, email_: str, token: str) -> list[Call]:
 
 
 async def _contract(w: World, contract_id: int) -> Contract:
-    async with w.rt.db.transaction() as s:
+    async with scoped(w.rt) as s:
         c = await s.get(Contract, contract_id)
         assert c is not None
         return c
@@ -237,7 +237,7 @@ async def test_whole_flow_from_start_to_the_signed_pdf(world: World) -> None:
     (code_mail,) = w.mails(who, "chat_code")
     code = re.search(r"\b(\d{6})\b", _text(code_mail))
     assert code is not None
-    async with w.rt.db.transaction() as s:
+    async with scoped(w.rt) as s:
         b = await s.scalar(select(ChatBinding).where(ChatBinding.contract_id == contract_id))
         assert b is not None and b.status == "pending" and code[1] not in (b.code_hash or "")
         # The stored copy of the sent code mail keeps its headers, not the code.
@@ -313,7 +313,7 @@ async def test_whole_flow_from_start_to_the_signed_pdf(world: World) -> None:
     assert_pdfsig_trusted(pdfsig_by_field(path, nss), "Processor", "Customer")
 
     # The evidence: the Telegram update (user, chat, message, time) and the bound address.
-    async with w.rt.db.transaction() as s:
+    async with scoped(w.rt) as s:
         sig = await s.scalar(
             select(Signature).where(
                 Signature.contract_id == contract_id, Signature.party == "customer"
@@ -330,7 +330,7 @@ async def test_whole_flow_from_start_to_the_signed_pdf(world: World) -> None:
     # Messages after completion: answered plainly, recorded, nothing applied.
     (closed,) = await w.say(KAROLIEN, "1: iets anders")
     assert "afgerond" in closed.text
-    async with w.rt.db.transaction() as s:
+    async with scoped(w.rt) as s:
         last = await s.scalar(
             select(Message)
             .where(Message.contract_id == contract_id, Message.channel == "telegram")
@@ -342,7 +342,7 @@ async def test_whole_flow_from_start_to_the_signed_pdf(world: World) -> None:
 
 
 async def _version(w: World, contract_id: int) -> ContractVersion:
-    async with w.rt.db.transaction() as s:
+    async with scoped(w.rt) as s:
         c = await s.get(Contract, contract_id)
         assert c is not None
         v = await s.scalar(
@@ -381,7 +381,7 @@ async def test_hand_over_mail_chat_mail_records_each_channel(world: World) -> No
     await _store_mail(w, customer_reply(final, "AKKOORD\n\nGroeten", who), 103)
     await _wait_state(w, contract_id, "completed")
 
-    async with w.rt.db.transaction() as s:
+    async with scoped(w.rt) as s:
         rows = (
             await s.scalars(
                 select(Message)
@@ -422,7 +422,7 @@ async def test_hand_over_mail_chat_mail_records_each_channel(world: World) -> No
 
 
 async def _events(w: World, action: str) -> list[AuditEvent]:
-    async with w.rt.db.transaction() as s:
+    async with scoped(w.rt) as s:
         return list((await s.scalars(select(AuditEvent).where(AuditEvent.action == action))).all())
 
 
@@ -440,7 +440,7 @@ async def test_unknown_expired_and_other_tenants_links(world: World) -> None:
     assert "kennen we niet" in foreign.text and w.b.name not in foreign.text
 
     contract_id, token = await _invite(w, "expired@mooi.example")
-    async with w.rt.db.transaction() as s:
+    async with scoped(w.rt) as s:
         await s.execute(update(Contract).where(Contract.id == contract_id).values(state="expired"))
     (expired,) = await w.say(EVE, f"/start {token}")
     assert "niet meer geldig" in expired.text
@@ -464,7 +464,7 @@ async def test_second_person_and_wrong_codes(world: World) -> None:
     assert "geblokkeerd" in still.text
     (again,) = await w.say(EVE, f"/start {token}")
     assert "geblokkeerd" in again.text
-    async with w.rt.db.transaction() as s:
+    async with scoped(w.rt) as s:
         note = await s.scalar(select(Notification).where(Notification.kind == "chat_locked"))
         assert note is not None and str(EVE) in note.text
     await w.api.wait_for("sendMessage", lambda c: c.chat_id == GROUP and "locked" in c.text)
@@ -479,7 +479,7 @@ async def test_second_person_and_wrong_codes(world: World) -> None:
     assert len(w.mails(who, "chat_code")) == 2
     assert await _events(w, "chat.customer_refused")
     # Mallory has no binding: a later message of theirs is a stranger's (the staff refusal).
-    async with w.rt.db.transaction() as s:
+    async with scoped(w.rt) as s:
         rows = (
             await s.scalars(select(ChatBinding).where(ChatBinding.contract_id == contract_id))
         ).all()
@@ -498,7 +498,7 @@ async def test_expired_code_is_refused(world: World) -> None:
     (code_mail,) = w.mails(who, "chat_code")
     code = re.search(r"\b(\d{6})\b", _text(code_mail))
     assert code is not None
-    async with w.rt.db.transaction() as s:
+    async with scoped(w.rt) as s:
         b = await s.scalar(select(ChatBinding).where(ChatBinding.contract_id == contract_id))
         assert b is not None and b.code_expires_at is not None
         b.code_expires_at = b.code_expires_at.replace(year=2000)
@@ -539,7 +539,7 @@ async def test_flood_documents_and_nothing_applied(world: World) -> None:
     assert await _events(w, "chat.customer_flood")
     state.flood_max = 20
     assert (await _version(w, contract_id)).number == 1  # nothing applied
-    async with w.rt.db.transaction() as s:
+    async with scoped(w.rt) as s:
         ids = (
             await s.scalars(
                 select(Message.id).where(
@@ -569,7 +569,7 @@ async def test_change_request_in_chat_and_the_decision_back_in_chat(world: World
     answers = await w.say(KAROLIEN, CHANGE_5)
     assert any("doorgegeven" in a.text for a in answers)
     assert (await _contract(w, contract_id)).state == "negotiating"
-    async with w.rt.db.transaction() as s:
+    async with scoped(w.rt) as s:
         cr = await s.scalar(select(ChangeRequest).where(ChangeRequest.contract_id == contract_id))
         assert cr is not None and cr.article == "5"
     await w.api.wait_for("sendMessage", lambda c: c.chat_id == GROUP and "Change request" in c.text)
@@ -620,7 +620,7 @@ async def _form_to_final(w: World, user: int, who: str) -> tuple[int, bytes]:
     assert version.number == 2 and by_mail.fields
     assert {k: version.fields[k] for k in by_mail.fields} == by_mail.fields
     assert version.fields["duration"] == "5 jaar"
-    async with w.rt.db.transaction() as s:
+    async with scoped(w.rt) as s:
         row = await s.scalar(
             select(Message).where(Message.contract_id == contract_id, Message.kind == "document")
         )
@@ -673,7 +673,7 @@ async def test_filled_form_then_own_signature_in_the_chat(world: World) -> None:
     (w.folder / "nss").mkdir()
     nss = nss_db(w.rt.pki.root_cert_path, w.folder / "nss")
     assert_pdfsig_trusted(pdfsig_by_field(path, nss), "Processor", "Customer")
-    async with w.rt.db.transaction() as s:
+    async with scoped(w.rt) as s:
         entry = await s.scalar(select(ArchiveEntry).where(ArchiveEntry.contract_id == contract_id))
         assert entry is not None and entry.validation_ok
         sig = await s.scalar(
@@ -712,7 +712,7 @@ async def test_refused_own_signature_is_told_in_the_chat(world: World) -> None:
         "sendMessage", lambda c: c.chat_id == KAROLIEN and reason in c.text
     )
     assert w.api.calls.index(told) > before
-    async with w.rt.db.transaction() as s:
+    async with scoped(w.rt) as s:
         row = await s.scalar(
             select(Message)
             .where(Message.contract_id == contract_id, Message.kind == "document")

@@ -19,7 +19,7 @@ from bot.runtime import run_jobs_until_idle
 from bot.serve import run
 from bot.settings import ImapSettings, SecretRef, SmtpSettings
 from storage.models import Message
-from tests.fixtures.runtime import make_tenant
+from tests.fixtures.runtime import make_tenant, scoped
 from tests.integration.test_transports import Proxy
 
 INVITED = "karolien@mooi-schoonheid.example"
@@ -65,7 +65,7 @@ async def invite(rt, slug, smtpd):
 
 async def counts(rt, slug) -> tuple[int, int, int]:
     """(replies stored, replies not yet processed, follow-ups sent)."""
-    async with rt.db.transaction() as s:
+    async with scoped(rt) as s:
 
         def n(*where):
             return s.scalar(
@@ -186,7 +186,7 @@ async def test_uidvalidity_change_resyncs_without_processing_twice(
         for _ in range(2):
             await dovecot.append(customer_reply(invitation, PARTIAL, INVITED), user)
         await settle(rt, tenant.slug, smtpd, 2)
-        async with rt.db.transaction() as s:
+        async with scoped(rt) as s:
             (old,) = set(
                 (
                     await s.scalars(
@@ -217,7 +217,7 @@ async def test_uidvalidity_change_resyncs_without_processing_twice(
     finally:
         stop.set()
         await asyncio.wait_for(service_task, 15)
-    async with rt.db.transaction() as s:
+    async with scoped(rt) as s:
         validities = set(
             (
                 await s.scalars(

@@ -28,7 +28,7 @@ from storage.models import (
     ContractVersion,
     Notification,
 )
-from tests.fixtures.runtime import make_tenant
+from tests.fixtures.runtime import make_tenant, scoped
 from tests.integration.test_archive_verify import open_for_module
 from tests.integration.test_own_signature import _deliver, _mails, _pdf_of
 
@@ -82,7 +82,7 @@ async def _reply(rt: Runtime, slug: str, original: EmailMessage, body: str, emai
 async def _contract(rt: Runtime, slug: str, email_: str) -> Contract:
     from storage.models import Customer
 
-    async with rt.db.transaction() as s:
+    async with scoped(rt) as s:
         c = await s.scalar(
             select(Contract)
             .join(Customer, Customer.id == Contract.customer_id)
@@ -93,7 +93,7 @@ async def _contract(rt: Runtime, slug: str, email_: str) -> Contract:
 
 
 async def _requests(rt: Runtime, contract_id: int) -> list[ChangeRequest]:
-    async with rt.db.transaction() as s:
+    async with scoped(rt) as s:
         rows = await s.scalars(
             select(ChangeRequest)
             .where(ChangeRequest.contract_id == contract_id)
@@ -122,7 +122,7 @@ async def test_counter_proposal_is_what_gets_signed(world, tmp_path) -> None:
     assert "doorgegeven" in ack.get_body(("plain",)).get_content()  # type: ignore[union-attr]
     (cr,) = await _requests(rt, contract.id)
     assert (cr.status, cr.article) == ("open", "5")
-    async with rt.db.transaction() as s:
+    async with scoped(rt) as s:
         note = await s.scalar(
             select(Notification).where(Notification.subject == f"change_request:{cr.id}")
         )
@@ -147,7 +147,7 @@ async def test_counter_proposal_is_what_gets_signed(world, tmp_path) -> None:
     assert "Dit artikel is voor deze overeenkomst gewijzigd" in text
     assert "met onze voorafgaande specifieke" not in text  # only approved wording is printed
 
-    async with rt.db.transaction() as s:
+    async with scoped(rt) as s:
         versions = list(
             await s.scalars(
                 select(ContractVersion)
@@ -164,7 +164,7 @@ async def test_counter_proposal_is_what_gets_signed(world, tmp_path) -> None:
     await _reply(rt, slug, final, "AKKOORD\n\nKarolien Piskor", who)
     contract = await _contract(rt, slug, who)
     assert contract.state == "completed"
-    async with rt.db.transaction() as s:
+    async with scoped(rt) as s:
         entry = await s.scalar(select(ArchiveEntry).where(ArchiveEntry.contract_id == contract.id))
         actions = list(
             await s.scalars(

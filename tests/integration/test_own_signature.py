@@ -34,7 +34,7 @@ from signing.returned import REASONS
 from storage.models import ArchiveEntry, AuditEvent, Contract, Message, Notification, Signature
 from tests.fixtures.nss_signer import NssSigner, issue_rsa_cert, make_nss_signer
 from tests.fixtures.pki import assert_pdfsig_trusted, nss_db, pdfsig_by_field
-from tests.fixtures.runtime import make_tenant
+from tests.fixtures.runtime import make_tenant, scoped
 from tests.integration.test_archive_verify import open_for_module
 from tests.integration.test_bad_input import _outbox
 
@@ -132,14 +132,14 @@ async def _send_signed(
 
 
 async def _state(rt: Runtime, contract_id: int) -> str:
-    async with rt.db.transaction() as s:
+    async with scoped(rt) as s:
         contract = await s.get(Contract, contract_id, populate_existing=True)
         assert contract is not None
         return contract.state
 
 
 async def _archived(rt: Runtime, contract_id: int) -> tuple[ArchiveEntry, list[Signature]]:
-    async with rt.db.transaction() as s:
+    async with scoped(rt) as s:
         entry = await s.scalar(select(ArchiveEntry).where(ArchiveEntry.contract_id == contract_id))
         sigs = (
             await s.scalars(select(Signature).where(Signature.contract_id == contract_id))
@@ -149,7 +149,7 @@ async def _archived(rt: Runtime, contract_id: int) -> tuple[ArchiveEntry, list[S
 
 
 async def _last_reply(rt: Runtime, contract_id: int) -> Message:
-    async with rt.db.transaction() as s:
+    async with scoped(rt) as s:
         row = await s.scalar(
             select(Message)
             .where(Message.contract_id == contract_id, Message.direction == "in")
@@ -160,7 +160,7 @@ async def _last_reply(rt: Runtime, contract_id: int) -> Message:
 
 
 async def _notes(rt: Runtime, slug: str, subject: str) -> list[Notification]:
-    async with rt.db.transaction() as s:
+    async with scoped(rt) as s:
         rows = await s.scalars(
             select(Notification).where(
                 Notification.tenant_id == rt.tenant_ids[slug], Notification.subject == subject
@@ -241,7 +241,7 @@ async def test_self_signed_certificate_is_refused_in_the_customers_language(worl
     assert REASONS["untrusted_certificate"]["fr"].split(" (")[0] in " ".join(text.split())
     (note,) = await _notes(rt, slug, f"message:{reply.id}")
     assert note.kind == "signature_refused" and "trust root" in note.text.lower()
-    async with rt.db.transaction() as s:
+    async with scoped(rt) as s:
         assert (
             await s.scalars(
                 select(Signature).where(
@@ -273,7 +273,7 @@ async def test_someone_else_signing_waits_for_staff_who_confirm(world):
     customer = next(g for g in sigs if g.party == "customer")
     assert customer.signer == "Jan Janssens"
     assert customer.evidence["confirmed_by"] == "staff:michel"
-    async with rt.db.transaction() as s:
+    async with scoped(rt) as s:
         actions = (
             await s.scalars(
                 select(AuditEvent.action).where(
@@ -305,7 +305,7 @@ async def test_a_signed_draft_does_not_count_but_its_answers_do(world):
     assert await _state(rt, contract_id) == "awaiting_signature"
     assert len(_mails(rt, slug, email_, "final")) == 1
     assert (await _last_reply(rt, contract_id)).outcome == "applied"
-    async with rt.db.transaction() as s:
+    async with scoped(rt) as s:
         parties = (
             await s.scalars(select(Signature.party).where(Signature.contract_id == contract_id))
         ).all()
@@ -380,7 +380,7 @@ async def test_customer_first_own_signature_then_processor_approves(world):
 
 
 async def _contract_of(rt: Runtime, slug: str, email_: str) -> int:
-    async with rt.db.transaction() as s:
+    async with scoped(rt) as s:
         contract_id = await s.scalar(
             select(Contract.id)
             .join(Message, Message.contract_id == Contract.id)

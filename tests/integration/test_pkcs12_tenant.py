@@ -17,7 +17,7 @@ from bot.runtime import run_jobs_until_idle
 from bot.settings import SecretRef, SigningSettings
 from signing import validate_pdf
 from storage.models import ArchiveEntry, Contract
-from tests.fixtures.runtime import make_tenant
+from tests.fixtures.runtime import make_tenant, scoped
 from tests.integration.test_bad_input import _outbox
 
 
@@ -84,7 +84,7 @@ async def test_pkcs12_tenant_signs_and_archives(dev_pki, runtime_factory, tmp_pa
     inbox.add(customer_reply(final, "Ik ga akkoord.", "tineke@utopia.example"))
     await poll_once(rt, slug)
     await run_jobs_until_idle(rt)
-    async with rt.db.transaction() as s:
+    async with scoped(rt) as s:
         assert (await s.get(Contract, contract_id)).state == "completed"
         entry = await s.scalar(select(ArchiveEntry).where(ArchiveEntry.contract_id == contract_id))
     with open(entry.path, "rb") as fh:

@@ -11,7 +11,7 @@ from bot.demo import DEMO_ANSWERS, customer_reply
 from bot.runtime import run_jobs_until_idle
 from bot.settings import ReminderSettings
 from storage.models import Contract, Message
-from tests.fixtures.runtime import make_tenant
+from tests.fixtures.runtime import make_tenant, scoped
 from tests.integration.test_bad_input import _outbox
 from tests.integration.test_trust import INVITED, _deliver, _notes, _state
 
@@ -19,7 +19,7 @@ from tests.integration.test_trust import INVITED, _deliver, _notes, _state
 async def _age(rt, contract_id: int, days: float, kind: str | None = None) -> None:
     """Move the contract's invitation (or its mails of ``kind``) ``days`` into the past."""
     back = dt.timedelta(days=days)
-    async with rt.db.transaction() as s:
+    async with scoped(rt) as s:
         if kind is None:
             await s.execute(
                 update(Contract)

@@ -20,7 +20,7 @@ from storage.blobs import sha256_hex
 from storage.errors import BlobConflict, BlobCorrupt, BlobError, BlobMissing
 from storage.s3 import S3BlobStore
 from tests.fixtures.ceph import CephS3
-from tests.fixtures.runtime import make_tenant
+from tests.fixtures.runtime import make_tenant, scoped
 from tests.integration.test_archive_verify import archive_one
 
 YEAR = 2026
@@ -235,7 +235,7 @@ async def test_a_runtime_archiving_to_s3_verifies_and_catches_a_flip(
 
         # Retention ten years on: the rows say erased and, after the commit, the objects go.
         later = dt.datetime.now(dt.UTC) + dt.timedelta(days=366 * 10)
-        async with rt.db.transaction() as s:
+        async with scoped(rt) as s:
             erased = await retention.apply_tenant(
                 s,
                 rt.tenant_ids[slug],

@@ -34,7 +34,7 @@ from storage.models import AuditEvent, Contract, Message, Notification, Staff
 from storage.notify import notify_staff
 from storage.repositories import TenantRepo
 from tests.fixtures.botapi import REPLIES, BotApi, Call
-from tests.fixtures.runtime import make_tenant
+from tests.fixtures.runtime import make_tenant, scoped
 
 TOKEN = "111111:AAAA-staff-bot"  # tenants A and B share this bot
 TOKEN_C = "222222:CCCC-other-bot"  # tenant C has a bot of its own
@@ -158,7 +158,7 @@ async def add_contract(
     enterprise: str | None = "BE0840.465.705",
 ) -> int:
     """A customer with one contract in ``state``, ``days`` old (rows only: fast)."""
-    async with w.rt.db.transaction() as s:
+    async with scoped(w.rt) as s:
         repo = TenantRepo(s, w.tid(t))
         customer = await repo.add_customer(
             name=name,
@@ -200,7 +200,7 @@ async def events(w: World, t: TenantSettings, action: str, least: int = 1) -> li
     dispatcher writes a command's event right after its answer)."""
     deadline = time.monotonic() + 5
     while True:
-        async with w.rt.db.transaction() as s:
+        async with scoped(w.rt) as s:
             rows = list(
                 (
                     await s.scalars(
@@ -216,7 +216,7 @@ async def events(w: World, t: TenantSettings, action: str, least: int = 1) -> li
 
 
 async def notes(w: World, t: TenantSettings) -> list[Notification]:
-    async with w.rt.db.transaction() as s:
+    async with scoped(w.rt) as s:
         return list(
             (
                 await s.scalars(
@@ -288,7 +288,7 @@ async def test_find_by_name_number_email_id_and_state(world):
 
 
 async def test_long_answers_are_paged_with_buttons(world):
-    async with world.rt.db.transaction() as s:
+    async with scoped(world.rt) as s:
         repo = TenantRepo(s, world.tid(world.a))
         for n in range(45):
             await repo.add_customer(
@@ -355,7 +355,7 @@ async def test_remind_one_and_all(world):
     (answer,) = await world.say(STAFF_A, "/remind all")
     assert f"#{one}" in answer.text and f"#{two}" in answer.text and f"#{done}" not in answer.text
     await run_jobs_until_idle(world.rt)
-    async with world.rt.db.transaction() as s:
+    async with scoped(world.rt) as s:
         sent = (
             await s.execute(
                 select(Message.contract_id, Message.outcome).where(
@@ -474,7 +474,7 @@ async def test_tenant_isolation_over_every_command(world):
         entry_b.id,
         entry_b.pdf_sha256,
     ]
-    async with world.rt.db.transaction() as s:
+    async with scoped(world.rt) as s:
         b_events_before = len(
             (
                 await s.scalars(
@@ -524,7 +524,7 @@ async def test_tenant_isolation_over_every_command(world):
     assert f"#{own}" in answered["/remind all"] and f"#{waiting_b}" not in answered["/remind all"]
     # Nothing of B was touched: no reminder, no audit event in B's log.
     await run_jobs_until_idle(world.rt)
-    async with world.rt.db.transaction() as s:
+    async with scoped(world.rt) as s:
         reminders_b = (
             await s.scalars(
                 select(Message.id).where(
@@ -640,7 +640,7 @@ async def test_extensions_register_commands_buttons_and_uploads(world):
 
 async def test_notifications_reach_the_staff_chat_and_survive_a_failed_send(world):
     world.api.fail_next("sendMessage", 1, code=400)
-    async with world.rt.db.transaction() as s:
+    async with scoped(world.rt) as s:
         await notify_staff(s, world.tid(world.a), "question", "MOOI asks about art. 7.", "c:1")
         await notify_staff(s, world.tid(world.a), "bounce", "Mail to x bounced.", "c:2")
     sent = await world.api.wait_for(
@@ -656,7 +656,7 @@ async def test_notifications_reach_the_staff_chat_and_survive_a_failed_send(worl
     assert all(n.delivered_at is not None for n in rows)
     assert [n.attempts for n in rows] == [2, 1]
     # Tenant B's notes go to B's group only.
-    async with world.rt.db.transaction() as s:
+    async with scoped(world.rt) as s:
         await notify_staff(s, world.tid(world.b), "question", "B's own question.", "c:3")
     (b,) = await world.api.wait_for("sendMessage", lambda c: "B's own" in c.text)
     assert b.chat_id == GROUP_B
@@ -668,7 +668,7 @@ async def test_completed_contracts_in_a_daily_digest(world):
     await world.chat.stop()  # deliver by hand, at chosen times
     world.chat = StaffChat(world.rt, poll_timeout=1, notify=False)
     await world.chat.start()
-    async with world.rt.db.transaction() as s:
+    async with scoped(world.rt) as s:
         for n in (1, 2):
             await notify_staff(s, world.tid(c), "completed", f"Contract {n} is signed.", f"c:{n}")
         await notify_staff(s, world.tid(c), "question", "A question.", "c:3")
@@ -695,7 +695,7 @@ async def test_completed_contracts_in_a_daily_digest(world):
 
 async def test_the_allowlist_is_synced_to_the_staff_table(world):
     async def rows() -> list[tuple[int | None, str, str]]:
-        async with world.rt.db.transaction() as s:
+        async with scoped(world.rt) as s:
             return [
                 (r.telegram_user_id, r.name, r.role)
                 for r in (

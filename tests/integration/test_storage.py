@@ -12,11 +12,11 @@ from storage import audit
 from storage.errors import NotFound
 from storage.models import Message
 from storage.repositories import TenantRepo
-from tests.fixtures.runtime import make_tenant
+from tests.fixtures.runtime import make_tenant, scoped
 
 
 async def _jobs(rt) -> int:
-    async with rt.db.transaction() as s:
+    async with scoped(rt) as s:
         return await s.scalar(text("SELECT count(*) FROM procrastinate_jobs"))
 
 
@@ -24,11 +24,11 @@ async def test_a_rolled_back_transaction_leaves_no_job(runtime_factory):
     rt = await runtime_factory([make_tenant()])
     before = await _jobs(rt)
     with pytest.raises(RuntimeError):
-        async with rt.db.transaction() as s:
+        async with scoped(rt) as s:
             await defer(s, "send_message", tenant="x", message_row_id=1)
             raise RuntimeError("business step failed")
     assert await _jobs(rt) == before
-    async with rt.db.transaction() as s:
+    async with scoped(rt) as s:
         await defer(s, "send_message", tenant="x", message_row_id=1)
     assert await _jobs(rt) == before + 1
 
@@ -40,7 +40,7 @@ async def test_one_tenant_cannot_reach_another_tenants_rows(runtime_factory):
         rt, a.slug, name="Klant A", email="a@klant.example", representative="An"
     )
     contract_id = await service.invite(rt, a.slug, cid)
-    async with rt.db.transaction() as s:
+    async with scoped(rt) as s:
         other = TenantRepo(s, rt.tenant_ids[b.slug])
         with pytest.raises(NotFound):
             await other.customer(cid)
@@ -62,13 +62,13 @@ async def test_audit_log_is_append_only_and_chained(runtime_factory):
     t = make_tenant()
     rt = await runtime_factory([t])
     tid = rt.tenant_ids[t.slug]
-    async with rt.db.transaction() as s:
+    async with scoped(rt) as s:
         await audit.record(s, tid, "cli:test", "archive.search", "MOOI")
         await audit.record(s, tid, "cli:test", "archive.get", "x")
-    async with rt.db.transaction() as s:
+    async with scoped(rt) as s:
         assert await audit.verify_chain(s, tid) == (True, 2)
     with pytest.raises(Exception, match="append-only"):
-        async with rt.db.transaction() as s:
+        async with scoped(rt) as s:
             await s.execute(
                 text("UPDATE audit_events SET actor = 'someone else' WHERE tenant_id = :t"),
                 {"t": tid},
@@ -78,10 +78,10 @@ async def test_audit_log_is_append_only_and_chained(runtime_factory):
 async def test_two_tenants_identical_first_events_do_not_collide(runtime_factory):
     a, b = make_tenant(), make_tenant()
     rt = await runtime_factory([a, b])
-    async with rt.db.transaction() as s:
+    async with scoped(rt) as s:
         for t in (a, b):
             await audit.record(s, rt.tenant_ids[t.slug], "cli:test", "archive.search", "MOOI")
-    async with rt.db.transaction() as s:
+    async with scoped(rt) as s:
         for t in (a, b):
             ok, count = await audit.verify_chain(s, rt.tenant_ids[t.slug])
             assert ok and count == 1

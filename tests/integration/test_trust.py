@@ -19,7 +19,7 @@ from bot import inbound, service
 from bot.demo import DEMO_ANSWERS, customer_reply
 from bot.runtime import run_jobs_until_idle
 from storage.models import Contract, Message, Notification
-from tests.fixtures.runtime import make_tenant
+from tests.fixtures.runtime import make_tenant, scoped
 from tests.integration.test_bad_input import _outbox
 
 INVITED = "karolien@mooi-schoonheid.example"
@@ -47,12 +47,12 @@ async def _deliver(rt, slug, raw: bytes) -> Message:
     row_id = await service.store_inbound(rt, slug, "INBOX", 1, next(_uid), raw)
     assert row_id is not None
     await run_jobs_until_idle(rt)
-    async with rt.db.transaction() as s:
+    async with scoped(rt) as s:
         return await s.get(Message, row_id)
 
 
 async def _count_out(rt, slug) -> int:
-    async with rt.db.transaction() as s:
+    async with scoped(rt) as s:
         return await s.scalar(
             select(func.count())
             .select_from(Message)
@@ -61,7 +61,7 @@ async def _count_out(rt, slug) -> int:
 
 
 async def _notes(rt, slug) -> list[str]:
-    async with rt.db.transaction() as s:
+    async with scoped(rt) as s:
         rows = await s.scalars(
             select(Notification.kind).where(Notification.tenant_id == rt.tenant_ids[slug])
         )
@@ -69,7 +69,7 @@ async def _notes(rt, slug) -> list[str]:
 
 
 async def _state(rt, contract_id) -> str:
-    async with rt.db.transaction() as s:
+    async with scoped(rt) as s:
         return (await s.get(Contract, contract_id)).state
 
 
@@ -126,7 +126,7 @@ async def test_replayed_token_after_completion_or_expiry_is_dead(runtime_factory
     tenant = make_tenant()
     rt, [(cid, inv)] = await _setup(runtime_factory, tenant)
     for state in ("completed", "declined", "expired"):
-        async with rt.db.transaction() as s:
+        async with scoped(rt) as s:
             (await s.get(Contract, cid)).state = state
         before = await _count_out(rt, tenant.slug)
         row = await _deliver(rt, tenant.slug, customer_reply(inv, DEMO_ANSWERS, INVITED))
@@ -363,10 +363,10 @@ async def test_outages_are_retried_and_only_the_last_attempt_shunts(runtime_fact
     monkeypatch.setattr(inbound, "_process", down)
     with pytest.raises(sqlalchemy.exc.OperationalError):
         await service.process_inbound(rt, tenant.slug, row_id, final_attempt=False)
-    async with rt.db.transaction() as s:
+    async with scoped(rt) as s:
         assert (await s.get(Message, row_id)).outcome == "pending"
     await service.process_inbound(rt, tenant.slug, row_id, final_attempt=True)
-    async with rt.db.transaction() as s:
+    async with scoped(rt) as s:
         assert (await s.get(Message, row_id)).outcome == "shunted"
 
     async def broken(*args, **kwargs):
@@ -377,5 +377,5 @@ async def test_outages_are_retried_and_only_the_last_attempt_shunts(runtime_fact
         rt, tenant.slug, "INBOX", 1, next(_uid), customer_reply(inv, PARTIAL, INVITED)
     )
     await service.process_inbound(rt, tenant.slug, other, final_attempt=False)  # no retry
-    async with rt.db.transaction() as s:
+    async with scoped(rt) as s:
         assert (await s.get(Message, other)).outcome == "shunted"

@@ -47,6 +47,8 @@ def _context(kind: str, lang: str, *, awaiting: bool = False, **extra: Any) -> d
         "missing": [],
         "invalid": [],
         "sha256": SHA,
+        "version": 2,
+        "fingerprint": SHA[:4].upper() + "-" + SHA[4:8].upper() + "-" + SHA[8:12].upper(),
         "awaiting_signature": awaiting,
     }
     if kind == "followup":
@@ -111,7 +113,7 @@ def test_email_kinds_and_their_keys() -> None:
         "followup": ("missing", "invalid"),
         "reminder": ("questions", "awaiting_signature"),
         "confirmation": ("questions",),
-        "final": ("sha256",),
+        "final": ("sha256", "version", "fingerprint"),
         "completed": ("sha256",),
         "change_decision": ("decisions", "finalizing", "changed", "pending", "missing"),
         "chat_code": ("code", "minutes"),
@@ -228,6 +230,10 @@ def test_final_asks_for_the_acceptance_word_of_the_language(lang: str) -> None:
             assert w not in mail.text, (lang, w)
     if lang == "fr":
         assert "J'ACCEPTE" in mail.text and "J'ACCEPTE" in mail.html
+    # The version and its fingerprint, in the subject (kept in a reply's "Re:") and the body.
+    fp = _context("final", lang)["fingerprint"]
+    for part in (mail.subject, mail.text, mail.html):
+        assert fp in part and "2" in part
 
 
 def test_acceptance_words() -> None:

@@ -199,7 +199,9 @@ def test_followup_names_missing_and_invalid_by_number() -> None:
 
 def test_final_and_completed_show_hash() -> None:
     sha = "0123456789abcdef" * 4
-    final = render_email("final", "nl", {**COMMON, "sha256": sha})
+    final = render_email(
+        "final", "nl", {**COMMON, "sha256": sha, "version": 1, "fingerprint": "0123-4567-89AB"}
+    )
     assert "AKKOORD" in final.text and "AKKOORD" in final.html
     assert sha in final.text and sha in final.html
     assert "ondertekend" in final.text
@@ -215,6 +217,8 @@ def test_every_kind_renders_in_every_language() -> None:
         "missing": ["x"],
         "invalid": [],
         "sha256": "ab" * 32,
+        "version": 1,
+        "fingerprint": "ABAB-ABAB-ABAB",
         "decisions": [
             {"article": "5", "title": "", "status": "approved", "request": "x", "text": "y"}
         ],
@@ -236,6 +240,6 @@ def test_email_errors_are_plain_sentences() -> None:
     with pytest.raises(TemplateError, match="'nope'"):
         render_email("nope", "nl", COMMON)
     with pytest.raises(TemplateError, match="'de'"):
-        render_email("final", "de", {**COMMON, "sha256": "x"})
+        render_email("final", "de", {**COMMON, "sha256": "x", "version": 1, "fingerprint": "x"})
     with pytest.raises(TemplateError, match="invitation"):
         render_email("invitation", "nl", {**COMMON, "questions": [{"label": "x", "value": "y"}]})

@@ -28,9 +28,9 @@ def test_acceptance_before_the_final_version_does_not_count():
     assert step.state == State.COLLECTING and step.effects == (Effect.SEND_NOT_COUNTED,)
 
 
-def test_acceptance_that_does_not_answer_the_final_mail_does_not_count():
+def test_acceptance_that_does_not_name_the_current_final_sends_it_again():
     step = decide(State.AWAITING_SIGNATURE, Event("accepted", to_final=False))
-    assert step.state == State.AWAITING_SIGNATURE and step.effects == (Effect.SEND_NOT_COUNTED,)
+    assert step.state == State.AWAITING_SIGNATURE and step.effects == (Effect.RESEND_FINAL,)
 
 
 def test_a_signed_pdf_returned_is_the_acceptance_of_the_final_version_only():
