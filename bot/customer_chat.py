@@ -14,6 +14,7 @@ import email.policy
 import hashlib
 import hmac
 import json
+import math
 import re
 import secrets
 from collections.abc import Awaitable, Callable
@@ -23,7 +24,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot import cpu
+from bot import chat_limits, cpu
 from bot.contract_data import annex_fields, label
 from bot.inbound import Applied, _settle, apply_reading
 from bot.jobs import defer
@@ -47,7 +48,7 @@ from templates import load_manifest
 from templates.chat import render_customer
 
 CODE_MINUTES = 10
-MAX_TRIES = 5
+MAX_TRIES = 5  # wrong codes per Telegram account; per contract: chat_limits.CONTRACT_MAX_TRIES
 TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 CODE = re.compile(r"^\s*(\d{6})\s*$")
 
@@ -106,7 +107,8 @@ def _masked(address: str) -> str:
 
 
 async def binding_of(s: Any, tenants: dict[int, str], user_id: int) -> ChatBinding | None:
-    """The user's latest binding with a contract of one of this bot's tenants."""
+    """The user's latest binding with a contract of one of this bot's tenants, not locked: a
+    writer locks the contract row first and the binding after (see ``_bound``)."""
     return await s.scalar(
         select(ChatBinding)
         .where(
@@ -115,7 +117,6 @@ async def binding_of(s: Any, tenants: dict[int, str], user_id: int) -> ChatBindi
         )
         .order_by(ChatBinding.updated_at.desc(), ChatBinding.id.desc())
         .limit(1)
-        .with_for_update()
     )
 
 
@@ -198,10 +199,16 @@ async def _ctx(s: Any, rt: Runtime, inc: Incoming, b: ChatBinding) -> _Ctx:
 
 
 async def start(rt: Runtime, inc: Incoming, payload: str) -> list[Reply]:
-    """``/start <payload>``: mail a code to the invited address (nothing is shown before)."""
+    """``/start <payload>``: mail a code to the invited address (nothing is shown before).
+
+    Not when the contract's link is closed (too many wrong codes in all), not while this
+    account's code is still valid (the same code stays valid: no second mail), and not beyond
+    the contract's code mails an hour (chat_limits)."""
     async with rt.db.transaction(tenants=inc.tenants) as s:
         contract = None
         if TOKEN.match(payload):
+            # The contract row locked first, in every path: two accounts racing on one contract
+            # take turns, so neither limit can be overrun between counting and mailing.
             contract = await s.scalar(
                 select(Contract)
                 .where(Contract.chat_token == payload, Contract.tenant_id.in_(list(inc.tenants)))
@@ -213,8 +220,14 @@ async def start(rt: Runtime, inc: Incoming, payload: str) -> list[Reply]:
         repo = TenantRepo(s, contract.tenant_id)
         customer = await repo.customer(contract.customer_id)
         rows = (
-            await s.scalars(select(ChatBinding).where(ChatBinding.contract_id == contract.id))
+            await s.scalars(
+                select(ChatBinding).where(
+                    ChatBinding.tenant_id == contract.tenant_id,
+                    ChatBinding.contract_id == contract.id,
+                )
+            )
         ).all()
+        closed = await chat_limits.link_closed(repo, contract.id)
         mine = next((b for b in rows if b.telegram_user_id == inc.user_id), None)
         if mine is None:
             mine = ChatBinding(
@@ -222,7 +235,9 @@ async def start(rt: Runtime, inc: Incoming, payload: str) -> list[Reply]:
                 contract_id=contract.id,
                 telegram_user_id=inc.user_id,
                 chat_id=inc.chat_id,
-                status="pending",
+                # A new account on a closed link is kept locked: its later messages get the
+                # same plain answer, and the row records who tried.
+                status="locked" if closed else "pending",
                 tries=0,
                 step="code",
             )
@@ -237,12 +252,35 @@ async def start(rt: Runtime, inc: Incoming, payload: str) -> list[Reply]:
         )
         if other is not None:
             return await _taken(c)
+        if closed and mine.status == "pending":
+            mine.status, mine.code_hash, mine.code_expires_at = "locked", None, None
         if mine.status == "locked":
+            if closed:
+                return await _link_closed(c)
             return [Reply(c.t("locked"))]
         mine.chat_id = inc.chat_id
         mine.updated_at = inc.at
         if mine.status == "bound":
             return [Reply(c.t("welcome_back")), *await _next(c)]
+        email_ = _masked(customer.email)
+        if mine.code_hash and mine.code_expires_at and inc.at < mine.code_expires_at:
+            # /start again while the code is valid: the same code still works, so another
+            # mail would only fill the customer's inbox (and use up the hourly limit).
+            left = math.ceil((mine.code_expires_at - inc.at).total_seconds() / 60)
+            await c.record("chat.code_not_resent", telegram_user_id=inc.user_id)
+            return [Reply(c.t("code_still_valid", email=email_, minutes=left))]
+        window = await chat_limits.code_mails(repo, contract.id)
+        if window.full:
+            await chat_limits.refuse_code_mail(
+                repo, c.slug, contract, customer, inc.user_id, window
+            )
+            text = c.t(
+                "code_limit",
+                email=email_,
+                limit=chat_limits.CODE_MAILS_PER_HOUR,
+                minutes=window.retry_minutes,
+            )
+            return [Reply(text)]
         code = f"{secrets.randbelow(1_000_000):06d}"
         mine.code_hash = _hash(code)
         mine.code_expires_at = inc.at + dt.timedelta(minutes=CODE_MINUTES)
@@ -260,7 +298,14 @@ async def start(rt: Runtime, inc: Incoming, payload: str) -> list[Reply]:
         )
         await queue_mail(s, c.slug, repo, contract, msg, "chat_code")
         await c.record("chat.code_sent", telegram_user_id=inc.user_id)
-        return [Reply(c.t("code_sent", email=_masked(customer.email), minutes=CODE_MINUTES))]
+        return [Reply(c.t("code_sent", email=email_, minutes=CODE_MINUTES))]
+
+
+async def _link_closed(c: _Ctx) -> list[Reply]:
+    """The contract's link is closed: no code, one plain sentence, recorded (staff were told
+    once, when it closed)."""
+    await c.record("chat.customer_refused", reason="link_closed", telegram_user_id=c.inc.user_id)
+    return [Reply(c.t("link_closed", tenant_name=_tn(c)))]
 
 
 async def _taken(c: _Ctx) -> list[Reply]:
@@ -296,6 +341,13 @@ async def _enter_code(c: _Ctx, text: str) -> list[Reply]:
         return await _taken(c)
     if not _code_ok(b.code_hash, match[1]):
         b.tries += 1
+        total = await chat_limits.wrong_codes(c.repo, c.contract.id)
+        if total >= chat_limits.CONTRACT_MAX_TRIES:
+            # Locks every account still binding; staff hear of it once, in place of the
+            # per-account notice this last guess would also have caused.
+            await chat_limits.close_link(c.repo, c.slug, c.contract, c.customer, c.inc.user_id)
+            await c.record("chat.locked", tries=b.tries, telegram_user_id=c.inc.user_id)
+            return [Reply(c.t("link_closed", tenant_name=_tn(c)))]
         if b.tries >= MAX_TRIES:
             b.status, b.code_hash = "locked", None
             await c.record("chat.locked", tries=b.tries, telegram_user_id=c.inc.user_id)
@@ -310,7 +362,8 @@ async def _enter_code(c: _Ctx, text: str) -> list[Reply]:
             )
             return [Reply(c.t("locked"))]
         await c.record("chat.code_wrong", tries=b.tries)
-        return [Reply(c.t("code_wrong", left=MAX_TRIES - b.tries))]
+        left = min(MAX_TRIES - b.tries, chat_limits.CONTRACT_MAX_TRIES - total)
+        return [Reply(c.t("code_wrong", left=left))]
     b.status, b.code_hash, b.code_expires_at = "bound", None, None
     b.bound_at, b.chat_id = c.inc.at, c.inc.chat_id
     await c.record("chat.bound", telegram_user_id=c.inc.user_id, email=c.customer.email)
@@ -475,7 +528,12 @@ async def _bound(rt: Runtime, inc: Incoming, s: Any) -> _Ctx | list[Reply]:
     if b is None:
         return [Reply(render_customer("unknown_link", inc.lang))]
     c = await _ctx(s, rt, inc, b)
+    # Contract row first, then the binding: the order start() and chat_limits.close_link keep
+    # (it locks other accounts' bindings), so two accounts of one contract never deadlock.
+    await s.refresh(b, with_for_update=True)
     if b.status == "locked":
+        if await chat_limits.link_closed(c.repo, c.contract.id):
+            return [Reply(c.t("link_closed", tenant_name=_tn(c)))]
         return [Reply(c.t("locked"))]
     return c
 

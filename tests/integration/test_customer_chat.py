@@ -7,6 +7,7 @@ applied to nothing. A recording error handler fails every test in which a handle
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import email
 import email.policy
 import hashlib
@@ -21,10 +22,12 @@ from typing import Any
 
 import pytest
 from pyhanko.pdf_utils.reader import PdfFileReader
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
-from bot import service
+from bot import customer_chat, service
 from bot.chat import StaffChat
+from bot.chat_limits import CODE_LIMIT, CODE_MAILS_PER_HOUR, CONTRACT_MAX_TRIES, LINK_CLOSED
+from bot.customer_chat import MAX_TRIES, Incoming
 from bot.demo import customer_reply
 from bot.runtime import Runtime, run_jobs_until_idle
 from bot.settings import (
@@ -421,9 +424,13 @@ async def test_hand_over_mail_chat_mail_records_each_channel(world: World) -> No
 # --- bad input and abuse ---------------------------------------------------------------------
 
 
-async def _events(w: World, action: str) -> list[AuditEvent]:
+async def _events(w: World, action: str, contract_id: int | None = None) -> list[AuditEvent]:
+    """Audit events of that action (of one contract: the database lives for the session)."""
+    stmt = select(AuditEvent).where(AuditEvent.action == action)
+    if contract_id is not None:
+        stmt = stmt.where(AuditEvent.subject == f"contract:{contract_id}")
     async with scoped(w.rt) as s:
-        return list((await s.scalars(select(AuditEvent).where(AuditEvent.action == action))).all())
+        return list((await s.scalars(stmt)).all())
 
 
 async def test_unknown_expired_and_other_tenants_links(world: World) -> None:
@@ -455,6 +462,7 @@ async def test_second_person_and_wrong_codes(world: World) -> None:
 
     # Eve opens the link first, then types wrong codes: locked after five, staff told.
     await w.say(EVE, f"/start {token}")
+    await w.jobs()  # Eve's code mail out now, so the last code mail below is Karolien's
     for left in (4, 3, 2, 1):
         (wrong,) = await w.say(EVE, "000000" if left % 2 else "999999")
         assert f"nog {left} keer" in wrong.text
@@ -488,6 +496,190 @@ async def test_second_person_and_wrong_codes(world: World) -> None:
             (KAROLIEN, "bound"),
         }
         assert all(r.code_hash is None for r in rows if r.status != "pending")
+
+
+async def _burst(w: World, messages: list[tuple[int, str]]) -> dict[int, list[str]]:
+    """Many users write at once (the bot takes the updates in order); one answer each, the
+    texts per user."""
+    users = {u for u, _ in messages}
+    before = len(w.api.calls)
+    for user, text in messages:
+        w.api.push_message(TOKEN, user, user, text)
+
+    def replies() -> list[Call]:
+        return [
+            c
+            for c in w.api.calls[before:]
+            if c.method == "sendMessage" and c.chat_id in users and c.status == 200
+        ]
+
+    deadline = time.monotonic() + 120
+    while len(replies()) < len(messages):
+        assert time.monotonic() < deadline, f"{len(replies())} of {len(messages)} answered"
+        await asyncio.sleep(0.05)
+    await w.api.settle(0.4)
+    out: dict[int, list[str]] = {}
+    for c in replies():
+        assert c.chat_id is not None
+        out.setdefault(c.chat_id, []).append(c.text)
+    assert sum(len(t) for t in out.values()) == len(messages)
+    return out
+
+
+async def _code_mails_stored(w: World, contract_id: int) -> int:
+    """The contract's code mails in the tenant's outbox (messages, whatever their outcome)."""
+    async with scoped(w.rt) as s:
+        n = await s.scalar(
+            select(func.count(Message.id)).where(
+                Message.contract_id == contract_id,
+                Message.kind == "chat_code",
+                Message.direction == "out",
+            )
+        )
+    return int(n or 0)
+
+
+async def _notes(w: World, kind: str, contract_id: int) -> list[Notification]:
+    async with scoped(w.rt) as s:
+        rows = await s.scalars(
+            select(Notification).where(
+                Notification.kind == kind, Notification.subject == f"contract:{contract_id}"
+            )
+        )
+        return list(rows.all())
+
+
+async def _bindings(w: World, contract_id: int) -> list[ChatBinding]:
+    async with scoped(w.rt) as s:
+        rows = await s.scalars(select(ChatBinding).where(ChatBinding.contract_id == contract_id))
+        return list(rows.all())
+
+
+async def test_wrong_codes_from_many_accounts_close_the_link_once(world: World) -> None:
+    w, who = world, "many@mooi.example"
+    contract_id, token = await _invite(w, who)
+
+    # 25 accounts, each /start and five wrong codes: the per-account lock alone would let
+    # every account guess five times and get a fresh code mailed.
+    attackers = [6000 + n for n in range(25)]
+    burst: list[tuple[int, str]] = []
+    for user in attackers:
+        burst.append((user, f"/start {token}"))
+        burst += [(user, "000000" if n % 2 else "999999") for n in range(MAX_TRIES)]
+    got = await _burst(w, burst)
+
+    accounts_with_code = CONTRACT_MAX_TRIES // MAX_TRIES
+    for user in attackers[:accounts_with_code]:
+        assert "stuurden we een code" in got[user][0]
+    assert "geblokkeerd" in got[attackers[0]][-1]  # the first: its own five, locked
+    assert "chatlink is afgesloten" in got[attackers[accounts_with_code - 1]][-1]
+    for user in attackers[accounts_with_code:]:
+        # /start and every guess after the limit: the link is closed, nothing read.
+        assert all("chatlink is afgesloten" in t for t in got[user]), got[user]
+
+    # A 26th account gets no code either, and staff hear nothing new.
+    (late,) = await w.say(6100, f"/start {token}")
+    assert "chatlink is afgesloten" in late.text and "@" not in late.text
+    await w.jobs()
+    assert len(w.mails(who, "chat_code")) == accounts_with_code
+    assert await _code_mails_stored(w, contract_id) == accounts_with_code
+
+    rows = await _bindings(w, contract_id)
+    assert not [r for r in rows if r.status != "locked"]  # no account bound, none pending
+    assert sum(r.tries for r in rows) == CONTRACT_MAX_TRIES  # guesses after it never counted
+    assert all(r.code_hash is None for r in rows)
+    (note,) = await _notes(w, LINK_CLOSED, contract_id)
+    assert f"{CONTRACT_MAX_TRIES} times" in note.text and "closed" in note.text
+    assert len(await _notes(w, "chat_locked", contract_id)) == 1  # the first account's lock
+    assert len(await _events(w, "chat.link_closed", contract_id)) == 1
+    refused = await _events(w, "chat.customer_refused", contract_id)
+    assert sum(e.detail.get("reason") == "link_closed" for e in refused) == 24
+    # Staff chat: told once.
+    await w.api.wait_for("sendMessage", lambda c: c.chat_id == GROUP and "now closed" in c.text)
+    await w.api.settle(0.5)
+    assert sum("now closed" in c.text for c in w.api.of("sendMessage", chat_id=GROUP)) == 1
+
+
+async def test_start_again_mails_no_second_code_while_it_is_valid(world: World) -> None:
+    w, who = world, "again@mooi.example"
+    contract_id, token = await _invite(w, who)
+    # Not the per-chat flood limit (20 a minute) keeps the inbox clean here: lifted.
+    for app in w.chat.applications:
+        app.bot_data[STATE_KEY].flood_max = 100
+
+    got = await _burst(w, [(KAROLIEN, f"/start {token}")] * 20)
+    first, *again = got[KAROLIEN]
+    assert "stuurden we een code" in first
+    assert len(again) == 19 and all("al een code" in t and "geldig" in t for t in again)
+    await w.jobs()
+    (code_mail,) = w.mails(who, "chat_code")
+    assert await _code_mails_stored(w, contract_id) == 1
+    assert not await _notes(w, CODE_LIMIT, contract_id)  # one account, one code: no limit hit
+
+    # The one code mailed still binds.
+    code = re.search(r"\b(\d{6})\b", _text(code_mail))
+    assert code is not None
+    bound, question = await w.say(KAROLIEN, code[1])
+    assert "Salon again@mooi.example" in bound.text and question.text.startswith("Vraag 1")
+
+
+async def test_code_mails_per_contract_per_hour(world: World) -> None:
+    w, who = world, "hourly@mooi.example"
+    contract_id, token = await _invite(w, who)
+
+    users = [6200 + n for n in range(CODE_MAILS_PER_HOUR + 2)]
+    got = await _burst(w, [(u, f"/start {token}") for u in users])
+    for user in users[:CODE_MAILS_PER_HOUR]:
+        assert "stuurden we een code" in got[user][0]
+    for user in users[CODE_MAILS_PER_HOUR:]:
+        (text,) = got[user]
+        assert f"hoogstens {CODE_MAILS_PER_HOUR} per uur" in text and "minuten" in text
+    await w.jobs()
+    assert len(w.mails(who, "chat_code")) == CODE_MAILS_PER_HOUR
+    (note,) = await _notes(w, CODE_LIMIT, contract_id)  # two refused, staff told once
+    assert str(users[CODE_MAILS_PER_HOUR]) in note.text
+    assert len(await _events(w, "chat.code_limit", contract_id)) == 2
+
+    # An hour later (the mails' own time moved back), a code is mailed again, and it binds.
+    async with scoped(w.rt) as s:
+        await s.execute(
+            update(Message)
+            .where(Message.contract_id == contract_id, Message.kind == "chat_code")
+            .values(created_at=func.now() - dt.timedelta(minutes=61))
+        )
+    user = users[CODE_MAILS_PER_HOUR]
+    _, question = await _bind(w, user, who, token)
+    assert question.text.startswith("Vraag 1")
+    assert len(w.mails(who, "chat_code")) == CODE_MAILS_PER_HOUR + 1
+
+
+async def test_accounts_racing_do_not_overrun_the_limits(world: World) -> None:
+    """Accounts at the same moment, each in its own transaction on the real database (several
+    bot processes would do the same): neither limit is passed, no deadlock, staff told once."""
+    w, who = world, "race@mooi.example"
+    contract_id, token = await _invite(w, who)
+    tenants = {w.rt.tenant_ids[w.a.slug]: w.a.slug}
+    serial = iter(range(50_000, 60_000))
+
+    def incoming(user: int) -> Incoming:
+        n = next(serial)
+        return Incoming(tenants, user, user, n, n, "nl")
+
+    users = [6300 + n for n in range(8)]
+    answers = await asyncio.gather(*(customer_chat.start(w.rt, incoming(u), token) for u in users))
+    mailed = [u for u, a in zip(users, answers, strict=True) if "stuurden we" in a[0].text]
+    assert len(mailed) == CODE_MAILS_PER_HOUR
+    await w.jobs()
+    assert len(w.mails(who, "chat_code")) == CODE_MAILS_PER_HOUR
+    assert len(await _notes(w, CODE_LIMIT, contract_id)) == 1
+
+    guesses = [(u, "000000" if k % 2 else "999999") for u in mailed for k in range(MAX_TRIES)]
+    assert len(guesses) > CONTRACT_MAX_TRIES
+    await asyncio.gather(*(customer_chat.on_text(w.rt, incoming(u), text) for u, text in guesses))
+    rows = await _bindings(w, contract_id)
+    assert sum(r.tries for r in rows) == CONTRACT_MAX_TRIES
+    assert {r.status for r in rows} == {"locked"}
+    assert len(await _notes(w, LINK_CLOSED, contract_id)) == 1
 
 
 async def test_expired_code_is_refused(world: World) -> None:
