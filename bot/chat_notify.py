@@ -4,6 +4,8 @@ One notification at a time, oldest first, each in its own transaction: its row i
 ``attempts`` counted, the message sent, then ``delivered_at`` set. A failed send leaves it
 undelivered (the attempt counted) and ends the tenant's round; the next round tries again, so
 none is ever lost (one may be sent twice if the database fails right after Telegram took it).
+A grouped notice (a flood of mail from strangers, storage/notify.py) is sent with the count it has
+when its turn comes; one held to the end of its window (``deliver_after``) waits till then.
 With ``digest = true``, ``completed`` notifications wait for the daily digest at
 ``digest_hour`` (UTC): one message listing every one that came in before that hour.
 """
@@ -14,7 +16,7 @@ import datetime as dt
 import logging
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from bot.settings import TelegramSettings
 from bot.transports.telegram import ChatSendError, send_text
@@ -57,7 +59,10 @@ async def _each(rt: Runtime, slug: str, cfg: TelegramSettings, bot: Any, now: dt
     while True:
         async with rt.db.transaction(tenants=[tid]) as s:
             stmt = select(Notification).where(
-                Notification.tenant_id == tid, Notification.delivered_at.is_(None)
+                Notification.tenant_id == tid,
+                Notification.delivered_at.is_(None),
+                # A grouped notice held to its window's end (storage/notify.py) waits till then.
+                or_(Notification.deliver_after.is_(None), Notification.deliver_after <= now),
             )
             if cfg.digest:
                 stmt = stmt.where(Notification.kind.not_in(DIGEST_KINDS))

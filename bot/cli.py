@@ -12,6 +12,7 @@ from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
+from bot import redact
 from bot.errors import DpabotError
 
 OK, FAILURE, BAD_INPUT = 0, 1, 2
@@ -857,6 +858,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # Before anything logs: no secret nor bot token in a log line, whatever level is set.
+    redact.install()
     args = build_parser().parse_args(argv)
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
@@ -868,10 +871,10 @@ def main(argv: list[str] | None = None) -> int:
             result = asyncio.run(result)
         return int(result)
     except UsageError as exc:
-        print(f"dpabot: {exc}", file=sys.stderr)
+        print(f"dpabot: {redact.redact(str(exc))}", file=sys.stderr)
         return BAD_INPUT
     except DpabotError as exc:
-        print(f"dpabot: {exc}", file=sys.stderr)
+        print(f"dpabot: {redact.redact(str(exc))}", file=sys.stderr)
         return BAD_INPUT if type(exc).__name__ == "ConfigError" else FAILURE
     except KeyboardInterrupt:
         return FAILURE
@@ -879,11 +882,13 @@ def main(argv: list[str] | None = None) -> int:
         from signing import SigningError
         from storage.errors import StorageError
 
+        # The error's words may quote a URL or a library's message holding a secret.
+        said = redact.redact(str(exc))
         if isinstance(exc, SigningError | StorageError):
-            print(f"dpabot: {exc}", file=sys.stderr)
+            print(f"dpabot: {said}", file=sys.stderr)
             return FAILURE
         print(
-            f"dpabot: unexpected error ({type(exc).__name__}: {exc}); run with -v and report it.",
+            f"dpabot: unexpected error ({type(exc).__name__}: {said}); run with -v and report it.",
             file=sys.stderr,
         )
         logging.getLogger(__name__).debug("traceback", exc_info=True)

@@ -12,7 +12,7 @@ from email.utils import formatdate, make_msgid
 from pathlib import Path
 from typing import Any
 
-from bot import service
+from bot import redact, service
 from bot.listener import poll_once
 from bot.runtime import Runtime, open_runtime, run_jobs_until_idle
 from bot.settings import MailSettings, ServiceSettings, TenantSettings
@@ -91,6 +91,7 @@ def _drop_in_inbox(inbox: Path, raw: bytes) -> None:
 
 async def run_demo(workdir: Path, database_url: str | None = None) -> dict[str, Any]:
     """Invite, reply, finalize, accept, sign, archive; returns the summary."""
+    redact.install()
     started = time.monotonic()
     settings = ServiceSettings(data_dir=workdir, database_url=database_url)
     async with open_runtime(settings, [DEMO_TENANT]) as rt:

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot import cpu, negotiation, trust
+from bot import cpu, negotiation, stranger, trust
 from bot.contract_data import annex_fields, label
 from bot.final_mail import final_mail, fingerprint
 from bot.jobs import defer
@@ -28,7 +28,7 @@ from handlers.signed_pdf import signed_attachment
 from storage import audit
 from storage.blobs import sha256_hex
 from storage.models import Contract, ContractVersion, Message
-from storage.notify import notify_staff
+from storage.notify import notify_grouped, notify_staff
 from storage.repositories import TenantRepo
 from templates import unprintable
 
@@ -181,15 +181,29 @@ async def _settle(
         {"detail": detail[:200]},
     )
     log.info("tenant %s message %s: %s (%s)", repo.tenant_id, row.id, outcome, detail)
-    if outcome in _STAFF_MUST_KNOW:
-        # Kept, not applied: staff hear of it in plain words; the sender learns nothing.
-        await notify_staff(
+    if outcome not in _STAFF_MUST_KNOW:
+        return
+    # Kept, not applied: staff hear of it in plain words; the sender learns nothing.
+    if stranger.grouped(outcome, contract is not None):
+        # Anyone can send these: a flood is one notice per sender and hour, not one per mail.
+        sender = stranger.sender_of(row.from_addr or "")
+        first = f"{_STAFF_MUST_KNOW[outcome]} ({detail[:300]}; from {sender})."
+        await notify_grouped(
             session,
             repo.tenant_id,
             outcome,
-            f"{_STAFF_MUST_KNOW[outcome]} ({detail[:300]}).",
+            sender,
+            stranger.text_for(outcome, first),
             f"message:{row.id}",
         )
+        return
+    await notify_staff(
+        session,
+        repo.tenant_id,
+        outcome,
+        f"{_STAFF_MUST_KNOW[outcome]} ({detail[:300]}).",
+        f"message:{row.id}",
+    )
 
 
 async def _contract_for(repo: TenantRepo, mail: ParsedMail, address: str) -> Contract | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import ssl
 from collections.abc import AsyncIterator
@@ -11,8 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import procrastinate
+from sqlalchemy import make_url
 
-from bot import cpu
+from bot import cpu, redact
 from bot.errors import ConfigError
 from bot.settings import ServiceSettings, TenantSettings
 from bot.tenant_signing import TenantSigning, for_tenant
@@ -123,6 +125,12 @@ def current() -> Runtime:
 
 def database_url(settings: ServiceSettings) -> str:
     if settings.database_url:
+        # A password in the URL is a secret like the ones given by reference; a URL that does
+        # not parse is reported where it is used.
+        with contextlib.suppress(Exception):
+            password = make_url(settings.database_url).password
+            if password:
+                redact.register(str(password))
         return settings.database_url
     return start_embedded(settings.data_dir)
 
@@ -134,6 +142,7 @@ async def open_runtime(
 ) -> AsyncIterator[Runtime]:
     """Start everything the service needs; stop it all on exit."""
     global _current
+    redact.install()  # whoever embeds dpabot: secrets stay out of its logs too
     from bot.jobs import build_app
 
     slugs = [t.slug for t in tenants]

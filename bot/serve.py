@@ -7,6 +7,7 @@ import logging
 import signal
 from typing import Any
 
+from bot import redact
 from bot.listener import listen
 from bot.runtime import Runtime, open_runtime
 
@@ -14,6 +15,7 @@ log = logging.getLogger(__name__)
 
 
 async def serve(settings: Any, tenants: list[Any], *, listeners: bool, workers: int) -> None:
+    redact.install()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

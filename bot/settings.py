@@ -17,6 +17,7 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from bot import redact
 from bot.errors import ConfigError
 
 
@@ -31,6 +32,7 @@ class SecretRef(_Strict):
     file: Path | None = None
 
     def resolve(self, what: str) -> str:
+        """The secret's value, registered so that no log line carries it (bot/redact.py)."""
         if self.env:
             value = os.environ.get(self.env)
             if value is None:
@@ -38,10 +40,10 @@ class SecretRef(_Strict):
                     f"The environment variable {self.env} (the {what}) is not set; set it "
                     "before starting dpabot."
                 )
-            return value
+            return redact.register(value)
         if self.file:
             try:
-                return self.file.read_text().strip()
+                return redact.register(self.file.read_text().strip())
             except OSError as exc:
                 raise ConfigError(f"The {what} file {self.file} cannot be read ({exc}).") from exc
         raise ConfigError(f"No {what} is configured: give 'env' or 'file'.")

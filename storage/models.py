@@ -221,6 +221,11 @@ class Notification(Base):
     """Something staff must hear about; delivered by the staff channel (chat), kept here first."""
 
     __tablename__ = "notifications"
+    __table_args__ = (
+        UniqueConstraint(
+            "tenant_id", "dedupe_key", "window_start", "part", name="uq_notifications_group"
+        ),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     tenant_id: Mapped[int] = _tenant_fk()
     kind: Mapped[str] = mapped_column(String(32))  # shunted, rejected_sender, bounce, ...
@@ -229,6 +234,14 @@ class Notification(Base):
     created_at: Mapped[dt.datetime] = _now()
     delivered_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # Grouped notices (storage/notify.py notify_grouped): one row counts the mails of a group
+    # (kind and sender, or the tenant) in a window; NULL for a notice about one thing.
+    dedupe_key: Mapped[str | None] = mapped_column(String(400))
+    window_start: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    part: Mapped[int | None] = mapped_column(Integer)  # 1, then 2… once one was delivered
+    count: Mapped[int] = mapped_column(Integer, default=1)
+    senders: Mapped[list[Any] | None] = mapped_column(JSONB)  # the tenant-wide group's senders
+    deliver_after: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class ChatBinding(Base):

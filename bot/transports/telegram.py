@@ -25,8 +25,11 @@ MAX_CALLBACK_DATA = 64  # bytes of an inline button's callback data
 MAX_UPLOAD = 50 * 1024 * 1024  # what a bot may send as a document (Telegram's servers)
 MAX_RETRIES = 5
 
-# httpx logs every request's URL at INFO, and the URL carries the bot token.
-logging.getLogger("httpx").setLevel(logging.WARNING)
+# httpx logs every request at INFO (each long poll too): noise, unless a user asks for it.
+# The bot token in those URLs is redacted whatever the level (bot/redact.py).
+_httpx_log = logging.getLogger("httpx")
+if _httpx_log.level == logging.NOTSET:
+    _httpx_log.setLevel(logging.WARNING)
 
 Buttons = list[list[tuple[str, str]]]  # rows of (label, callback data)
 

@@ -690,6 +690,28 @@ async def test_completed_contracts_in_a_daily_digest(world):
     assert all(n.delivered_at is not None for n in await notes(world, c))
 
 
+async def test_a_flood_of_stranger_mail_reaches_the_staff_chat_as_two_messages(world):
+    from tests.integration.test_notice_flood import ATTACKER, _flood
+
+    await world.chat.stop()  # deliver by hand, at chosen times
+    world.chat = StaffChat(world.rt, poll_timeout=1, notify=False)
+    await world.chat.start()
+    await world.api.settle()
+    await _flood(world.rt, world.a, [ATTACKER] * 30)
+    now = dt.datetime.now(dt.UTC)
+    assert await deliver_once(world.chat, now) == 1
+    # Told once: the rest of the hour waits for the hour's end, then comes as one message.
+    await _flood(world.rt, world.a, [ATTACKER] * 10)
+    assert await deliver_once(world.chat, now) == 0
+    assert await deliver_once(world.chat, now + dt.timedelta(minutes=61)) == 1
+    assert await deliver_once(world.chat, now + dt.timedelta(minutes=200)) == 0
+    sent = [c.text for c in world.api.of("sendMessage", chat_id=GROUP_A)]
+    assert len(sent) == 2
+    assert sent[0].startswith(f"[unknown_token] From {ATTACKER}: 30 mails with unknown reply")
+    assert sent[1].startswith(f"[unknown_token] From {ATTACKER}: 10 more mails with unknown")
+    assert all(n.delivered_at is not None for n in await notes(world, world.a))
+
+
 # --- start-up --------------------------------------------------------------------------------
 
 
