@@ -83,6 +83,7 @@ async def notify_grouped(
     a flood that goes on into the next window is held to that window's end too. Beyond
     SENDERS_PER_WINDOW senders with an open window, new senders share one tenant-wide group.
     """
+    scope.bind(session, [tenant_id])
     # One writer of grouped notices per tenant at a time: the sender limit counts groups and
     # a new group's row is inserted after looking; the unique key is the second wall.
     await session.execute(text("SELECT pg_advisory_xact_lock(728, :t)"), {"t": tenant_id})

@@ -14,7 +14,7 @@ from bot.runtime import run_jobs_until_idle
 from bot.settings import TenantSettings
 from storage.models import AuditEvent, Contract, Message, Notification
 from storage.notify import SENDERS_PER_WINDOW, WINDOW
-from tests.fixtures.runtime import make_tenant
+from tests.fixtures.runtime import make_tenant, scoped
 
 ATTACKER = "attacker@evil.example"
 _uid = iter(range(1, 10**6))
@@ -42,7 +42,7 @@ async def _flood(rt, tenant: TenantSettings, senders: list[str]) -> None:
 
 
 async def _notes(rt, tenant: TenantSettings) -> list[Notification]:
-    async with rt.db.transaction() as s:
+    async with scoped(rt) as s:
         rows = await s.scalars(
             select(Notification)
             .where(Notification.tenant_id == rt.tenant_ids[tenant.slug])
@@ -54,7 +54,7 @@ async def _notes(rt, tenant: TenantSettings) -> list[Notification]:
 async def _kept(rt, tenant: TenantSettings, outcome: str) -> tuple[int, int]:
     """(messages kept with this outcome, audit events recording it) of the tenant."""
     tid = rt.tenant_ids[tenant.slug]
-    async with rt.db.transaction() as s:
+    async with scoped(rt) as s:
         mails = await s.scalar(
             select(func.count())
             .select_from(Message)
@@ -114,7 +114,7 @@ async def test_the_rest_of_a_window_waits_for_its_end_once_staff_were_told(runti
     rt = await runtime_factory([tenant])
     await _flood(rt, tenant, [ATTACKER] * 2)
     (first,) = await _notes(rt, tenant)
-    async with rt.db.transaction() as s:  # what the staff chat does once it sent a notice
+    async with scoped(rt) as s:  # what the staff chat does once it sent a notice
         await s.execute(
             update(Notification).where(Notification.id == first.id).values(delivered_at=func.now())
         )
@@ -125,7 +125,7 @@ async def test_the_rest_of_a_window_waits_for_its_end_once_staff_were_told(runti
     assert rest.text.startswith(f"From {ATTACKER}: 5 more mails with unknown reply addresses ")
     # An hour later (rows aged by hand): the flood goes on, so the next hour's notice is held
     # to that hour's end as well, while a new sender is told at once.
-    async with rt.db.transaction() as s:
+    async with scoped(rt) as s:
         await s.execute(
             update(Notification)
             .where(Notification.tenant_id == rt.tenant_ids[tenant.slug])
@@ -149,7 +149,7 @@ async def test_replies_from_an_uninvited_sender_are_grouped_too(runtime_factory)
     )
     contract_id = await service.invite(rt, tenant.slug, cid)
     await run_jobs_until_idle(rt)
-    async with rt.db.transaction() as s:
+    async with scoped(rt) as s:
         token = (await s.get(Contract, contract_id)).reply_token
     for _ in range(6):
         raw = _stranger_mail(tenant, ATTACKER, token)

@@ -135,7 +135,7 @@ async def test_replayed_token_after_completion_or_expiry_is_dead(runtime_factory
         assert await _state(rt, cid) == state
     # Told once, counting all three (a sender's replies to closed contracts are grouped).
     assert (await _notes(rt, tenant.slug)).count("closed_contract") == 1
-    async with rt.db.transaction() as s:
+    async with scoped(rt) as s:
         text = await s.scalar(
             select(Notification.text).where(
                 Notification.kind == "closed_contract",
