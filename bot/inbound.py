@@ -42,9 +42,11 @@ def _repo(rt: Runtime, session: Any, slug: str) -> TenantRepo:
 
 
 async def store_inbound(
-    rt: Runtime, slug: str, mailbox: str, uidvalidity: int, uid: int, raw: bytes
+    rt: Runtime, slug: str, mailbox: str, uidvalidity: int, uid: int | None, raw: bytes
 ) -> int | None:
-    """Keep the raw mail and queue its processing in one transaction; None if already stored."""
+    """Keep the raw mail and queue its processing in one transaction; None if already stored.
+
+    ``uid`` None: a mail put in by hand (dpabot mail ingest), unique by its Message-ID."""
     digest = sha256_hex(raw)
     try:
         head = email.message_from_bytes(raw[:65536], policy=email.policy.compat32)

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any
+import asyncio
+import logging
+from typing import TYPE_CHECKING, Any
 
 import procrastinate
 from procrastinate import JobContext, RetryStrategy
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.database import raw_connection
+
+if TYPE_CHECKING:
+    from bot.runtime import Runtime
+
+log = logging.getLogger(__name__)
 
 # Mail and TSA outages are retried with backoff (about 1 min, 2 min, 4 min … up to 8 tries).
 _RETRY = RetryStrategy(max_attempts=8, wait=5, exponential_wait=2)
@@ -56,12 +64,48 @@ async def reminders(timestamp: int) -> None:
 
 
 async def retry_stalled(timestamp: int) -> None:
-    """Jobs left 'doing' by a worker that died (kill -9, power loss) are run again."""
+    """Periodic jobs queued before watch_stalled() took over still find their task."""
     from bot.runtime import current
 
-    app = current().app
-    for job in await app.job_manager.get_stalled_jobs():
-        await app.job_manager.retry_job(job)
+    await retry_stalled_jobs(current())
+
+
+# pg_try_advisory_xact_lock key of the stalled-job check (any constant unique to it).
+_STALLED_LOCK = 0x64706162_73746C64  # "dpab" "stld"
+
+
+async def retry_stalled_jobs(rt: Runtime) -> int:
+    """Queue again the jobs left 'doing' by workers silent for [jobs] stalled_after seconds
+    (killed with kill -9, their machine gone); the number queued again."""
+    manager = rt.app.job_manager
+    async with rt.db.transaction() as s:
+        # One process at a time: a list read by another process just before would name a job
+        # that a live worker has taken up again since, and it would run twice at once.
+        if not await s.scalar(select(func.pg_try_advisory_xact_lock(_STALLED_LOCK))):
+            return 0
+        stalled = list(
+            await manager.get_stalled_jobs(seconds_since_heartbeat=rt.settings.jobs.stalled_after)
+        )
+        for job in stalled:
+            log.warning(
+                "Job %s (%s) was left running by a worker that stopped; it runs again.",
+                job.id,
+                job.task_name,
+            )
+            await manager.retry_job(job)
+    return len(stalled)
+
+
+async def watch_stalled(rt: Runtime) -> None:
+    """retry_stalled_jobs() every stalled_after / 3 seconds, in every worker process: not a
+    periodic job, which would wait for a free slot while long jobs hold them all."""
+    period = rt.settings.jobs.stalled_after / 3
+    while True:
+        try:
+            await retry_stalled_jobs(rt)
+        except Exception:  # the database away for a moment: the next round tries again
+            log.warning("Looking for stalled jobs failed.", exc_info=True)
+        await asyncio.sleep(period)
 
 
 async def finalize(tenant: str, contract_id: int, version: int) -> None:
@@ -119,13 +163,11 @@ def build_app(conninfo: str) -> procrastinate.App:
     app.task(name="dpabot:process_inbound", retry=_RETRY, pass_context=True)(process_inbound)
     app.task(name="dpabot:send_messages", retry=_RETRY, pass_context=True)(send_messages)
     app.task(name="dpabot:check_returned", retry=_RETRY, pass_context=True)(check_returned)
-    # Periodic: reminders and expiry hourly; stalled jobs every minute, ahead of the backlog.
+    # Periodic: reminders and expiry hourly. Stalled jobs: watch_stalled() in each worker.
     app.periodic(cron="7 * * * *", periodic_id="reminders")(
         app.task(name="dpabot:reminders", queueing_lock="reminders")(reminders)
     )
-    app.periodic(cron="* * * * *", periodic_id="retry_stalled")(
-        app.task(name="dpabot:retry_stalled", priority=100, queueing_lock="stalled")(retry_stalled)
-    )
+    app.task(name="dpabot:retry_stalled", priority=100, queueing_lock="stalled")(retry_stalled)
     # Daily, at night: renewal has months of margin and retention counts in days.
     app.periodic(cron="23 2 * * *", periodic_id="renew_timestamps")(
         app.task(name="dpabot:renew_timestamps", queueing_lock="renewal")(renew_timestamps)

@@ -8,6 +8,7 @@ import signal
 from typing import Any
 
 from bot import redact
+from bot.jobs import watch_stalled
 from bot.listener import listen
 from bot.runtime import Runtime, open_runtime
 
@@ -33,6 +34,7 @@ async def run(rt: Runtime, stop: asyncio.Event, *, listeners: bool, workers: int
         from bot import chat
 
         chat.check(rt)
+    stalled_after = rt.settings.jobs.stalled_after
     tasks = [
         asyncio.create_task(
             # LISTEN/NOTIFY: a job deferred by the listener's transaction starts at once on
@@ -42,9 +44,14 @@ async def run(rt: Runtime, stop: asyncio.Event, *, listeners: bool, workers: int
                 install_signal_handlers=False,
                 listen_notify=True,
                 delete_jobs="successful",
+                # The heartbeat by which other workers tell this one alive (see JobSettings).
+                update_heartbeat_interval=stalled_after / 3,
+                stalled_worker_timeout=stalled_after,
             ),
             name="worker",
-        )
+        ),
+        # A worker killed mid-job (kill -9) leaves it 'doing': this runs it again.
+        asyncio.create_task(watch_stalled(rt), name="stalled"),
     ]
     if listeners:
         tasks += [

@@ -12,8 +12,6 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from typing import Any
 
-from sqlalchemy import update
-
 from bot import cpu
 from bot.contract_data import document_data
 from bot.errors import WorkflowError
@@ -28,8 +26,9 @@ from bot.workflow import Event, State, decide
 from signing.keys import signer_identity
 from storage import audit
 from storage.blobs import sha256_hex
+from storage.database import raw_connection
 from storage.errors import NotFound
-from storage.models import Contract, ContractVersion, Customer, Message
+from storage.models import Contract, ContractVersion, Customer
 from storage.notify import notify_staff
 from storage.repositories import TenantRepo
 
@@ -252,7 +251,7 @@ async def send_messages(
     rt: Runtime, slug: str, message_row_ids: Sequence[int], *, final_attempt: bool = False
 ) -> None:
     """Hand stored outgoing mails to the tenant's transport, as stored (no parsing and
-    flattening again), over one connection; each is marked sent soon after it leaves.
+    flattening again), over one connection; each is marked sent as soon as the server took it.
 
     A mail that fails does not hold up the others; the job fails after trying them all, so
     its retry (with backoff) sends only those not sent yet. On the job's last attempt a mail
@@ -263,22 +262,17 @@ async def send_messages(
     if not pending:
         return  # at-least-once delivery of the job; the mails went already
     failures: list[tuple[int, TransportError]] = []
-    sent: list[tuple[int, str, bytes]] = []
-    try:
-        async with rt.senders[slug].session() as send:
-            for row_id, kind, raw in pending:
-                try:
-                    await send(raw)
-                except TransportError as exc:
-                    log.warning("Sending message %s failed: %s", row_id, exc)
-                    failures.append((row_id, exc))
-                    continue
-                sent.append((row_id, kind, raw))
-                if len(sent) >= _MARK_EVERY:
-                    await _mark_sent(rt, slug, sent)
-                    sent = []
-    finally:
-        await _mark_sent(rt, slug, sent)
+    async with rt.senders[slug].session() as send:
+        for row_id, kind, raw in pending:
+            try:
+                await send(raw)
+            except TransportError as exc:
+                log.warning("Sending message %s failed: %s", row_id, exc)
+                failures.append((row_id, exc))
+                continue
+            # Marked before the next mail leaves: should the worker die at any moment, the
+            # retry sends again at most one mail that had gone (this one, or the one in flight).
+            await _mark_sent(rt, slug, row_id, kind, raw)
     if not failures:
         return
     if final_attempt:
@@ -320,30 +314,16 @@ async def _give_up(rt: Runtime, slug: str, failures: Sequence[tuple[int, Transpo
             )
 
 
-# Sent mails are marked in groups (one transaction each): should the process die, the retry
-# sends again at most this many mails that had left.
-_MARK_EVERY = 10
-
-
-async def _mark_sent(rt: Runtime, slug: str, sent: Sequence[tuple[int, str, bytes]]) -> None:
-    if not sent:
-        return
-    now = dt.datetime.now(dt.UTC)
-    mine = Message.tenant_id == rt.tenant_ids[slug]
+async def _mark_sent(rt: Runtime, slug: str, row_id: int, kind: str, raw: bytes) -> None:
+    """One mail marked sent, in a transaction of its own (a secret's body removed)."""
+    kept = redacted(raw) if kind in SECRET_KINDS else None
     async with rt.db.transaction() as s:
-        _repo(rt, s, slug)  # the transaction acts for this tenant (row-level security)
-        await s.execute(
-            update(Message)
-            .where(mine, Message.id.in_([i for i, k, _ in sent if k not in SECRET_KINDS]))
-            .values(outcome="sent", processed_at=now)
-        )
-        for row_id, _, raw in (r for r in sent if r[1] in SECRET_KINDS):
-            kept = redacted(raw)
-            await s.execute(
-                update(Message)
-                .where(mine, Message.id == row_id)
-                .values(outcome="sent", processed_at=now, raw=kept, raw_sha256=sha256_hex(kept))
-            )
+        # Without waiting for the WAL to reach the disk (an fsync per mail): what must not lose
+        # the mark is the worker dying (kill -9, a crash), and a commit survives that once
+        # PostgreSQL has it. Only PostgreSQL itself crashing could lose the last fraction of a
+        # second of marks: those mails would go twice, never be lost.
+        await (await raw_connection(s)).execute("SET LOCAL synchronous_commit = off")
+        await _repo(rt, s, slug).mark_sent(row_id, raw=kept)
 
 
 # Mails whose body is a secret once sent (a one-time chat code): kept as headers only.

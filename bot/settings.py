@@ -299,6 +299,20 @@ class TelegramServiceSettings(_Strict):
         return self
 
 
+class JobSettings(_Strict):
+    """[jobs]: how soon the jobs of a worker that died are run again.
+
+    A worker writes a heartbeat every ``stalled_after / 3`` seconds. One silent for
+    ``stalled_after`` seconds counts as dead (killed, its machine gone), and every running
+    `dpabot serve` or `dpabot worker` looks that often for the jobs it left running and queues
+    them again: they start again within about ``stalled_after * 4 / 3`` seconds of the death.
+    Keep it well above any pause a live worker may have (a busy machine, a slow database): a
+    live worker taken for dead has its running jobs run a second time beside it.
+    """
+
+    stalled_after: float = Field(default=30, ge=1, le=3600)
+
+
 class ServiceSettings(BaseSettings):
     """dpabot.toml, overridable by DPABOT_* environment variables."""
 
@@ -310,6 +324,7 @@ class ServiceSettings(BaseSettings):
     log_level: str = "INFO"
     archive: ArchiveSettings = ArchiveSettings()
     telegram: TelegramServiceSettings = TelegramServiceSettings()
+    jobs: JobSettings = JobSettings()
 
     @classmethod
     def settings_customise_sources(

@@ -125,4 +125,7 @@ async def raw_connection(session: AsyncSession) -> Any:
     """The psycopg AsyncConnection under a session, so procrastinate defers in our transaction."""
     conn = await session.connection()
     raw = await conn.get_raw_connection()
-    return raw.driver_connection
+    driver = raw.driver_connection
+    # Statements sent straight to the driver still act for the session's tenants.
+    await scope.apply_raw(conn.info, driver)
+    return driver

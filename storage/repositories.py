@@ -11,6 +11,8 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import scope
+from storage.blobs import sha256_hex
+from storage.database import raw_connection
 from storage.errors import NotFound
 from storage.models import (
     ArchiveEntry,
@@ -281,6 +283,28 @@ class TenantRepo:
             .order_by(Message.id)
         )
         return [(i, k, r) for i, k, r in rows.all()]
+
+    async def mark_sent(self, message_row_id: int, *, raw: bytes | None = None) -> None:
+        """An outgoing message went: outcome sent, now; ``raw`` replaces the stored copy.
+
+        Called once per mail of a bulk send, so straight to the driver, in the session's
+        transaction: SQLAlchemy's statement machinery costs more CPU than this UPDATE (about
+        0.4 of 0.7 ms a mail, measured), and sending a mail costs about 3 ms.
+        """
+        conn = await raw_connection(self.session)
+        now = dt.datetime.now(dt.UTC)
+        if raw is None:
+            await conn.execute(
+                "UPDATE messages SET outcome = 'sent', processed_at = %s"
+                " WHERE tenant_id = %s AND id = %s",
+                (now, self.tenant_id, message_row_id),
+            )
+        else:
+            await conn.execute(
+                "UPDATE messages SET outcome = 'sent', processed_at = %s, raw = %s,"
+                " raw_sha256 = %s WHERE tenant_id = %s AND id = %s",
+                (now, raw, sha256_hex(raw), self.tenant_id, message_row_id),
+            )
 
     async def messages(self, contract: Contract) -> Sequence[Message]:
         rows = await self.session.scalars(

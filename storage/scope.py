@@ -85,6 +85,18 @@ def _before_execute(
     conn.info[_APPLIED] = wanted
 
 
+async def apply_raw(conn_info: dict[str, Any], driver: Any) -> None:
+    """The scope on a psycopg connection used directly (no SQLAlchemy statement set it yet)."""
+    info = conn_info.get(_SESSION)
+    wanted = info.get(_SCOPE) if info is not None else None
+    if wanted is None or conn_info.get(_APPLIED) == wanted:
+        return
+    await driver.execute(
+        "SELECT set_config(%s, %s, true)", (SETTING, ",".join(str(t) for t in sorted(wanted)))
+    )
+    conn_info[_APPLIED] = wanted
+
+
 def install(engine: Engine) -> None:
     """Make this engine's sessions carry their tenant scope to PostgreSQL."""
     event.listen(engine, "before_cursor_execute", _before_execute)
