@@ -228,6 +228,7 @@ async def _every(
     interval: float, deliver: Callable[[StaffChat], Awaitable[int]], chat: StaffChat, what: str
 ) -> None:
     """Deliver, then wait ``interval`` seconds, until cancelled."""
+    task = asyncio.current_task()
     while True:
         try:
             await deliver(chat)
@@ -235,4 +236,9 @@ async def _every(
             raise
         except Exception:  # a database hiccup must not end delivery for good
             log.exception("chat: delivering %s failed; trying again later", what)
+        # A cancellation can be lost inside a library call that was finishing at that moment
+        # (asyncio.wait_for in 3.11, connection pools): the task still counts it, so honour it
+        # here, or stop() would wait for this loop for ever.
+        if task is not None and task.cancelling():
+            raise asyncio.CancelledError
         await asyncio.sleep(interval)

@@ -100,11 +100,14 @@ async def watch_stalled(rt: Runtime) -> None:
     """retry_stalled_jobs() every stalled_after / 3 seconds, in every worker process: not a
     periodic job, which would wait for a free slot while long jobs hold them all."""
     period = rt.settings.jobs.stalled_after / 3
+    task = asyncio.current_task()
     while True:
         try:
             await retry_stalled_jobs(rt)
         except Exception:  # the database away for a moment: the next round tries again
             log.warning("Looking for stalled jobs failed.", exc_info=True)
+        if task is not None and task.cancelling():  # a cancellation a library call swallowed
+            raise asyncio.CancelledError
         await asyncio.sleep(period)
 
 
