@@ -511,10 +511,7 @@ async def cmd_mail_ingest(args: argparse.Namespace) -> int:
     from bot.runtime import open_runtime
 
     settings, tenants = _configured_tenant(args)
-    try:
-        raw = args.file.read_bytes()
-    except OSError as exc:
-        raise UsageError(f"The mail file {args.file} cannot be read ({exc}).") from exc
+    raw = _read_file(args.file, "mail file")
     if not raw.strip():
         raise UsageError(f"The mail file {args.file} is empty.")
     async with open_runtime(settings, tenants) as rt:
@@ -576,6 +573,13 @@ def _configured_tenant(args: argparse.Namespace) -> tuple[Any, list[Any]]:
     return settings, tenants
 
 
+def _read_file(path: Path, what: str) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise UsageError(f"The {what} {path} cannot be read ({exc}).") from exc
+
+
 def _listed(items: list[str], limit: int = 20) -> str:
     more = len(items) - limit
     return ", ".join(items[:limit]) + (f" and {more} more" if more > 0 else "")
@@ -586,10 +590,7 @@ async def cmd_customers_import(args: argparse.Namespace) -> int:
     from handlers.customer_file import read_customer_file
 
     settings, tenants = _configured_tenant(args)
-    try:
-        data = args.file.read_bytes()
-    except OSError as exc:
-        raise UsageError(f"The customer file {args.file} cannot be read ({exc}).") from exc
+    data = _read_file(args.file, "customer file")
     parsed = read_customer_file(data, args.file.name)
     if not parsed.ok:
         for problem in parsed.problems:

@@ -13,10 +13,10 @@ T = TypeVar("T")
 _pool: ProcessPoolExecutor | None = None
 
 
-def _render(template_id: str, data: dict[str, Any], draft: bool) -> bytes:
+def _render(template_id: str, data: dict[str, Any], draft: bool, unique: bool = False) -> bytes:
     from templates import render_pdf
 
-    return render_pdf(template_id, data, draft=draft)
+    return render_pdf(template_id, data, draft=draft, unique=unique)
 
 
 def read_reply_sync(
@@ -80,9 +80,11 @@ def pool() -> ProcessPoolExecutor:
     return _pool
 
 
-async def render(template_id: str, data: dict[str, Any], *, draft: bool) -> bytes:
+async def render(
+    template_id: str, data: dict[str, Any], *, draft: bool, unique: bool = False
+) -> bytes:
     loop = asyncio.get_running_loop()
-    return await loop.run_in_executor(pool(), _render, template_id, data, draft)
+    return await loop.run_in_executor(pool(), _render, template_id, data, draft, unique)
 
 
 async def in_thread_loop(factory: Callable[[], Awaitable[T]]) -> T:

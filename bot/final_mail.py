@@ -17,8 +17,8 @@ from typing import Any
 from bot.mailer import compose
 from bot.outbox import mail_context
 
-# 12 hex digits (48 bits): unguessable for someone who has not seen the PDF (the final PDF's
-# bytes are not predictable from its text: see templates' signature-field update), short
+# 12 hex digits (48 bits): unguessable for someone who has not seen the PDF (the mailed final's
+# bytes are not predictable from its text: templates.render_pdf(unique=True)), short
 # enough to read over the phone.
 _FINGERPRINT_DIGITS = 12
 _QUOTED = re.compile(r"(?<![0-9a-f])([0-9a-f]{4})[-\s]?([0-9a-f]{4})[-\s]?([0-9a-f]{4})", re.I)

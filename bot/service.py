@@ -378,6 +378,7 @@ async def finalize(rt: Runtime, slug: str, contract_id: int, version_no: int) ->
         tenant.template,
         document_data(tenant, fields, version=version_no, draft=False, amendments=amendments),
         draft=False,
+        unique=True,  # the mailed final's fingerprint must not be computable from its text
     )
     processor_first = signing.order == "processor_first"
     sent = pdf

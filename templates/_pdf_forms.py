@@ -6,7 +6,6 @@ import hashlib
 import io
 import logging
 import re
-import secrets
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -257,8 +256,13 @@ def _signature_widget(pdf: Pdf, name: str, page: pikepdf.Object) -> pikepdf.Obje
 _STARTXREF = re.compile(rb"startxref\s+(\d+)\s+%%EOF\s*$")
 
 
-def add_signature_fields(data: bytes, page_number: int, names: Iterable[str]) -> bytes:
+def add_signature_fields(
+    data: bytes, page_number: int, names: Iterable[str], *, instance_id: bytes | None = None
+) -> bytes:
     """Add empty invisible signature fields (zero Rect, printable) on a 1-based page; SigFlags 3.
+
+    ``instance_id``: the update's own id (the second element of /ID, PDF 14.4); None keeps
+    the document's, so the same data gives the same bytes.
 
     Appended as an incremental update: the document Typst wrote stays byte for byte as the
     file's first revision, and no rewrite of the whole file is needed (a full pikepdf save was
@@ -304,10 +308,9 @@ def add_signature_fields(data: bytes, page_number: int, names: Iterable[str]) ->
         if "/Info" in pdf.trailer:
             trailer.Info = pdf.trailer.Info
         if "/ID" in pdf.trailer:
-            # The update's own instance id (PDF 14.4: the second element changes with each
-            # update), random: the same contract text then never gives the same bytes, so the
-            # final's fingerprint cannot be computed by someone who has not received it.
-            trailer.ID = Array([pdf.trailer.ID[0], String(secrets.token_bytes(16))])
+            trailer.ID = pdf.trailer.ID
+            if instance_id is not None:
+                trailer.ID = Array([pdf.trailer.ID[0], String(instance_id)])
         out += b"trailer\n" + trailer.unparse() + f"\nstartxref\n{xref}\n%%EOF\n".encode()
         return bytes(out)
 

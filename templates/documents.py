@@ -6,6 +6,7 @@ import atexit
 import datetime as dt
 import json
 import re
+import secrets
 import shutil
 import tempfile
 import threading
@@ -295,11 +296,15 @@ def _timestamp(fields: dict[str, str]) -> dt.datetime:
     return FALLBACK_TIMESTAMP
 
 
-def render_pdf(template_id: str, data: dict[str, Any], *, draft: bool) -> bytes:
+def render_pdf(
+    template_id: str, data: dict[str, Any], *, draft: bool, unique: bool = False
+) -> bytes:
     """Render a contract to PDF.
 
     draft=True: fillable, prefilled Bijlage 1 text fields. draft=False: PDF/A-2b with exactly two
-    empty invisible signature fields, `Processor` and `Customer`.
+    empty invisible signature fields, `Processor` and `Customer`. unique=True (the final that is
+    mailed): a random instance id, so the same text never gives the same bytes and the PDF's
+    fingerprint cannot be computed by someone who has not received it.
     """
     manifest = load_manifest(template_id)
     doc = prepare_data(template_id, data, draft=draft)
@@ -328,4 +333,9 @@ def render_pdf(template_id: str, data: dict[str, Any], *, draft: bool) -> bytes:
         return _pdf_forms.add_text_fields(pdf, boxes, doc["fields"], tooltips, FORM_FONT)
     if len(found) != 1:
         raise TemplateError(f"Template '{template_id}' must mark exactly one <signature-page>.")
-    return _pdf_forms.add_signature_fields(pdf, int(found[0]["page"]), SIGNATURE_FIELDS)
+    return _pdf_forms.add_signature_fields(
+        pdf,
+        int(found[0]["page"]),
+        SIGNATURE_FIELDS,
+        instance_id=secrets.token_bytes(16) if unique else None,
+    )

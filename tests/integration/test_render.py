@@ -198,6 +198,18 @@ def test_same_data_same_bytes(final_pdf: bytes, draft_pdf: bytes) -> None:
     assert render_pdf("ibeauty", example(0), draft=True) == draft_pdf
 
 
+def test_a_mailed_final_is_never_the_same_bytes_twice(final_pdf: bytes) -> None:
+    # Its fingerprint (the start of its SHA-256) must not be computable from its text.
+    one = render_pdf("ibeauty", example(0), draft=False, unique=True)
+    two = render_pdf("ibeauty", example(0), draft=False, unique=True)
+    assert len({one, two, final_pdf}) == 3
+    with pikepdf.open(io.BytesIO(one)) as a, pikepdf.open(io.BytesIO(final_pdf)) as b:
+        assert a.trailer.ID[0] == b.trailer.ID[0] and a.trailer.ID[1] != b.trailer.ID[1]
+        assert [bytes(p.Contents.read_bytes()) for p in a.pages] == [
+            bytes(p.Contents.read_bytes()) for p in b.pages
+        ]
+
+
 def test_final_rejects_missing_annex_answer() -> None:
     data = copy.deepcopy(example(0))
     data["fields"]["duration"] = ""
