@@ -33,18 +33,19 @@ sys.path.insert(0, str(ROOT))
 
 import aiosmtplib  # noqa: E402
 
-from bot import bulk, cpu, service  # noqa: E402
-from bot.contract_data import document_data  # noqa: E402
-from bot.demo import DEMO_TENANT  # noqa: E402
-from bot.mailer import flatten  # noqa: E402
-from bot.runtime import open_runtime  # noqa: E402
-from bot.settings import (  # noqa: E402
+from bot.app.demo import DEMO_TENANT  # noqa: E402
+from bot.contracts import bulk, service  # noqa: E402
+from bot.core.runtime import open_runtime  # noqa: E402
+from bot.core.settings import (  # noqa: E402
     SecretRef,
     ServiceSettings,
     SmtpSettings,
     TenantSettings,
 )
-from handlers.customer_file import read_customer_file  # noqa: E402
+from bot.domain.data import document_data  # noqa: E402
+from bot.jobs import cpu  # noqa: E402
+from bot.outbox.mailer import flatten  # noqa: E402
+from handlers.reader.customer_file import read_customer_file  # noqa: E402
 from storage.models import Contract, Customer  # noqa: E402
 
 SMTP_USER, SMTP_PASSWORD = "mailer@bench.example", "bench-secret"

@@ -26,11 +26,11 @@ import aioimaplib  # noqa: E402
 import psycopg  # noqa: E402
 from sqlalchemy import make_url  # noqa: E402
 
-from bot import service  # noqa: E402
-from bot.demo import customer_reply  # noqa: E402
-from bot.runtime import open_runtime, run_jobs_until_idle  # noqa: E402
-from bot.serve import run  # noqa: E402
-from bot.settings import ImapSettings, SecretRef, ServiceSettings, SmtpSettings  # noqa: E402
+from bot.app.demo import customer_reply  # noqa: E402
+from bot.app.serve import run  # noqa: E402
+from bot.contracts import service  # noqa: E402
+from bot.core.runtime import open_runtime, run_jobs_until_idle  # noqa: E402
+from bot.core.settings import ImapSettings, SecretRef, ServiceSettings, SmtpSettings  # noqa: E402
 from storage.database import libpq_url  # noqa: E402
 from tests.fixtures.dovecot import Dovecot  # noqa: E402
 from tests.fixtures.runtime import make_tenant  # noqa: E402

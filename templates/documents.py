@@ -19,7 +19,7 @@ from typing import Any, Literal
 import typst
 from pydantic import BaseModel, Field, ValidationError
 
-from handlers.validate import email_ok, enterprise_number_ok
+from handlers.reader.validate import email_ok, enterprise_number_ok
 from templates import _pdf_forms
 from templates._pdf_forms import read_form_fields
 

@@ -16,7 +16,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOpti
 from telegram.error import TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Defaults
 
-from bot.settings import TelegramServiceSettings
+from bot.core.settings import TelegramServiceSettings
 from bot.transports.errors import TransportError
 
 MAX_MESSAGE = 4096  # Telegram's limit on a message's text, in characters

@@ -17,9 +17,9 @@ from typing import Any
 from telegram import Update
 from telegram.ext import Application, ApplicationHandlerStop, CallbackContext, TypeHandler
 
-from bot import customer_chat
-from bot.customer_chat import Incoming, Reply
-from bot.runtime import Runtime
+from bot.chat import customer as customer_chat
+from bot.chat.customer import Incoming, Reply
+from bot.core.runtime import Runtime
 from bot.transports.telegram import keyboard, send_text
 from handlers.staff._access import Directory
 from storage import audit

@@ -13,8 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Message, Update
 from telegram.ext import CallbackContext
 
-from bot.runtime import Runtime
-from bot.settings import StaffMember, TenantSettings
+from bot.core.runtime import Runtime
+from bot.core.settings import StaffMember, TenantSettings
 from bot.transports.telegram import MAX_CAPTION, MAX_MESSAGE, Buttons, keyboard, split_text
 from handlers.staff._registry import Registry
 from storage.repositories import TenantRepo

@@ -22,7 +22,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.runtime import Runtime
+from bot.core.runtime import Runtime
 from handlers.staff._access import AMBIGUOUS, Access, Directory
 from handlers.staff._context import StaffContext
 from handlers.staff._registry import Command, Handler, Registry

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import psycopg
 
-from bot import service
-from bot.demo import DEMO_ANSWERS, customer_reply
-from bot.runtime import open_runtime, run_jobs_until_idle
-from bot.settings import ServiceSettings, load_tenant
+from bot.app.demo import DEMO_ANSWERS, customer_reply
+from bot.contracts import service
+from bot.core.runtime import open_runtime, run_jobs_until_idle
+from bot.core.settings import ServiceSettings, load_tenant
 
 ROOT = Path(__file__).resolve().parents[2]
 TENANT = """
@@ -78,7 +78,7 @@ async def test_serve_takes_replies_from_the_mailbox_to_the_archive(database_url,
 
     env = {**os.environ, "PYTHONPATH": str(ROOT), "DPABOT_DATABASE_URL": database_url}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "serve", "--config", str(tmp_path / "dpabot.toml")],
+        [sys.executable, "-m", "bot.app.cli", "serve", "--config", str(tmp_path / "dpabot.toml")],
         env=env,
         cwd=tmp_path,
         stdout=subprocess.PIPE,

@@ -19,10 +19,10 @@ from pathlib import Path
 
 import psycopg
 
-from bot import bulk, service
-from bot.runtime import open_runtime
-from bot.settings import ServiceSettings, load_tenant
-from handlers.customer_file import read_customer_file
+from bot.contracts import bulk, service
+from bot.core.runtime import open_runtime
+from bot.core.settings import ServiceSettings, load_tenant
+from handlers.reader.customer_file import read_customer_file
 from tests.fixtures.smtpd import Smtpd
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -66,7 +66,7 @@ class Workers:
     def start(self) -> subprocess.Popen[bytes]:
         log = (self.logs / f"worker-{len(self.procs) + 1}.log").open("wb")
         proc = subprocess.Popen(
-            [sys.executable, "-m", "bot.cli", "worker", "--config", str(self.config)],
+            [sys.executable, "-m", "bot.app.cli", "worker", "--config", str(self.config)],
             env=self.env,
             cwd=self.config.parent,
             stdout=log,

@@ -8,11 +8,12 @@ import mailbox
 import psycopg
 from sqlalchemy import select
 
-from bot import archive, service
-from bot.archive import verify_entry
-from bot.demo import DEMO_ANSWERS, customer_reply
-from bot.listener import poll_once
-from bot.runtime import run_jobs_until_idle
+from bot.app.demo import DEMO_ANSWERS, customer_reply
+from bot.archive import store as archive
+from bot.archive.store import verify_entry
+from bot.contracts import service
+from bot.core.runtime import run_jobs_until_idle
+from bot.mail.listener import poll_once
 from storage.models import ArchiveEntry, Contract, Signature
 from tests.fixtures.runtime import make_tenant, scoped
 from tests.integration.test_bad_input import _outbox

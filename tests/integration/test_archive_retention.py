@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bot import retention, service
-from bot.runtime import run_jobs_until_idle
+from bot.archive import retention
+from bot.contracts import service
+from bot.core.runtime import run_jobs_until_idle
 from storage.models import ArchiveEntry, AuditEvent, Contract, ContractVersion, Customer, Message
 from tests.fixtures.runtime import make_tenant, scoped
 from tests.integration.test_archive_verify import archive_one

@@ -16,12 +16,13 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.validation.ades import simulate_future_ades_lta_validation
 from sqlalchemy import select
 
-from bot import renewal, service
-from bot.archive import verify_entry
-from bot.demo import DEMO_ANSWERS, customer_reply
-from bot.listener import poll_once
-from bot.runtime import Runtime, open_runtime, run_jobs_until_idle
-from bot.settings import ServiceSettings, TenantSettings
+from bot.app.demo import DEMO_ANSWERS, customer_reply
+from bot.archive import renewal
+from bot.archive.store import verify_entry
+from bot.contracts import service
+from bot.core.runtime import Runtime, open_runtime, run_jobs_until_idle
+from bot.core.settings import ServiceSettings, TenantSettings
+from bot.mail.listener import poll_once
 from signing import validate_pdf
 from signing.validate import _lta_spec
 from storage.models import ArchiveEntry, AuditEvent

@@ -10,9 +10,9 @@ from email.message import EmailMessage
 import pytest
 from sqlalchemy import func, select
 
-from bot import service
-from bot.demo import DEMO_ANSWERS, customer_reply
-from bot.runtime import run_jobs_until_idle
+from bot.app.demo import DEMO_ANSWERS, customer_reply
+from bot.contracts import service
+from bot.core.runtime import run_jobs_until_idle
 from storage.models import Contract, Message
 from tests.fixtures.runtime import make_tenant, scoped
 

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import delete, func, select
 
-from bot import bulk, service
-from bot.settings import SecretRef, SmtpSettings, TenantSettings
+from bot.contracts import bulk, service
+from bot.core.settings import SecretRef, SmtpSettings, TenantSettings
 from bot.transports import TransportError
-from handlers.customer_file import read_customer_file
+from handlers.reader.customer_file import read_customer_file
 from storage import audit
 from storage.errors import NotFound
 from storage.models import Contract, Customer, Message, Notification

@@ -12,11 +12,11 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from bot import service
-from bot.demo import DEMO_ANSWERS, customer_reply
-from bot.listener import listen
-from bot.runtime import run_jobs_until_idle
-from bot.settings import ImapSettings, SecretRef, SmtpSettings
+from bot.app.demo import DEMO_ANSWERS, customer_reply
+from bot.contracts import service
+from bot.core.runtime import run_jobs_until_idle
+from bot.core.settings import ImapSettings, SecretRef, SmtpSettings
+from bot.mail.listener import listen
 from signing import validate_pdf
 from storage.models import ArchiveEntry, Contract, Message
 from tests.fixtures.pki import nss_db, pdfsig_signatures, qpdf_check

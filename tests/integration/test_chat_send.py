@@ -9,8 +9,8 @@ import time
 
 from sqlalchemy import func, select
 
-from bot import service
-from bot.runtime import run_jobs_until_idle
+from bot.contracts import service
+from bot.core.runtime import run_jobs_until_idle
 from storage.models import Contract, Customer
 from tests.fixtures.runtime import scoped
 from tests.integration.test_own_signature import _mails

@@ -24,13 +24,14 @@ import pytest
 from pyhanko.pdf_utils.reader import PdfFileReader
 from sqlalchemy import func, select, update
 
-from bot import customer_chat, service
-from bot.chat import StaffChat
-from bot.chat_limits import CODE_LIMIT, CODE_MAILS_PER_HOUR, CONTRACT_MAX_TRIES, LINK_CLOSED
-from bot.customer_chat import MAX_TRIES, Incoming
-from bot.demo import customer_reply
-from bot.runtime import Runtime, run_jobs_until_idle
-from bot.settings import (
+from bot.app.demo import customer_reply
+from bot.app.telegram import StaffChat
+from bot.chat import customer as customer_chat
+from bot.chat.customer import MAX_TRIES, Incoming
+from bot.chat.limits import CODE_LIMIT, CODE_MAILS_PER_HOUR, CONTRACT_MAX_TRIES, LINK_CLOSED
+from bot.contracts import service
+from bot.core.runtime import Runtime, run_jobs_until_idle
+from bot.core.settings import (
     ImapSettings,
     SecretRef,
     SmtpSettings,
@@ -40,7 +41,7 @@ from bot.settings import (
     TenantSettings,
 )
 from handlers.customer import STATE_KEY
-from handlers.reader import read_reply
+from handlers.reader.reader import read_reply
 from signing import FIELD_CUSTOMER, validate_pdf
 from signing.returned import REASONS
 from storage.models import (
@@ -751,7 +752,7 @@ async def test_staff_still_use_the_same_bot(world: World) -> None:
 
 
 async def test_change_request_in_chat_and_the_decision_back_in_chat(world: World) -> None:
-    from bot import negotiation
+    from bot.contracts import negotiation
     from storage.models import ChangeRequest
     from tests.integration.test_negotiation import CHANGE_5
 

@@ -12,12 +12,12 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from bot import service
-from bot.demo import customer_reply
-from bot.listener import listen
-from bot.runtime import run_jobs_until_idle
-from bot.serve import run
-from bot.settings import ImapSettings, SecretRef, SmtpSettings
+from bot.app.demo import customer_reply
+from bot.app.serve import run
+from bot.contracts import service
+from bot.core.runtime import run_jobs_until_idle
+from bot.core.settings import ImapSettings, SecretRef, SmtpSettings
+from bot.mail.listener import listen
 from storage.models import Message
 from tests.fixtures.runtime import make_tenant, scoped
 from tests.integration.test_transports import Proxy

@@ -9,8 +9,8 @@ import subprocess
 
 import pytest
 
-from bot import service
-from bot.runtime import run_jobs_until_idle
+from bot.contracts import service
+from bot.core.runtime import run_jobs_until_idle
 from tests.fixtures.runtime import make_tenant
 
 
@@ -51,8 +51,8 @@ async def test_invitation_in_the_customers_language_contract_in_dutch(
 
 
 async def test_an_invalid_answer_is_explained_in_the_customers_language(runtime_factory):
-    from bot.demo import customer_reply
-    from bot.listener import poll_once
+    from bot.app.demo import customer_reply
+    from bot.mail.listener import poll_once
 
     tenant = make_tenant(transport="maildir")
     rt = await runtime_factory([tenant])

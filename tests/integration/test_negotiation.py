@@ -14,11 +14,11 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot import negotiation, service
-from bot.demo import DEMO_ANSWERS, customer_reply
-from bot.errors import WorkflowError
-from bot.listener import poll_once
-from bot.runtime import Runtime, run_jobs_until_idle
+from bot.app.demo import DEMO_ANSWERS, customer_reply
+from bot.contracts import negotiation, service
+from bot.core.errors import WorkflowError
+from bot.core.runtime import Runtime, run_jobs_until_idle
+from bot.mail.listener import poll_once
 from storage.errors import NotFound
 from storage.models import (
     ArchiveEntry,

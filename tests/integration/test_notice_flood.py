@@ -9,9 +9,9 @@ from email.utils import formatdate, make_msgid
 
 from sqlalchemy import func, select, update
 
-from bot import service
-from bot.runtime import run_jobs_until_idle
-from bot.settings import TenantSettings
+from bot.contracts import service
+from bot.core.runtime import run_jobs_until_idle
+from bot.core.settings import TenantSettings
 from storage.models import AuditEvent, Contract, Message, Notification
 from storage.notify import SENDERS_PER_WINDOW, WINDOW
 from tests.fixtures.runtime import make_tenant, scoped

@@ -23,12 +23,12 @@ from cryptography.hazmat.primitives import hashes
 from pyhanko.pdf_utils.reader import PdfFileReader
 from sqlalchemy import select
 
-from bot import own_signature, service
-from bot.archive import verify_entry
-from bot.demo import DEMO_ANSWERS, customer_reply
-from bot.listener import poll_once
-from bot.runtime import Runtime, run_jobs_until_idle
-from bot.settings import SigningSettings
+from bot.app.demo import DEMO_ANSWERS, customer_reply
+from bot.archive.store import verify_entry
+from bot.contracts import own_signature, service
+from bot.core.runtime import Runtime, run_jobs_until_idle
+from bot.core.settings import SigningSettings
+from bot.mail.listener import poll_once
 from signing import FIELD_CUSTOMER, validate_pdf
 from signing.returned import REASONS
 from storage.models import ArchiveEntry, AuditEvent, Contract, Message, Notification, Signature

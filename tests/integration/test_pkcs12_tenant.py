@@ -10,11 +10,11 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.serialization import pkcs12
 from sqlalchemy import select
 
-from bot import service
-from bot.demo import DEMO_ANSWERS, customer_reply
-from bot.listener import poll_once
-from bot.runtime import run_jobs_until_idle
-from bot.settings import SecretRef, SigningSettings
+from bot.app.demo import DEMO_ANSWERS, customer_reply
+from bot.contracts import service
+from bot.core.runtime import run_jobs_until_idle
+from bot.core.settings import SecretRef, SigningSettings
+from bot.mail.listener import poll_once
 from signing import validate_pdf
 from storage.models import ArchiveEntry, Contract
 from tests.fixtures.runtime import make_tenant, scoped

@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy.exc
 from sqlalchemy import func, select, text
 
-from bot import service
+from bot.contracts import service
 from storage.models import Contract, Customer, Message
 from storage.repositories import TenantRepo
 from storage.scope import APP_ROLE, ScopeError, bind

@@ -11,11 +11,11 @@ import zipfile
 
 import pytest
 
-from bot import retention
-from bot.archive import export_zip, verify_entry
-from bot.errors import ConfigError
-from bot.runtime import archive_store, open_runtime
-from bot.settings import ArchiveSettings, SecretRef, ServiceSettings
+from bot.archive import retention
+from bot.archive.store import export_zip, verify_entry
+from bot.core.errors import ConfigError
+from bot.core.runtime import archive_store, open_runtime
+from bot.core.settings import ArchiveSettings, SecretRef, ServiceSettings
 from storage.blobs import sha256_hex
 from storage.errors import BlobConflict, BlobCorrupt, BlobError, BlobMissing
 from storage.s3 import S3BlobStore

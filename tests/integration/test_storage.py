@@ -7,8 +7,8 @@ import psycopg
 import pytest
 from sqlalchemy import func, select, text
 
-from bot import service
-from bot.jobs import defer
+from bot.contracts import service
+from bot.jobs.queue import defer
 from storage import audit
 from storage.errors import NotFound
 from storage.models import Message

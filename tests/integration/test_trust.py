@@ -15,9 +15,10 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlalchemy import func, select
 
-from bot import inbound, service
-from bot.demo import DEMO_ANSWERS, customer_reply
-from bot.runtime import run_jobs_until_idle
+from bot.app.demo import DEMO_ANSWERS, customer_reply
+from bot.contracts import service
+from bot.core.runtime import run_jobs_until_idle
+from bot.mail import inbound
 from storage.models import Contract, Message, Notification
 from tests.fixtures.runtime import make_tenant, scoped
 from tests.integration.test_bad_input import _outbox

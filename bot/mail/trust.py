@@ -1,0 +1,133 @@
+"""Which inbound mail dpabot may act on: sender checks, bounces, limits, acceptance of the final."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from sqlalchemy import select
+
+from bot.contracts.final_mail import quotes_version
+from bot.core.settings import MailSettings, TenantSettings
+from bot.domain.workflow import OPEN_STATES, Event, State, decide
+from bot.transports.errors import TransportError
+from handlers.reader.mime import ParsedMail
+from handlers.reader.pipeline import (
+    Verdict,
+    authenticate,
+    authentication_results,
+    bounce_references,
+    dkim_signature,
+)
+from storage.models import Contract, Message
+from storage.repositories import TenantRepo
+
+
+def transient(exc: BaseException) -> bool:
+    """An outage worth retrying (database, network, mail server), not a fault of the mail."""
+    import psycopg
+    import sqlalchemy.exc
+
+    if getattr(exc, "connection_invalidated", False):
+        return True
+    return isinstance(
+        exc,
+        sqlalchemy.exc.OperationalError
+        | sqlalchemy.exc.InterfaceError
+        | psycopg.OperationalError
+        | TransportError
+        | ConnectionError
+        | TimeoutError,
+    )
+
+
+def head(raw: bytes) -> bytes:
+    """The header block of a raw mail (routing and sender checks need nothing more)."""
+    for sep in (b"\r\n\r\n", b"\n\n"):
+        end = raw.find(sep)
+        if end >= 0:
+            return raw[: end + len(sep)]
+    return raw[:65536]
+
+
+def check_sender(
+    rt: Any, tenant: TenantSettings, mail: ParsedMail, raw: bytes, invited: str
+) -> Verdict:
+    """From is an allowed address, and the tenant's DKIM/DMARC rules (if any) are met."""
+    cfg = tenant.mail
+    verdict = authenticate(
+        mail,
+        invited,
+        allow_same_domain=cfg.allow_same_domain,
+        also_allowed=cfg.allowed_senders.get(invited.lower(), ()),
+    )
+    if verdict.ok and cfg.authserv_id:
+        verdict = authentication_results(raw, cfg.authserv_id, mail.from_addr)
+    if verdict.ok and cfg.dkim_verify:
+        verdict = dkim_signature(raw, mail.from_addr, getattr(rt, "dkim_dns", None))
+    return verdict
+
+
+def _mb(n: int) -> str:
+    return f"{n / 1048576:.3g}"
+
+
+def too_large(
+    cfg: MailSettings, raw: bytes, mail: ParsedMail, oversize: bool
+) -> tuple[str, str, str] | None:
+    """(outcome, notice, limit in MB) when the mail or one attachment is over the limit."""
+    if oversize:
+        return "refused_too_large", "too_large", _mb(cfg.max_message_bytes)
+    if any(len(a.data) > cfg.max_attachment_bytes for a in mail.attachments):
+        return "refused_attachment", "attachment_too_large", _mb(cfg.max_attachment_bytes)
+    return None
+
+
+async def answers_final(repo: TenantRepo, contract: Contract, mail: ParsedMail) -> bool:
+    """The reply accepts the current final version, without doubt.
+
+    Its In-Reply-To/References point at a final mail of the current version, or it quotes that
+    version's fingerprint (bot.final_mail). The subject is the same for every version and
+    proves nothing; thread headers of an older version's mail do not carry over.
+    """
+    if contract.state != State.AWAITING_SIGNATURE:
+        return False
+    version = await repo.version(contract)
+    if version.sent_pdf_sha256 is None:
+        return False  # the final version has not gone out yet
+    refs = {r.strip() for r in (mail.in_reply_to, *mail.references) if r.strip()}
+    if refs & await repo.final_mail_ids(contract, version.number):
+        return True
+    return quotes_version(f"{mail.subject}\n{mail.text}", version.sent_pdf_sha256)
+
+
+Settle = Callable[..., Awaitable[None]]
+
+
+async def bounce(session: Any, repo: TenantRepo, row: Message, settle: Settle) -> None:
+    """A DSN naming one of our Message-IDs or reply tokens marks that contract bounced."""
+    ids, tokens = bounce_references(row.raw)
+    contract_id = None
+    if ids:
+        contract_id = await session.scalar(
+            select(Message.contract_id).where(
+                Message.tenant_id == repo.tenant_id,
+                Message.direction == "out",
+                Message.message_id.in_(ids),
+                Message.contract_id.is_not(None),
+            )
+        )
+    for token in tokens if contract_id is None else ():
+        found = await repo.contract_by_token(token)
+        contract_id = found.id if found is not None else None
+        if contract_id is not None:
+            break
+    if contract_id is None:
+        await settle(session, repo, row, "bounce", "delivery status notification for no contract")
+        return
+    contract = await repo.contract(contract_id, for_update=True)
+    before = contract.state
+    if State(before) in OPEN_STATES:
+        contract.state = decide(State(before), Event("bounced")).state.value
+    detail = f"contract {contract.id} was {before}, now {contract.state}"
+    await settle(session, repo, row, "bounce", detail, contract)
