@@ -34,8 +34,8 @@ sys.path.insert(0, str(ROOT))
 import aiosmtplib  # noqa: E402
 
 from bot.app.demo import DEMO_TENANT  # noqa: E402
+from bot.app.runtime import open_runtime  # noqa: E402
 from bot.contracts import bulk, service  # noqa: E402
-from bot.core.runtime import open_runtime  # noqa: E402
 from bot.core.settings import (  # noqa: E402
     SecretRef,
     ServiceSettings,

@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bot.app.demo import DEMO_TENANT, run_chain  # noqa: E402
-from bot.core.runtime import open_runtime  # noqa: E402
+from bot.app.runtime import open_runtime  # noqa: E402
 from bot.core.settings import ServiceSettings  # noqa: E402
 
 

@@ -489,8 +489,8 @@ async def cmd_customers_erase(args: argparse.Namespace) -> int:
 
 async def cmd_contracts_confirm_signer(args: argparse.Namespace) -> int:
     """Staff confirm the signer of a returned signed PDF whose name/email did not match."""
+    from bot.app.runtime import open_runtime
     from bot.contracts.own_signature import confirm_signer
-    from bot.core.runtime import open_runtime
 
     settings = _service_settings(args.config)
     tenants = [t for t in _tenants(settings) if t.slug == args.tenant]
@@ -508,7 +508,7 @@ async def cmd_contracts_confirm_signer(args: argparse.Namespace) -> int:
 async def cmd_mail_ingest(args: argparse.Namespace) -> int:
     """One raw mail through the same pipeline as the IMAP listener (re-injection by hand)."""
     from bot.app.ops import ingest
-    from bot.core.runtime import open_runtime
+    from bot.app.runtime import open_runtime
 
     settings, tenants = _configured_tenant(args)
     raw = _read_file(args.file, "mail file")
@@ -600,8 +600,8 @@ async def cmd_customers_import(args: argparse.Namespace) -> int:
             f"Nothing was imported: {args.file} has {count} problem{'s' * (count != 1)}; "
             "fix them and import the file again."
         )
+    from bot.app.runtime import open_runtime
     from bot.contracts.bulk import import_customers
-    from bot.core.runtime import open_runtime
 
     async with open_runtime(settings, tenants) as rt:
         result = await import_customers(rt, args.tenant, parsed.rows, _actor())
@@ -658,8 +658,8 @@ async def cmd_send(args: argparse.Namespace) -> int:
             "Sending needs a confirmation and there is no terminal to ask on; "
             "add --yes to send without asking."
         )
+    from bot.app.runtime import open_runtime
     from bot.contracts import bulk
-    from bot.core.runtime import open_runtime
 
     customers = bulk.PENDING if args.all else args.customer
     async with open_runtime(settings, tenants) as rt:

@@ -12,10 +12,12 @@ from email.utils import formatdate, make_msgid
 from pathlib import Path
 from typing import Any
 
-from bot.contracts import service
+from bot import contracts
+from bot.app.runtime import open_runtime
 from bot.core import redact
-from bot.core.runtime import Runtime, open_runtime, run_jobs_until_idle
+from bot.core.runtime import Runtime
 from bot.core.settings import MailSettings, ServiceSettings, TenantSettings
+from bot.jobs import run_jobs_until_idle
 from bot.mail.listener import poll_once
 
 DEMO_TENANT = TenantSettings(
@@ -144,8 +146,8 @@ async def run_chain(rt: Runtime, started: float) -> dict[str, Any]:
 async def _chain(rt: Runtime, started: float) -> dict[str, Any]:
     slug = DEMO_TENANT.slug
     outbox, inbox = rt.maildir(slug, "outbox"), rt.maildir(slug, "inbox")
-    customer_id = await service.add_customer(rt, slug, **DEMO_CUSTOMER)
-    contract_id = await service.invite(rt, slug, customer_id)
+    customer_id = await contracts.add_customer(rt, slug, **DEMO_CUSTOMER)
+    contract_id = await contracts.invite(rt, slug, customer_id)
     reply_to = await _reply_address(rt, slug, contract_id)
     await run_jobs_until_idle(rt)
     invitation = _latest(outbox, "invitation", reply_to)
@@ -162,18 +164,16 @@ async def _chain(rt: Runtime, started: float) -> dict[str, Any]:
 
 
 async def _reply_address(rt: Runtime, slug: str, contract_id: int) -> str:
-    from storage.repositories import TenantRepo
 
     async with rt.db.transaction() as s:
-        contract = await TenantRepo(s, rt.tenant_ids[slug]).contract(contract_id)
+        contract = await rt.repo(s, slug).contract(contract_id)
         return rt.tenant(slug).mail.reply_address(contract.reply_token)
 
 
 async def summary(rt: Runtime, slug: str, contract_id: int, seconds: float) -> dict[str, Any]:
-    from storage.repositories import TenantRepo
 
     async with rt.db.transaction() as s:
-        repo = TenantRepo(s, rt.tenant_ids[slug])
+        repo = rt.repo(s, slug)
         contract = await repo.contract(contract_id)
         entry = await repo.archive_entry_for(contract)
     result: dict[str, Any] = {

@@ -7,8 +7,9 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.contracts import service
-from bot.core.runtime import Runtime, run_jobs_until_idle
+from bot import mail
+from bot.core.runtime import Runtime
+from bot.jobs import run_jobs_until_idle
 from storage import audit
 from storage.blobs import sha256_hex
 from storage.models import Customer, Message
@@ -24,18 +25,18 @@ async def ingest(rt: Runtime, slug: str, raw: bytes, actor: str) -> dict[str, An
     The result names the stored message and its outcome; a mail already stored (same
     Message-ID) is not processed twice, as with IMAP.
     """
-    row_id = await service.store_inbound(rt, slug, INGEST_MAILBOX, 0, None, raw)
+    row_id = await mail.store_inbound(rt, slug, INGEST_MAILBOX, 0, None, raw)
     stored = row_id is not None
     if row_id is None:
         row_id = await _existing(rt, slug, raw)
     async with rt.db.transaction() as s:
-        repo = TenantRepo(s, rt.tenant_ids[slug])
+        repo = rt.repo(s, slug)
         await audit.record(
             s, repo.tenant_id, actor, "message.ingested", f"message:{row_id}", {"new": stored}
         )
     await run_jobs_until_idle(rt)
     async with rt.db.transaction() as s:
-        row = await TenantRepo(s, rt.tenant_ids[slug]).message(row_id)
+        row = await rt.repo(s, slug).message(row_id)
         return {
             "message": row.id,
             "new": stored,
@@ -55,7 +56,7 @@ async def _existing(rt: Runtime, slug: str, raw: bytes) -> int:
     message_id = (head.get("Message-ID") or "").strip()[:900]
     message_id = message_id or f"<sha256-{sha256_hex(raw)}@dpabot.invalid>"
     async with rt.db.transaction() as s:
-        repo = TenantRepo(s, rt.tenant_ids[slug])
+        repo = rt.repo(s, slug)
         found = await s.scalar(
             select(Message.id).where(
                 Message.tenant_id == repo.tenant_id,

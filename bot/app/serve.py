@@ -7,8 +7,9 @@ import logging
 import signal
 from typing import Any
 
+from bot.app.runtime import open_runtime
 from bot.core import redact
-from bot.core.runtime import Runtime, open_runtime
+from bot.core.runtime import Runtime
 from bot.jobs.queue import watch_stalled
 from bot.mail.listener import listen
 

@@ -17,6 +17,8 @@ from sqlalchemy import delete, select
 from telegram import BotCommand, Update
 from telegram.error import InvalidToken, TelegramError
 
+from bot.chat import delivery as chat_messages
+from bot.chat import notify as staff_notices
 from bot.core.errors import ConfigError
 from bot.core.runtime import Runtime
 from bot.core.settings import TenantSettings
@@ -47,7 +49,7 @@ class StaffChat:
     registry: Registry = field(default_factory=lambda: REGISTRY)
     poll_timeout: int | None = None  # default: [telegram] poll_timeout in dpabot.toml
     notify_interval: float | None = None  # default: [telegram] notify_interval
-    notify: bool = True  # False: no delivery loop (call bot.chat_notify.deliver_once)
+    notify: bool = True  # False: no delivery loop (call bot.chat.notify.deliver_once)
     bots: dict[str, Bot] = field(default_factory=dict)  # token → bot
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
@@ -87,13 +89,10 @@ class StaffChat:
             await self.stop()
             raise
         if self.notify:
-            from bot.chat import delivery as customer_outbox
-            from bot.chat import notify as chat_notify
-
             interval = self.notify_interval or service.notify_interval
             for name, deliver in (
-                ("staff notifications", chat_notify.deliver_once),
-                ("customer chat messages", customer_outbox.deliver_once),
+                ("staff notifications", staff_notices.deliver_once),
+                ("customer chat messages", chat_messages.deliver_once),
             ):
                 self._tasks.append(
                     asyncio.create_task(_every(interval, deliver, self, name), name=name)

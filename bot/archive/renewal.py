@@ -13,7 +13,6 @@ from bot.core.runtime import Runtime
 from bot.jobs import cpu
 from storage import audit
 from storage.blobs import sha256_hex
-from storage.repositories import TenantRepo
 
 log = logging.getLogger(__name__)
 
@@ -83,9 +82,7 @@ async def renew_tenant(
     stamper = timestamper or FallbackTimeStamper(signing.tsa_urls, timeout=10)
     async with rt.db.transaction() as s:
         entries = [
-            (e.id, e.path)
-            for e in await TenantRepo(s, rt.tenant_ids[slug]).archive_entries()
-            if e.erased_at is None
+            (e.id, e.path) for e in await rt.repo(s, slug).archive_entries() if e.erased_at is None
         ]
     renewed = []
     for entry_id, path in entries:
@@ -100,7 +97,7 @@ async def renew_tenant(
         new_pdf = await cpu.in_thread_loop(renew)
         new_path = await rt.archive.async_put(slug, now.year, new_pdf, ".pdf")
         async with rt.db.transaction() as s:
-            repo = TenantRepo(s, rt.tenant_ids[slug])
+            repo = rt.repo(s, slug)
             entry = await repo.archive_entry(entry_id)
             if entry.path != path:  # renewed meanwhile by another worker: keep theirs
                 continue

@@ -18,13 +18,13 @@ from asn1crypto import cms, tsp
 
 from bot.core.runtime import Runtime
 from bot.domain.workflow import Event, State, decide
-from bot.outbox.mailer import compose
-from bot.outbox.queue import mail_context, queue_mail
+from bot.outbox.chat import queue_for_chat
+from bot.outbox.queue import customer_mail, queue_mail
 from storage import audit
 from storage.blobs import BlobStore, locator_name, sha256_hex
 from storage.errors import BlobError
 from storage.notify import notify_staff
-from storage.repositories import TenantRepo
+from templates.chat import render_customer
 
 
 def new_archive_id(now: dt.datetime) -> str:
@@ -54,7 +54,7 @@ async def archive_contract(
     tenant = rt.tenant(slug)
     now = dt.datetime.now(dt.UTC)
     async with rt.db.transaction() as s:
-        repo = TenantRepo(s, rt.tenant_ids[slug])
+        repo = rt.repo(s, slug)
         contract = await repo.contract(contract_id)
         if contract.state != State.CUSTOMER_SIGNED:
             existing = await repo.archive_entry_for(contract)
@@ -142,7 +142,7 @@ async def archive_contract(
     # A local copy for the customer's chat (the archive may be a remote bucket).
     chat_copy = str(rt.blobs.put(slug, now.year, pdf, ".pdf"))
     async with rt.db.transaction() as s:
-        repo = TenantRepo(s, rt.tenant_ids[slug])
+        repo = rt.repo(s, slug)
         contract = await repo.contract(contract_id, for_update=True)
         if contract.state != State.CUSTOMER_SIGNED or contract.current_version != version_no:
             # Another run of this job archived it meanwhile: theirs stands (our files are
@@ -167,19 +167,16 @@ async def archive_contract(
         )
         contract.state = decide(State(contract.state), Event("archived")).state.value
         contract.completed_at = now
-        msg = compose(
+        msg = customer_mail(
             tenant,
-            kind="completed",
-            lang=customer.language,
-            to=customer.email,
-            token=contract.reply_token,
-            context=mail_context(tenant, customer, contract, versions[-1].fields, sha256=digest),
+            customer,
+            contract,
+            "completed",
+            versions[-1].fields,
             attachments=[(f"verwerkersovereenkomst-{contract.id}-ondertekend.pdf", pdf)],
+            sha256=digest,
         )
         await queue_mail(s, slug, repo, contract, msg, "completed")
-        from bot.chat.customer import queue_for_chat
-        from templates.chat import render_customer
-
         await queue_for_chat(
             s,
             repo.tenant_id,

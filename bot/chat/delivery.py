@@ -9,21 +9,19 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import select
 from telegram.error import TelegramError
 
+from bot.chat.bots import ChatBots
 from bot.transports.telegram import keyboard
 from storage.models import ChatOutbox
-
-if TYPE_CHECKING:
-    from bot.app.telegram import StaffChat
 
 log = logging.getLogger("dpabot.chat.customer")
 
 
-async def deliver_once(chat: StaffChat) -> int:
+async def deliver_once(chat: ChatBots) -> int:
     """One round over every bot; returns the messages delivered."""
     done = 0
     for bot in chat.bots.values():
@@ -32,7 +30,7 @@ async def deliver_once(chat: StaffChat) -> int:
     return done
 
 
-async def _each(chat: StaffChat, bot: Any, tenant_ids: list[int]) -> int:
+async def _each(chat: ChatBots, bot: Any, tenant_ids: list[int]) -> int:
     done = 0
     while True:
         async with chat.rt.db.transaction(tenants=tenant_ids) as s:

@@ -18,20 +18,20 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import or_, select
 
+from bot.chat.bots import ChatBots
 from bot.core.settings import TelegramSettings
 from bot.transports.telegram import ChatSendError, send_text
 from storage.models import Notification
 from templates.chat import render_chat
 
 if TYPE_CHECKING:
-    from bot.app.telegram import StaffChat
     from bot.core.runtime import Runtime
 
 log = logging.getLogger("dpabot.chat")
 DIGEST_KINDS = ("completed",)
 
 
-async def deliver_once(chat: StaffChat, now: dt.datetime | None = None) -> int:
+async def deliver_once(chat: ChatBots, now: dt.datetime | None = None) -> int:
     """One round over every tenant with a staff chat; returns the notifications delivered."""
     now = now or dt.datetime.now(dt.UTC)
     delivered = 0

@@ -15,15 +15,15 @@ from typing import Literal
 
 from sqlalchemy import func, select
 
-from bot.contracts import service
+from bot import contracts
 from bot.core.errors import DpabotError
-from bot.core.runtime import Runtime, run_jobs_until_idle
+from bot.core.runtime import Runtime
 from bot.domain.workflow import State
+from bot.jobs import run_jobs_until_idle
 from handlers.reader.customer_file import CustomerRow
 from storage import audit
 from storage.errors import NotFound
 from storage.models import Contract, Customer, Message
-from storage.repositories import TenantRepo
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +91,7 @@ async def import_customers(
     """
     rt.tenant(slug)  # an unknown tenant: ConfigError naming it
     async with rt.db.transaction() as s:
-        repo = TenantRepo(s, rt.tenant_ids[slug])
+        repo = rt.repo(s, slug)
         emails = [r.email.lower() for r in rows]  # stored lower case, as add_customer does
         known = await repo.customers_by_emails(emails)
         fresh = [
@@ -147,7 +147,7 @@ async def preview(rt: Runtime, slug: str, customer_id: int) -> Preview:
     for staff to look at before confirming a send. Stores and queues nothing."""
     rt.tenant(slug)
     async with rt.db.transaction() as s:
-        customer = await TenantRepo(s, rt.tenant_ids[slug]).customer(customer_id)
+        customer = await rt.repo(s, slug).customer(customer_id)
     return await _preview(rt, slug, customer)
 
 
@@ -162,7 +162,7 @@ async def preview_row(rt: Runtime, slug: str, row: CustomerRow) -> Preview:
 
 async def _preview(rt: Runtime, slug: str, customer: Customer) -> Preview:
     tenant = rt.tenant(slug)
-    fields, draft = await service.render_draft(tenant, customer)
+    fields, draft = await contracts.render_draft(tenant, customer)
     # Never added to a session: the contract exists only for composing the mail.
     contract = Contract(
         customer_id=customer.id,
@@ -171,7 +171,7 @@ async def _preview(rt: Runtime, slug: str, customer: Customer) -> Preview:
         reply_token="preview",
         current_version=1,
     )
-    msg = service.invitation_mail(tenant, customer, contract, fields, draft)
+    msg = contracts.invitation_mail(tenant, customer, contract, fields, draft)
     text = msg.get_body(preferencelist=("plain",))
     html = msg.get_body(preferencelist=("html",))
     attachment = next(iter(msg.iter_attachments()))
@@ -253,7 +253,7 @@ async def plan_invitations(
     """What send_invitations() would do now: for a confirmation question before sending."""
     rt.tenant(slug)
     async with rt.db.transaction() as s:
-        repo = TenantRepo(s, rt.tenant_ids[slug])
+        repo = rt.repo(s, slug)
         if customers == PENDING:
             return SendPlan(tuple(await repo.customers_without_contract()))
         wanted = list(dict.fromkeys(customers))  # once each, in the order given
@@ -320,18 +320,18 @@ async def send_invitations(
                 await progress(done, total, len(summary.failed))
 
     # Bounded: rendering may outrun storing, and each draft holds its PDF in memory.
-    drafts: asyncio.Queue[service.Draft | None] = asyncio.Queue(maxsize=2 * BATCH)
+    drafts: asyncio.Queue[contracts.Draft | None] = asyncio.Queue(maxsize=2 * BATCH)
 
     async def render() -> None:
         for customer in targets:  # one iterator shared by the renderers: each customer once
             try:
-                draft = await service.render_invitation(tenant, customer)
+                draft = await contracts.render_invitation(tenant, customer)
             except Exception as exc:  # one customer's failure never stops the batch
                 await settled([(customer, exc)])
             else:
                 await drafts.put(draft)
 
-    async def store(batch: list[service.Draft]) -> None:
+    async def store(batch: list[contracts.Draft]) -> None:
         await settled(await store_drafts(rt, slug, batch, actor))
 
     async def write() -> None:
@@ -385,13 +385,13 @@ Outcome = tuple[Customer, int | BaseException | None]
 
 
 async def store_drafts(
-    rt: Runtime, slug: str, drafts: Sequence[service.Draft], actor: str
+    rt: Runtime, slug: str, drafts: Sequence[contracts.Draft], actor: str
 ) -> list[Outcome]:
-    """Store rendered invitations in one transaction (service.store_invitations); per draft its
+    """Store rendered invitations in one transaction (contracts.store_invitations); per draft its
     customer and the contract id, None (invited already) or the error. A batch that fails is
     stored draft by draft, so one bad draft fails alone."""
     try:
-        ids = await service.store_invitations(rt, slug, drafts, actor=actor, once=True)
+        ids = await contracts.store_invitations(rt, slug, drafts, actor=actor, once=True)
     except Exception as exc:
         if len(drafts) > 1:
             return [o for d in drafts for o in await store_drafts(rt, slug, [d], actor)]

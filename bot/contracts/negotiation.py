@@ -18,12 +18,12 @@ from typing import Any, Literal
 
 from bot.core.errors import WorkflowError
 from bot.core.runtime import Runtime
-from bot.domain.data import annex_fields, document_data, label
+from bot.domain.data import annex_fields, document_data
 from bot.domain.workflow import Effect, Event, State, decide
 from bot.jobs import cpu
 from bot.jobs.queue import defer
-from bot.outbox.mailer import compose
-from bot.outbox.queue import mail_context, queue_mail
+from bot.outbox.chat import queue_for_chat
+from bot.outbox.queue import customer_mail, named_field, queue_mail
 from storage import audit
 from storage.blobs import sha256_hex
 from storage.models import ChangeRequest, Contract, Customer, Message
@@ -31,6 +31,7 @@ from storage.notify import notify_staff
 from storage.repositories import TenantRepo
 from templates import unprintable
 from templates.articles import article
+from templates.chat import render_customer
 
 log = logging.getLogger(__name__)
 Action = Literal["approve", "counter", "reject"]
@@ -49,10 +50,6 @@ class Decision:
     state: str
     finalizing: bool
     still_open: int
-
-
-def _repo(rt: Runtime, session: Any, slug: str) -> TenantRepo:
-    return TenantRepo(session, rt.tenant_ids[slug])
 
 
 def missing_fields(template_id: str, fields: dict[str, str]) -> list[str]:
@@ -153,7 +150,7 @@ async def decide_change(
         bad = " ".join(unprintable(text))
         raise WorkflowError(f"The wording uses characters the contract cannot print: {bad}.")
     async with rt.db.transaction() as s:
-        repo = _repo(rt, s, slug)
+        repo = rt.repo(s, slug)
         cr = await repo.change_request(change_request_id, for_update=True)
         contract = await repo.contract(cr.contract_id, for_update=True)
         if cr.status != "open":
@@ -252,47 +249,34 @@ async def decide_change(
             draft=True,
         )
     async with rt.db.transaction() as s:
-        repo = _repo(rt, s, slug)
+        repo = rt.repo(s, slug)
         contract = await repo.contract(snapshot[0], for_update=True)
         customer = await repo.customer(contract.customer_id)
         if draft is not None:
             version = await repo.version(contract, snapshot[1])
             version.pdf_sha256 = version.pdf_sha256 or sha256_hex(draft)
         still_missing = [
-            {
-                "number": next(
-                    (a.number for a in annex_fields(contract.template_id) if a.id == f), None
-                ),
-                "label": label(contract.template_id, f, lang),
-            }
+            named_field(contract.template_id, lang, f)
             for f in missing_fields(contract.template_id, snapshot[2])
         ]
-        msg = compose(
+        msg = customer_mail(
             tenant,
-            kind="change_decision",
-            lang=lang,
-            to=customer.email,
-            token=contract.reply_token,
-            context=mail_context(
-                tenant,
-                customer,
-                contract,
-                snapshot[2],
-                decisions=[item],
-                finalizing=finalizing,
-                changed=draft is not None,
-                pending=decision.still_open > 0,
-                missing=[] if finalizing else still_missing,
-            ),
+            customer,
+            contract,
+            "change_decision",
+            snapshot[2],
             attachments=(
                 [(f"verwerkersovereenkomst-{contract.id}-v{snapshot[1]}-ontwerp.pdf", draft)]
                 if draft is not None
                 else []
             ),
+            decisions=[item],
+            finalizing=finalizing,
+            changed=draft is not None,
+            pending=decision.still_open > 0,
+            missing=[] if finalizing else still_missing,
         )
         await queue_mail(s, slug, repo, contract, msg, "change_decision")
-        from bot.chat.customer import queue_for_chat
-        from templates.chat import render_customer
 
         # A customer bound in the chat hears the decision there too.
         await queue_for_chat(
@@ -315,7 +299,7 @@ async def decide_change(
 async def open_requests(rt: Runtime, slug: str, actor: str) -> list[tuple[int, str]]:
     """Staff's list of open change requests (id, staff_text), oldest first; audited."""
     async with rt.db.transaction() as s:
-        repo = _repo(rt, s, slug)
+        repo = rt.repo(s, slug)
         out = []
         for cr in await repo.change_requests(None, status="open"):
             contract = await repo.contract(cr.contract_id)

@@ -15,13 +15,13 @@ import json
 import logging
 from typing import Any
 
+from bot.contracts.inbox import settle, shunt
 from bot.core.errors import WorkflowError
 from bot.core.runtime import Runtime
 from bot.domain.workflow import Event, State, decide
 from bot.jobs.queue import defer
-from bot.mail.inbound import _followup, _settle, shunt
 from bot.mail.trust import transient
-from bot.outbox.queue import queue_mail
+from bot.outbox.queue import followup_mail, queue_mail
 from handlers.reader.mime import parse_mail
 from storage import audit
 from storage.blobs import sha256_hex
@@ -68,7 +68,7 @@ async def _check(rt: Runtime, slug: str, contract_id: int, message_row_id: int) 
 
     signing = rt.signing[slug]
     async with rt.db.transaction() as s:
-        repo = TenantRepo(s, rt.tenant_ids[slug])
+        repo = rt.repo(s, slug)
         row = await repo.message(message_row_id)
         if row.outcome != "signature_check":
             return  # decided already (the job ran twice)
@@ -91,7 +91,7 @@ async def _check(rt: Runtime, slug: str, contract_id: int, message_row_id: int) 
     )
     tenant = rt.tenant(slug)
     async with rt.db.transaction() as s:
-        repo = TenantRepo(s, rt.tenant_ids[slug])
+        repo = rt.repo(s, slug)
         contract = await repo.contract(contract_id, for_update=True)
         row = await repo.message(message_row_id)
         if row.outcome != "signature_check":
@@ -119,16 +119,16 @@ async def _check(rt: Runtime, slug: str, contract_id: int, message_row_id: int) 
             text = verdict.staff_detail
             sentence = verdict.reason.get(customer.language) or verdict.reason["en"]
         version = await repo.version(contract)
-        msg = _followup(
+        msg = followup_mail(
             tenant, customer, contract, version.fields, parse_mail(row.raw), notice=sentence
         )
         await queue_mail(s, slug, repo, contract, msg, "followup")
         if row.channel == "telegram":  # sent in the chat: the reason goes back there too
-            from bot.chat.customer import queue_for_chat
+            from bot.outbox import queue_for_chat
 
             await queue_for_chat(s, repo.tenant_id, contract, outcome, sentence)
         row.detail = json.dumps(info)
-        await _settle(s, repo, row, outcome, row.detail, contract)
+        await settle(s, repo, row, outcome, row.detail, contract)
         hint = (
             f" If this is the right person, confirm with: dpabot contracts confirm-signer "
             f"--tenant {slug} {row.id}"
@@ -166,7 +166,7 @@ async def _accept(
     if confirmed_by is not None:
         info["confirmed_by"] = confirmed_by
     row.detail = json.dumps(info)
-    await _settle(s, repo, row, "signature_accepted", row.detail, contract)
+    await settle(s, repo, row, "signature_accepted", row.detail, contract)
     await defer(
         s,
         "customer_sign",
@@ -181,7 +181,7 @@ async def confirm_signer(rt: Runtime, slug: str, message_row_id: int, actor: str
     """Staff confirm that a validly signed PDF's signer may sign for the customer; the
     contract then goes on as if the names had matched. Returns the contract id."""
     async with rt.db.transaction() as s:
-        repo = TenantRepo(s, rt.tenant_ids[slug])
+        repo = rt.repo(s, slug)
         row = await repo.message(message_row_id)
         if row.outcome != "signer_unconfirmed" or row.contract_id is None:
             raise WorkflowError(

@@ -10,8 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.runtime import Runtime
 from bot.domain.workflow import Event, State, decide
-from bot.outbox.mailer import compose
-from bot.outbox.queue import mail_context, queue_mail
+from bot.outbox.queue import customer_mail, queue_mail
 from storage import audit
 from storage.models import Contract, Message
 from storage.notify import notify_staff
@@ -55,14 +54,7 @@ async def queue_reminder(
     tenant = rt.tenant(slug)
     customer = await repo.customer(contract.customer_id)
     version = await repo.version(contract)
-    msg = compose(
-        tenant,
-        kind="reminder",
-        lang=customer.language,
-        to=customer.email,
-        token=contract.reply_token,
-        context=mail_context(tenant, customer, contract, version.fields),
-    )
+    msg = customer_mail(tenant, customer, contract, "reminder", version.fields)
     return await queue_mail(s, slug, repo, contract, msg, "reminder")
 
 
@@ -71,7 +63,7 @@ async def _tenant(rt: Runtime, slug: str, now: dt.datetime) -> tuple[int, int]:
     cfg = tenant.reminders
     reminded = expired = 0
     async with rt.db.transaction() as s:
-        repo = TenantRepo(s, rt.tenant_ids[slug])
+        repo = rt.repo(s, slug)
         contracts = (
             await s.scalars(
                 select(Contract)

@@ -5,26 +5,29 @@ from __future__ import annotations
 import contextlib
 import logging
 import ssl
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import procrastinate
 from sqlalchemy import make_url
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core import redact
 from bot.core.errors import ConfigError
 from bot.core.settings import ServiceSettings, TenantSettings
 from bot.core.tenant_signing import TenantSigning, for_tenant
-from bot.jobs import cpu
 from bot.transports import MaildirMailbox, MaildirSender, MailSender, SmtpSender
 from storage.blobs import BlobStore, FileBlobStore
 from storage.database import Database
 from storage.embedded import start_embedded
-from storage.repositories import ensure_tenant
+from storage.repositories import TenantRepo, ensure_tenant
 from storage.scope import APP_ROLE
+
+if TYPE_CHECKING:
+    from signing import DevPKI
 
 log = logging.getLogger(__name__)
 _current: Runtime | None = None
@@ -41,9 +44,15 @@ class Runtime:
     tenant_ids: dict[str, int] = field(default_factory=dict)
     senders: dict[str, MailSender] = field(default_factory=dict)
     signing: dict[str, TenantSigning] = field(default_factory=dict)
-    pki: Any | None = None
+    pki: DevPKI | None = None
     # DNS TXT lookup for DKIM keys (dkimpy's dnsfunc); None: real DNS. Tests inject their keys.
     dkim_dns: Any | None = None
+
+    def repo(self, session: AsyncSession, slug: str) -> TenantRepo:
+        """The tenant's repository on this session, which then acts for that tenant only
+        (row-level security included)."""
+        self.tenant(slug)  # an unknown tenant: ConfigError naming it
+        return TenantRepo(session, self.tenant_ids[slug])
 
     def tenant(self, slug: str) -> TenantSettings:
         try:
@@ -137,15 +146,18 @@ def database_url(settings: ServiceSettings) -> str:
 
 
 @asynccontextmanager
-async def open_runtime(
+async def open_core(
     settings: ServiceSettings,
     tenants: list[TenantSettings],
+    register_tasks: Callable[[procrastinate.App], None],
 ) -> AsyncIterator[Runtime]:
-    """Start everything the service needs; stop it all on exit."""
+    """Start everything the service needs; stop it all on exit.
+
+    ``register_tasks`` puts the task table on the job queue's App (bot.app.tasks: the tasks
+    call into every capability, so the table lives above them all, not here).
+    """
     global _current
     redact.install()  # whoever embeds dpabot: secrets stay out of its logs too
-    from bot.jobs.queue import build_app
-
     slugs = [t.slug for t in tenants]
     if len(set(slugs)) != len(slugs):
         raise ConfigError("Two tenant files use the same slug; each tenant needs its own.")
@@ -156,7 +168,9 @@ async def open_runtime(
     # The service acts as the app role: row-level security holds for every query it makes.
     db = Database(database_url(settings), role=APP_ROLE)
     await db.upgrade()
-    app = build_app(db.url)
+    # A new App per runtime (tests open several), its tasks registered by the caller.
+    app = procrastinate.App(connector=procrastinate.PsycopgConnector(conninfo=db.url))
+    register_tasks(app)
     rt = Runtime(
         settings=settings,
         tenants={t.slug: t for t in tenants},
@@ -167,6 +181,7 @@ async def open_runtime(
     )
     dev_tenants = [t.slug for t in tenants if t.signing.mode == "dev"]
     if dev_tenants:
+        # Imported here: pyHanko and certomancer cost a start-up that only dev mode needs.
         from signing import DevPKI
 
         rt.pki = DevPKI.load_or_create(settings.data_dir / "pki", dev_tenants)
@@ -185,32 +200,4 @@ async def open_runtime(
         _current = None
         if rt.pki is not None:
             rt.pki.stop()
-        cpu.shutdown()
         await db.dispose()
-
-
-async def run_jobs_until_idle(rt: Runtime, concurrency: int = 2) -> None:
-    """Work the queue until no job is due (demo, CLI one-shots, tests).
-
-    A worker with wait=False stops as soon as one poll finds nothing, even while a running job
-    is about to queue the next one, so poll again until the queue is really idle.
-    """
-    from sqlalchemy import text
-
-    while True:
-        await rt.app.run_worker_async(
-            wait=False,
-            concurrency=concurrency,
-            install_signal_handlers=False,
-            listen_notify=False,
-            delete_jobs="successful",
-        )
-        async with rt.db.transaction() as s:
-            due = await s.scalar(
-                text(
-                    "SELECT count(*) FROM procrastinate_jobs WHERE status IN ('todo', 'doing') "
-                    "AND (scheduled_at IS NULL OR scheduled_at <= now())"
-                )
-            )
-        if not due:
-            return

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from bot.contracts import service
+from bot import mail
 from bot.core.runtime import Runtime
 from bot.transports import InboundMessage, run_listener
 
@@ -13,7 +13,7 @@ from bot.transports import InboundMessage, run_listener
 def _on_message(rt: Runtime, slug: str, mailbox_name: str) -> Any:
     async def on_message(msg: InboundMessage) -> None:
         # Stored (and its job queued) in one transaction; only then does the listener flag it.
-        await service.store_inbound(rt, slug, mailbox_name, msg.uidvalidity, msg.uid, msg.raw)
+        await mail.store_inbound(rt, slug, mailbox_name, msg.uidvalidity, msg.uid, msg.raw)
 
     return on_message
 

@@ -7,8 +7,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.contracts.final_mail import quotes_version
 from bot.core.settings import MailSettings, TenantSettings
+from bot.domain import quotes_version
 from bot.domain.workflow import OPEN_STATES, Event, State, decide
 from bot.transports.errors import TransportError
 from handlers.reader.mime import ParsedMail

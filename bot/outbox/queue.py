@@ -6,9 +6,11 @@ import email.message
 from collections.abc import Sequence
 from typing import Any
 
-from bot.domain.data import questions
+from bot.core.settings import TenantSettings
+from bot.domain.data import annex_fields, label, questions
 from bot.jobs.queue import defer
-from bot.outbox.mailer import flatten
+from bot.outbox.mailer import compose, flatten
+from handlers.reader.mime import ParsedMail
 from storage.blobs import sha256_hex
 from storage.models import Contract, Customer, Message
 from storage.repositories import TenantRepo
@@ -17,7 +19,11 @@ from templates.emails import DEFAULT_ANNEX_NAME
 
 
 def mail_context(
-    tenant: Any, customer: Customer, contract: Contract, fields: dict[str, str], **extra: Any
+    tenant: TenantSettings,
+    customer: Customer,
+    contract: Contract,
+    fields: dict[str, str],
+    **extra: Any,
 ) -> dict[str, Any]:
     """What every customer mail template needs, plus the kind's own keys."""
     manifest = load_manifest(contract.template_id)
@@ -91,3 +97,54 @@ async def queue_mails(
     await repo.add_all(rows)
     await defer(session, "send_messages", tenant=slug, message_row_ids=[r.id for r in rows])
     return rows
+
+
+def customer_mail(
+    tenant: TenantSettings,
+    customer: Customer,
+    contract: Contract,
+    kind: str,
+    fields: dict[str, str],
+    *,
+    in_reply_to: str | None = None,
+    attachments: Sequence[tuple[str, bytes]] = (),
+    **context: Any,
+) -> email.message.EmailMessage:
+    """A mail of ``kind`` to the contract's customer, in their language; replies come back to
+    the contract's reply address (every mail to a customer is made here)."""
+    return compose(
+        tenant,
+        kind=kind,
+        lang=customer.language,
+        to=customer.email,
+        token=contract.reply_token,
+        in_reply_to=in_reply_to,
+        context=mail_context(tenant, customer, contract, fields, **context),
+        attachments=list(attachments),
+    )
+
+
+def followup_mail(
+    tenant: TenantSettings,
+    customer: Customer,
+    contract: Contract,
+    fields: dict[str, str],
+    mail: ParsedMail,
+    **context: Any,
+) -> email.message.EmailMessage:
+    """A follow-up to the customer, in their language, threaded under the mail it answers."""
+    return customer_mail(
+        tenant,
+        customer,
+        contract,
+        "followup",
+        fields,
+        in_reply_to=mail.message_id or None,
+        **context,
+    )
+
+
+def named_field(template_id: str, lang: str, field_id: str) -> dict[str, Any]:
+    """A field as the follow-up mail names it: its question number and its label."""
+    numbers = {a.id: a.number for a in annex_fields(template_id)}
+    return {"number": numbers.get(field_id), "label": label(template_id, field_id, lang)}

@@ -17,8 +17,8 @@ from typing import Any
 from telegram import Update
 from telegram.ext import Application, ApplicationHandlerStop, CallbackContext, TypeHandler
 
-from bot.chat import customer as customer_chat
-from bot.chat.customer import Incoming, Reply
+from bot import chat as customer_chat
+from bot.chat import Incoming, Reply
 from bot.core.runtime import Runtime
 from bot.transports.telegram import keyboard, send_text
 from handlers.staff._access import Directory

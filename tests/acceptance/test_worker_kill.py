@@ -19,8 +19,8 @@ from pathlib import Path
 
 import psycopg
 
+from bot.app.runtime import open_runtime
 from bot.contracts import bulk, service
-from bot.core.runtime import open_runtime
 from bot.core.settings import ServiceSettings, load_tenant
 from handlers.reader.customer_file import read_customer_file
 from tests.fixtures.smtpd import Smtpd

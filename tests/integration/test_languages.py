@@ -9,8 +9,8 @@ import subprocess
 
 import pytest
 
-from bot.contracts import service
-from bot.core.runtime import run_jobs_until_idle
+from bot import contracts
+from bot.jobs import run_jobs_until_idle
 from tests.fixtures.runtime import make_tenant
 
 
@@ -27,7 +27,7 @@ async def test_invitation_in_the_customers_language_contract_in_dutch(
 ):
     tenant = make_tenant(transport="maildir")
     rt = await runtime_factory([tenant])
-    cid = await service.add_customer(
+    cid = await contracts.add_customer(
         rt,
         tenant.slug,
         name="Salon Belle",
@@ -35,7 +35,7 @@ async def test_invitation_in_the_customers_language_contract_in_dutch(
         email=f"anne-{lang}@belle.example",
         language=lang,
     )
-    await service.invite(rt, tenant.slug, cid)
+    await contracts.invite(rt, tenant.slug, cid)
     await run_jobs_until_idle(rt)
     box = mailbox.Maildir(rt.maildir(tenant.slug, "outbox"), create=False)
     (key,) = list(box.iterkeys())
@@ -56,7 +56,7 @@ async def test_an_invalid_answer_is_explained_in_the_customers_language(runtime_
 
     tenant = make_tenant(transport="maildir")
     rt = await runtime_factory([tenant])
-    cid = await service.add_customer(
+    cid = await contracts.add_customer(
         rt,
         tenant.slug,
         name="Salon Belle",
@@ -64,7 +64,7 @@ async def test_an_invalid_answer_is_explained_in_the_customers_language(runtime_
         email="anne@belle.example",
         language="fr",
     )
-    await service.invite(rt, tenant.slug, cid)
+    await contracts.invite(rt, tenant.slug, cid)
     await run_jobs_until_idle(rt)
     outbox = mailbox.Maildir(rt.maildir(tenant.slug, "outbox"), create=False)
     (invitation,) = [

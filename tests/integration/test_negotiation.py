@@ -17,7 +17,8 @@ from sqlalchemy import select
 from bot.app.demo import DEMO_ANSWERS, customer_reply
 from bot.contracts import negotiation, service
 from bot.core.errors import WorkflowError
-from bot.core.runtime import Runtime, run_jobs_until_idle
+from bot.core.runtime import Runtime
+from bot.jobs import run_jobs_until_idle
 from bot.mail.listener import poll_once
 from storage.errors import NotFound
 from storage.models import (

@@ -26,8 +26,9 @@ from sqlalchemy import select
 from bot.app.demo import DEMO_ANSWERS, customer_reply
 from bot.archive.store import verify_entry
 from bot.contracts import own_signature, service
-from bot.core.runtime import Runtime, run_jobs_until_idle
+from bot.core.runtime import Runtime
 from bot.core.settings import SigningSettings
+from bot.jobs import run_jobs_until_idle
 from bot.mail.listener import poll_once
 from signing import FIELD_CUSTOMER, validate_pdf
 from signing.returned import REASONS

@@ -8,8 +8,8 @@ from sqlalchemy import update
 
 from bot.app.demo import DEMO_ANSWERS, customer_reply
 from bot.contracts import reminders, service
-from bot.core.runtime import run_jobs_until_idle
 from bot.core.settings import ReminderSettings
+from bot.jobs import run_jobs_until_idle
 from storage.models import Contract, Message
 from tests.fixtures.runtime import make_tenant, scoped
 from tests.integration.test_bad_input import _outbox

@@ -20,8 +20,8 @@ from sqlalchemy import select, update
 
 from bot.app.telegram import StaffChat
 from bot.chat.notify import deliver_once
-from bot.contracts.service import new_token
-from bot.core.runtime import Runtime, run_jobs_until_idle
+from bot.contracts import new_token
+from bot.core.runtime import Runtime
 from bot.core.settings import (
     SecretRef,
     StaffMember,
@@ -29,6 +29,7 @@ from bot.core.settings import (
     TelegramSettings,
     TenantSettings,
 )
+from bot.jobs import run_jobs_until_idle
 from handlers.staff import ADMIN, REGISTRY, Registry, StaffContext
 from storage.models import AuditEvent, Contract, Message, Notification, Staff
 from storage.notify import notify_staff

@@ -13,8 +13,8 @@ from sqlalchemy import select
 
 from bot.app.demo import DEMO_ANSWERS, customer_reply
 from bot.contracts import negotiation
-from bot.contracts.final_mail import fingerprint
-from bot.core.runtime import run_jobs_until_idle
+from bot.domain import fingerprint
+from bot.jobs import run_jobs_until_idle
 from storage.models import ChangeRequest, Contract, ContractVersion, Signature
 from tests.fixtures.runtime import make_tenant, scoped
 from tests.integration.test_bad_input import _outbox
