@@ -33,9 +33,10 @@ sys.path.insert(0, str(ROOT))
 
 import aiosmtplib  # noqa: E402
 
+from bot import contracts  # noqa: E402
 from bot.app.demo import DEMO_TENANT  # noqa: E402
 from bot.app.runtime import open_runtime  # noqa: E402
-from bot.contracts import bulk, service  # noqa: E402
+from bot.contracts import bulk  # noqa: E402
 from bot.core.settings import (  # noqa: E402
     SecretRef,
     ServiceSettings,
@@ -222,12 +223,12 @@ async def smtp_stage(
     tenant = rt.tenant(slug)
     async with rt.db.transaction(tenants=[rt.tenant_ids[slug]]) as s:
         customer = await s.get(Customer, customer_id)
-    fields, draft = await service.render_draft(tenant, customer)
+    fields, draft = await contracts.render_draft(tenant, customer)
     contract = Contract(
         id=0, customer_id=customer.id, template_id=tenant.template, state="draft", reply_token="x"
     )
     msgs = [
-        flatten(service.invitation_mail(tenant, customer, contract, fields, draft))
+        flatten(contracts.invitation_mail(tenant, customer, contract, fields, draft))
         for _ in range(k)
     ]
     context = ssl.create_default_context(cafile=str(ca))

@@ -19,7 +19,8 @@ from typing import Any, Literal
 import typst
 from pydantic import BaseModel, Field, ValidationError
 
-from handlers.reader.validate import email_ok, enterprise_number_ok
+from bot.errors import DpabotError
+from handlers.text.validate import email_ok, enterprise_number_ok
 from templates import _pdf_forms
 from templates._pdf_forms import read_form_fields
 
@@ -45,7 +46,7 @@ LANGUAGES = ("nl", "fr", "en")
 FALLBACK_TIMESTAMP = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 
 
-class TemplateError(Exception):
+class TemplateError(DpabotError):
     """A template cannot be loaded or rendered; the message is one plain sentence for the user."""
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.core import redact
-from bot.core.errors import DpabotError
+from bot.errors import DpabotError
 
 OK, FAILURE, BAD_INPUT = 0, 1, 2
 

@@ -19,9 +19,9 @@ from telegram.error import InvalidToken, TelegramError
 
 from bot.chat import delivery as chat_messages
 from bot.chat import notify as staff_notices
-from bot.core.errors import ConfigError
 from bot.core.runtime import Runtime
 from bot.core.settings import TenantSettings
+from bot.errors import ConfigError
 from bot.transports.telegram import build_application
 from handlers.customer import install as install_customers
 from handlers.staff import REGISTRY, Directory, Registry, install
@@ -70,7 +70,9 @@ class StaffChat:
         await sync_staff(self.rt)
         for token, tenants in group_by_token(list(self.rt.tenants.values())).items():
             directory = Directory(tenants)
-            app = build_application(token, service)
+            app = build_application(
+                token, base_url=service.base_url, base_file_url=service.base_file_url
+            )
             install(app, self.rt, directory, self.registry)
             install_customers(app, self.rt, directory)
             self.bots[token] = Bot(app, directory, directory.slugs)

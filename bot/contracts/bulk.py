@@ -16,9 +16,9 @@ from typing import Literal
 from sqlalchemy import func, select
 
 from bot import contracts
-from bot.core.errors import DpabotError
 from bot.core.runtime import Runtime
 from bot.domain.workflow import State
+from bot.errors import DpabotError
 from bot.jobs import run_jobs_until_idle
 from handlers.reader.customer_file import CustomerRow
 from storage import audit

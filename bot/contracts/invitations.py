@@ -9,11 +9,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from email.message import EmailMessage
 
-from bot.core.errors import WorkflowError
 from bot.core.runtime import Runtime
 from bot.core.settings import TenantSettings
 from bot.domain.data import document_data
 from bot.domain.workflow import Event, State, decide
+from bot.errors import WorkflowError
 from bot.jobs import cpu
 from bot.outbox.queue import customer_mail, queue_mails
 from storage import audit

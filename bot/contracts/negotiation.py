@@ -16,10 +16,10 @@ import logging
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from bot.core.errors import WorkflowError
 from bot.core.runtime import Runtime
 from bot.domain.data import annex_fields, document_data
 from bot.domain.workflow import Effect, Event, State, decide
+from bot.errors import WorkflowError
 from bot.jobs import cpu
 from bot.jobs.queue import defer
 from bot.outbox.chat import queue_for_chat

@@ -16,11 +16,10 @@ import logging
 from typing import Any
 
 from bot.contracts.inbox import settle, shunt
-from bot.core.errors import WorkflowError
 from bot.core.runtime import Runtime
 from bot.domain.workflow import Event, State, decide
+from bot.errors import WorkflowError, is_transient
 from bot.jobs.queue import defer
-from bot.mail.trust import transient
 from bot.outbox.queue import followup_mail, queue_mail
 from handlers.reader.mime import parse_mail
 from storage import audit
@@ -57,7 +56,7 @@ async def check_returned(
     try:
         await _check(rt, slug, contract_id, message_row_id)
     except Exception as exc:
-        if transient(exc) and not final_attempt:
+        if is_transient(exc) and not final_attempt:
             raise
         log.exception("signed PDF in message %s of %s shunted", message_row_id, slug)
         await shunt(rt, slug, message_row_id, exc)

@@ -16,9 +16,9 @@ from sqlalchemy import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core import redact
-from bot.core.errors import ConfigError
 from bot.core.settings import ServiceSettings, TenantSettings
 from bot.core.tenant_signing import TenantSigning, for_tenant
+from bot.errors import ConfigError
 from bot.transports import MaildirMailbox, MaildirSender, MailSender, SmtpSender
 from storage.blobs import BlobStore, FileBlobStore
 from storage.database import Database

@@ -18,7 +18,7 @@ from pydantic import (
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from bot.core import redact
-from bot.core.errors import ConfigError
+from bot.errors import ConfigError
 
 
 class _Strict(BaseModel):

@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bot.core.errors import ConfigError
 from bot.core.settings import TenantSettings
+from bot.errors import ConfigError
 
 
 @dataclass

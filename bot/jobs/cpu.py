@@ -9,6 +9,8 @@ from collections.abc import Awaitable, Callable
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any, TypeVar
 
+from bot.errors import DpabotError
+
 T = TypeVar("T")
 _pool: ProcessPoolExecutor | None = None
 
@@ -28,7 +30,7 @@ def read_reply_sync(
     return read_reply(raw, template_id, known, lang_hint=lang_hint)
 
 
-class ParseTimeout(Exception):
+class ParseTimeout(DpabotError):
     """Reading a reply took longer than allowed (crafted input): the mail is shunted."""
 
 

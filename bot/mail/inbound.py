@@ -16,6 +16,7 @@ from bot.contracts.inbox import settle, shunt
 from bot.core.runtime import Runtime
 from bot.domain.notices import notice
 from bot.domain.workflow import Effect, State
+from bot.errors import is_transient
 from bot.jobs import cpu
 from bot.jobs.queue import defer
 from bot.mail import trust
@@ -82,7 +83,7 @@ async def process_inbound(
         async with rt.db.transaction() as s:
             await _process(rt, s, slug, message_row_id)
     except Exception as exc:
-        if trust.transient(exc) and not final_attempt:
+        if is_transient(exc) and not final_attempt:
             log.warning("inbound message %s of %s will be retried: %s", message_row_id, slug, exc)
             raise
         log.exception("inbound message %s of %s shunted", message_row_id, slug)

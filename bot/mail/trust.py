@@ -10,7 +10,6 @@ from sqlalchemy import select
 from bot.core.settings import MailSettings, TenantSettings
 from bot.domain import quotes_version
 from bot.domain.workflow import OPEN_STATES, Event, State, decide
-from bot.transports.errors import TransportError
 from handlers.reader.mime import ParsedMail
 from handlers.reader.pipeline import (
     Verdict,
@@ -21,24 +20,6 @@ from handlers.reader.pipeline import (
 )
 from storage.models import Contract, Message
 from storage.repositories import TenantRepo
-
-
-def transient(exc: BaseException) -> bool:
-    """An outage worth retrying (database, network, mail server), not a fault of the mail."""
-    import psycopg
-    import sqlalchemy.exc
-
-    if getattr(exc, "connection_invalidated", False):
-        return True
-    return isinstance(
-        exc,
-        sqlalchemy.exc.OperationalError
-        | sqlalchemy.exc.InterfaceError
-        | psycopg.OperationalError
-        | TransportError
-        | ConnectionError
-        | TimeoutError,
-    )
 
 
 def head(raw: bytes) -> bytes:

@@ -19,9 +19,9 @@ from telegram.ext import Application, ApplicationHandlerStop, CallbackContext, T
 
 from bot import chat as customer_chat
 from bot.chat import Incoming, Reply
+from bot.chat.access import Directory
 from bot.core.runtime import Runtime
 from bot.transports.telegram import keyboard, send_text
-from handlers.staff._access import Directory
 from storage import audit
 from templates.chat import render_customer
 

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz
 
-from handlers.reader.lang import clean, fold, fold_same_length
 from handlers.reader.model import AnnexField
+from handlers.text.lang import clean, fold, fold_same_length
 
 # A fuzzy label match must be this close (0-100) and this far ahead of any other field's best:
 # "Aard en doel van de verwerkng" is the nature and purpose, "Duur" vs "Doel" is nobody's.

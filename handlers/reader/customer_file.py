@@ -12,8 +12,9 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from handlers.reader.lang import fold
-from handlers.reader.validate import belgian_enterprise_number_ok, email_ok, enterprise_number_ok
+from handlers.text.lang import fold
+from handlers.text.validate import belgian_enterprise_number_ok, email_ok, enterprise_number_ok
+from templates import unprintable
 
 __all__ = [
     "COLUMNS",
@@ -526,8 +527,6 @@ def _enterprise_number(value: str) -> str | None:
 def _unprintable(value: str) -> list[str]:
     if value.isascii() and value.isprintable():
         return []  # the contract's font has every printable ASCII character
-    from templates import unprintable  # the contract's font: what a render would refuse
-
     return unprintable(value)
 
 

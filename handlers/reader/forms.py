@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from handlers.reader.answers import Answer
 from handlers.reader.mime import Attachment
 from handlers.reader.model import AnnexField
+from templates import read_form_fields
 
 
 def _is_pdf(a: Attachment) -> bool:
@@ -24,9 +25,6 @@ def form_answers(
 
     A value equal to the prefilled proposal is kept as is: returning it confirms the proposal.
     """
-    # Imported here: templates imports handlers.validate, so a module-level import would cycle.
-    from templates import read_form_fields
-
     by_id = {f.id: f for f in fields}
     answers: list[Answer] = []
     notes: list[str] = []

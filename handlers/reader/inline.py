@@ -8,9 +8,9 @@ from collections.abc import Sequence
 from rapidfuzz import fuzz
 
 from handlers.reader.answers import Answer, LabelMatcher, strip_label
-from handlers.reader.lang import clean, fold
 from handlers.reader.model import AnnexField
 from handlers.reader.quotes import is_quoted, is_signature, reply_header
+from handlers.text.lang import clean, fold
 
 _QUESTION_HEAD = re.compile(r"^\s*(\d{1,2})\s*[.):]\s*(.*)$")
 # An answer the customer flagged inside the quoted text ("=> ok", "Antwoord: …").

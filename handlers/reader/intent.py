@@ -6,8 +6,8 @@ import re
 from dataclasses import dataclass, field
 
 from handlers.reader.answers import sentences
-from handlers.reader.lang import clean
 from handlers.reader.mime import ParsedMail
+from handlers.text.lang import clean
 
 # ------------------------------------------------------------------ automatic mail
 

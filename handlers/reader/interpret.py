@@ -7,9 +7,9 @@ from collections.abc import Sequence
 
 from handlers.reader.answers import Answer, SentenceReader, read_marked, sentences
 from handlers.reader.intent import Intent, read_intent
-from handlers.reader.lang import clean, detect_language
 from handlers.reader.model import AnnexField, Interpretation
-from handlers.reader.validate import check_value
+from handlers.text.lang import clean, detect_language
+from handlers.text.validate import check_value
 
 __all__ = [
     "AnnexField",

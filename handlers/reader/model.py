@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from templates import load_manifest
+
 
 @dataclass(frozen=True)
 class AnnexField:
@@ -54,9 +56,6 @@ class Interpretation:
 
 def template_fields(template_id: str) -> list[AnnexField]:
     """Every field of a template: the numbered annex questions first, then the party fields."""
-    # Imported here: templates imports handlers.validate, so a module-level import would cycle.
-    from templates import load_manifest
-
     manifest = load_manifest(template_id)
     out: list[AnnexField] = []
     for spec in sorted(manifest.fields.values(), key=lambda f: (not f.annex, f.number or 0)):

@@ -6,7 +6,7 @@ import re
 
 from mailparser_reply.parser import EmailMessage
 
-from handlers.reader.lang import clean
+from handlers.text.lang import clean
 
 # ------------------------------------------------------------------ where the original starts
 

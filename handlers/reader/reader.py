@@ -8,10 +8,10 @@ from handlers.reader.html import html_to_text
 from handlers.reader.inline import read_inline
 from handlers.reader.intent import is_auto_reply, is_bounce, read_intent
 from handlers.reader.interpret import apply_answers, apply_intent, missing_fields, sentence_answers
-from handlers.reader.lang import clean, detect_language
 from handlers.reader.mime import ParsedMail, parse_mail
 from handlers.reader.model import AnnexField, Interpretation, template_fields
 from handlers.reader.quotes import split_reply, strip_quotes
+from handlers.text.lang import clean, detect_language
 
 __all__ = ["read_reply"]
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.contracts import negotiation
-from bot.core.errors import WorkflowError
+from bot.errors import WorkflowError
 from handlers.staff._context import StaffContext
 from handlers.staff._registry import STAFF, callback, command
 from storage.errors import NotFound

@@ -19,8 +19,9 @@ from pathlib import Path
 
 import psycopg
 
+from bot import contracts
 from bot.app.runtime import open_runtime
-from bot.contracts import bulk, service
+from bot.contracts import bulk
 from bot.core.settings import ServiceSettings, load_tenant
 from handlers.reader.customer_file import read_customer_file
 from tests.fixtures.smtpd import Smtpd
@@ -144,10 +145,10 @@ async def _kill_and_restart(database_url: str, tmp_path: Path, smtpd: Smtpd) -> 
         await bulk.import_customers(rt, slug, parsed.rows, "test")
         plan = await bulk.plan_invitations(rt, slug, bulk.PENDING)
         drafts = await asyncio.gather(
-            *(service.render_invitation(tenant, c) for c in plan.customers)
+            *(contracts.render_invitation(tenant, c) for c in plan.customers)
         )
         # One transaction, so one job sends all 50 over one connection: one mail in flight.
-        ids = await service.store_invitations(rt, slug, drafts, actor="test", once=True)
+        ids = await contracts.store_invitations(rt, slug, drafts, actor="test", once=True)
         assert None not in ids and len(ids) == N
 
     def query(sql: str) -> list[tuple]:

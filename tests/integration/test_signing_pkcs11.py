@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 import typst
 
-from bot.core.errors import ConfigError
 from bot.core.settings import SecretRef, SigningSettings, load_tenant
 from bot.core.tenant_signing import for_tenant
+from bot.errors import ConfigError
 from signing import (
     FIELD_CUSTOMER,
     FIELD_PROCESSOR,

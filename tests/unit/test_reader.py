@@ -5,10 +5,10 @@ from __future__ import annotations
 import time
 
 from handlers.reader.html import html_to_text
-from handlers.reader.lang import detect_language
 from handlers.reader.quotes import strip_quotes
 from handlers.reader.reader import read_reply
-from handlers.reader.validate import check_value, duration_ok, normalize_phone, validate_value
+from handlers.text.lang import detect_language
+from handlers.text.validate import check_value, duration_ok, normalize_phone, validate_value
 from templates import load_manifest, render_pdf
 
 DEFAULTS = {f.id: f.default or "" for f in load_manifest("ibeauty").annex_fields}

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
+from bot.chat.access import AMBIGUOUS, UNKNOWN, UNMAPPED
 from bot.chat.notify import digest_cutoff
-from bot.core.errors import ConfigError
 from bot.core.settings import TelegramServiceSettings, load_service, load_tenant
+from bot.errors import ConfigError
 from bot.transports.telegram import split_text
 from handlers.staff import REGISTRY, Directory, Registry
-from handlers.staff._access import AMBIGUOUS, UNKNOWN, UNMAPPED
 
 TENANT = """
 slug = "{slug}"

@@ -8,7 +8,7 @@ import re
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
-from handlers.reader.lang import fold
+from handlers.text.lang import fold
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.core.errors import ConfigError
 from bot.core.settings import StaffMember, TenantSettings
+from bot.errors import ConfigError
 
 # Refusal reasons
 UNKNOWN = "unknown"  # not on any allowlist of this bot (or not of the chat's tenant)
