@@ -84,7 +84,7 @@ def test_both_shapes_refused_with_and_without_the_stdlib_strict_parser(
         pytest.skip("this Python's email.utils.getaddresses has no strict mode (3.13+)")
     import handlers.reader.sender
 
-    monkeypatch.setattr(handlers.sender, "STDLIB_STRICT", strict)
+    monkeypatch.setattr(handlers.reader.sender, "STDLIB_STRICT", strict)
     assert sender_of([value]).address == ""
     assert sender_of([f"Karolien <{INVITED}>"]).address == INVITED
 
