@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import email
+import email.policy
 import json
 from typing import Any
 
@@ -49,8 +51,6 @@ async def ingest(rt: Runtime, slug: str, raw: bytes, actor: str) -> dict[str, An
 
 async def _existing(rt: Runtime, slug: str, raw: bytes) -> int:
     """The row of a mail stored before (by its Message-ID, else its hash)."""
-    import email
-    import email.policy
 
     head = email.message_from_bytes(raw[:65536], policy=email.policy.compat32)
     message_id = (head.get("Message-ID") or "").strip()[:900]

@@ -8,9 +8,13 @@ from io import BytesIO
 from typing import Any
 
 from asn1crypto import x509 as asn1_x509
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign.signers import PdfTimeStamper
+from pyhanko_certvalidator import ValidationContext
 
 from bot.core.runtime import Runtime
 from bot.jobs import cpu
+from signing.tsa import FallbackTimeStamper
 from storage import audit
 from storage.blobs import sha256_hex
 
@@ -25,7 +29,6 @@ def timestamp_chain_expiry(pdf: bytes) -> dt.datetime | None:
     long the proof it gives about a past time holds; what ends a timestamp's use is the TSA
     chain expiring, after which nobody can check it, so that is what renewal must beat.
     """
-    from pyhanko.pdf_utils.reader import PdfFileReader
 
     reader = PdfFileReader(BytesIO(pdf), strict=False)
     stamps = reader.embedded_timestamp_signatures
@@ -44,9 +47,6 @@ def timestamp_chain_expiry(pdf: bytes) -> dt.datetime | None:
 
 async def renew_pdf(pdf: bytes, trust_roots: list[Any], timestamper: Any) -> bytes:
     """Add the newest timestamp's validation data and a new document timestamp over all."""
-    from pyhanko.pdf_utils.reader import PdfFileReader
-    from pyhanko.sign.signers import PdfTimeStamper
-    from pyhanko_certvalidator import ValidationContext
 
     reader = PdfFileReader(BytesIO(pdf))
     count = len(reader.embedded_timestamp_signatures)
@@ -73,7 +73,6 @@ async def renew_tenant(
 ) -> list[str]:
     """Renew every archived PDF of one tenant whose timestamp chain expires within the margin;
     returns the renewed archive ids. The old file stays: it is what the manifest names."""
-    from signing.tsa import FallbackTimeStamper
 
     now = now or dt.datetime.now(dt.UTC)
     margin = dt.timedelta(days=margin_days or rt.tenant(slug).retention.renew_margin_days)

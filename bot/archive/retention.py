@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 from typing import Any
 
@@ -110,7 +111,6 @@ async def _remove(doomed: list[tuple[BlobStore, str]]) -> None:
 
 
 async def _archive_files(archive: BlobStore, entry: ArchiveEntry) -> list[str]:
-    import json
 
     paths = [entry.path, entry.manifest_path]
     if entry.timestamp_path:

@@ -15,11 +15,16 @@ from typing import Any
 
 import aiohttp
 from asn1crypto import cms, tsp
+from pyhanko.sign.validation.generic_cms import validate_tst_signed_data
+from pyhanko.sign.validation.status import TimestampSignatureStatus
+from pyhanko_certvalidator import ValidationContext
 
 from bot.core.runtime import Runtime
 from bot.domain.workflow import Event, State, decide
 from bot.outbox.chat import queue_for_chat
 from bot.outbox.queue import customer_mail, queue_mail
+from signing import validate_pdf
+from signing.tsa import FallbackTimeStamper
 from storage import audit
 from storage.blobs import BlobStore, locator_name, sha256_hex
 from storage.errors import BlobError
@@ -210,7 +215,6 @@ async def timestamp_digest(tsa_urls: str | list[str], sha256_hexdigest: str) -> 
 
     The tenant's TSAs are tried in order (signing.tsa); when all fail, TimestampError fails
     the job, which is retried: never archived without a real timestamp."""
-    from signing.tsa import FallbackTimeStamper
 
     async with aiohttp.ClientSession() as http:
         stamper = FallbackTimeStamper(tsa_urls, timeout=10, session=http)
@@ -220,9 +224,6 @@ async def timestamp_digest(tsa_urls: str | list[str], sha256_hexdigest: str) -> 
 
 async def check_timestamp(tsr: bytes, sha256_hexdigest: str, trust_roots: list[Any]) -> str | None:
     """None when the token is over this digest and signed by a TSA chaining to a root."""
-    from pyhanko.sign.validation.generic_cms import validate_tst_signed_data
-    from pyhanko.sign.validation.status import TimestampSignatureStatus
-    from pyhanko_certvalidator import ValidationContext
 
     try:
         resp = tsp.TimeStampResp.load(tsr)
@@ -296,7 +297,6 @@ async def verify_entry(
 
     store: the archive the entry's locators point into (rt.archive); without it they are
     read as local file paths (the file store's locators)."""
-    from signing import validate_pdf
 
     check = EntryCheck(entry.id)
     problems = check.problems

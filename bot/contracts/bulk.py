@@ -19,11 +19,12 @@ from bot import contracts
 from bot.core.runtime import Runtime
 from bot.domain.workflow import State
 from bot.errors import DpabotError
-from bot.jobs import run_jobs_until_idle
+from bot.jobs import cpu, run_jobs_until_idle
 from handlers.reader.customer_file import CustomerRow
 from storage import audit
 from storage.errors import NotFound
 from storage.models import Contract, Customer, Message
+from templates import TemplateError
 
 log = logging.getLogger(__name__)
 
@@ -222,7 +223,6 @@ class SendSummary:
 
 
 def _concurrency() -> int:
-    from bot.jobs import cpu
 
     # Two renders per pool worker: the next is waiting while one's PDF comes back.
     return 2 * int(getattr(cpu.pool(), "_max_workers", 2))
@@ -231,7 +231,6 @@ def _concurrency() -> int:
 def _reason(exc: BaseException) -> str:
     if isinstance(exc, DpabotError | NotFound):
         return str(exc)
-    from templates import TemplateError
 
     if isinstance(exc, TemplateError):
         return str(exc)

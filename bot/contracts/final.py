@@ -20,8 +20,10 @@ from bot.domain.fingerprint import fingerprint
 from bot.domain.notices import notice
 from bot.domain.workflow import State
 from bot.jobs import cpu
+from bot.outbox import queue_final
 from bot.outbox.queue import customer_mail, queue_mail
 from handlers.reader.mime import ParsedMail
+from signing import certify_processor
 from signing.keys import signer_identity
 from storage import audit
 from storage.blobs import sha256_hex
@@ -144,8 +146,6 @@ async def finalize(rt: Runtime, slug: str, contract_id: int, version_no: int) ->
     processor_first = signing.order == "processor_first"
     sent = pdf
     if processor_first:
-        from signing import certify_processor
-
         sent = await cpu.in_thread_loop(
             lambda: certify_processor(
                 pdf,
@@ -184,7 +184,6 @@ async def finalize(rt: Runtime, slug: str, contract_id: int, version_no: int) ->
             processor_signed=processor_first,
         )
         await queue_mail(s, slug, repo, contract, msg, "final", version=version_no)
-        from bot.outbox import queue_final
 
         # A customer bound in the chat gets it there too, with the acceptance button.
         await queue_final(

@@ -20,8 +20,11 @@ from bot.core.runtime import Runtime
 from bot.domain.workflow import Event, State, decide
 from bot.errors import WorkflowError, is_transient
 from bot.jobs.queue import defer
+from bot.outbox import queue_for_chat
 from bot.outbox.queue import followup_mail, queue_mail
 from handlers.reader.mime import parse_mail
+from signing import check_returned_pdf
+from signing.returned import REASONS
 from storage import audit
 from storage.blobs import sha256_hex
 from storage.notify import notify_staff
@@ -63,7 +66,6 @@ async def check_returned(
 
 
 async def _check(rt: Runtime, slug: str, contract_id: int, message_row_id: int) -> None:
-    from signing import check_returned_pdf
 
     signing = rt.signing[slug]
     async with rt.db.transaction() as s:
@@ -123,8 +125,6 @@ async def _check(rt: Runtime, slug: str, contract_id: int, message_row_id: int) 
         )
         await queue_mail(s, slug, repo, contract, msg, "followup")
         if row.channel == "telegram":  # sent in the chat: the reason goes back there too
-            from bot.outbox import queue_for_chat
-
             await queue_for_chat(s, repo.tenant_id, contract, outcome, sentence)
         row.detail = json.dumps(info)
         await settle(s, repo, row, outcome, row.detail, contract)
@@ -145,7 +145,6 @@ async def _check(rt: Runtime, slug: str, contract_id: int, message_row_id: int) 
 
 
 def _not_current(lang: str) -> str:
-    from signing.returned import REASONS
 
     return REASONS["not_sent_version"].get(lang) or REASONS["not_sent_version"]["en"]
 

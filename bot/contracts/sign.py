@@ -5,10 +5,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from bot.archive.store import archive_contract
 from bot.contracts.final import processor_reason, processor_signature
+from bot.contracts.own_signature import detail_of, returned_pdf
 from bot.core.runtime import Runtime
 from bot.domain.workflow import State
 from bot.jobs import cpu
+from signing import approve_processor, make_lta, sign_customer, validate_pdf
 from signing.keys import signer_identity
 
 
@@ -26,9 +29,6 @@ async def customer_sign(
     acceptance reply, or (``returned_sha256``) the customer's own, on the PDF they returned
     in message ``message_row_id`` and that bot.own_signature checked.
     """
-    from bot.archive.store import archive_contract
-    from bot.contracts.own_signature import detail_of, returned_pdf
-    from signing import approve_processor, make_lta, sign_customer, validate_pdf
 
     tenant = rt.tenant(slug)
     signing = rt.signing[slug]

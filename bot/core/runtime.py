@@ -19,11 +19,12 @@ from bot.core import redact
 from bot.core.settings import ServiceSettings, TenantSettings
 from bot.core.tenant_signing import TenantSigning, for_tenant
 from bot.errors import ConfigError
-from bot.transports import MaildirMailbox, MaildirSender, MailSender, SmtpSender
+from bot.transports import ImapMailbox, MaildirMailbox, MaildirSender, MailSender, SmtpSender
 from storage.blobs import BlobStore, FileBlobStore
 from storage.database import Database
 from storage.embedded import start_embedded
 from storage.repositories import TenantRepo, ensure_tenant
+from storage.s3 import S3BlobStore
 from storage.scope import APP_ROLE
 
 if TYPE_CHECKING:
@@ -72,8 +73,6 @@ class Runtime:
         mail = self.tenant(slug).mail
         if mail.transport == "maildir":
             return MaildirMailbox(self.maildir(slug, "inbox"))
-        from bot.transports import ImapMailbox
-
         assert mail.imap is not None
         return ImapMailbox(
             mail.imap.host,
@@ -115,8 +114,6 @@ def archive_store(settings: ServiceSettings) -> BlobStore:
             f"The [archive] store 's3' needs {', '.join(repr(k) for k in missing)} in dpabot.toml."
         )
     assert a.bucket and a.access_key_id and a.secret_access_key
-    from storage.s3 import S3BlobStore
-
     return S3BlobStore(
         bucket=a.bucket,
         endpoint_url=a.endpoint_url,

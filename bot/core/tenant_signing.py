@@ -73,6 +73,7 @@ def for_tenant(tenant: TenantSettings, pki: Any | None) -> TenantSigning:
             # issued by it is "recognised" in development only.
             customer_trust_roots=[pki.root_cert, *customer_roots],
         )
+    # Imported here: pyHanko costs a start-up that commands which sign nothing need not pay.
     from signing import CustomerCA
 
     if not s.tsa_urls:
@@ -124,6 +125,7 @@ def _processor_signer(tenant: TenantSettings) -> Any:
         return load_pkcs11_signer(
             s.pkcs11_lib, s.pkcs11_token, s.pkcs11_key, s.pkcs11_pin.resolve("PKCS#11 PIN")
         )
+    # Imported here: pyHanko's start-up, only for tenants that sign with a PKCS#12 file.
     from signing import load_pkcs12_signer
 
     assert s.pkcs12_file is not None  # checked when loading

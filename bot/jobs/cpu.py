@@ -16,6 +16,7 @@ _pool: ProcessPoolExecutor | None = None
 
 
 def _render(template_id: str, data: dict[str, Any], draft: bool, unique: bool = False) -> bytes:
+    # Imported in the pool worker that runs it (warmed up there once), not in the parent.
     from templates import render_pdf
 
     return render_pdf(template_id, data, draft=draft, unique=unique)
@@ -25,6 +26,7 @@ def read_reply_sync(
     raw: bytes, template_id: str, known: dict[str, str], lang_hint: str | None = None
 ) -> Any:
     """Read a reply (runs in a pool worker, so a crafted mail cannot stall the event loop)."""
+    # Imported in the pool worker that runs it, not in the parent.
     from handlers.reader.reader import read_reply
 
     return read_reply(raw, template_id, known, lang_hint=lang_hint)
