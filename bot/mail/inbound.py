@@ -6,9 +6,9 @@ import email
 import email.policy
 import json
 import logging
-from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.contracts import resend_final
 from bot.contracts.apply import apply_reading
@@ -19,13 +19,14 @@ from bot.domain.workflow import Effect, State
 from bot.errors import is_transient
 from bot.jobs import cpu
 from bot.jobs.queue import defer
-from bot.mail import trust
+from bot.mail import steps, trust
+from bot.mail.steps import Bounce, Received, Refused
 from bot.outbox.queue import followup_mail, named_field, queue_mail
 from handlers.reader.mime import ParsedMail, parse_mail
-from handlers.reader.pipeline import reply_token, screen
+from handlers.reader.pipeline import reply_token
 from handlers.reader.signed_pdf import signed_attachment
 from storage.blobs import sha256_hex
-from storage.models import Contract, Message
+from storage.models import Contract, Customer, Message
 from storage.repositories import TenantRepo
 
 log = logging.getLogger(__name__)
@@ -109,62 +110,79 @@ async def _contract_for(repo: TenantRepo, mail: ParsedMail, address: str) -> Con
     return None
 
 
-async def _process(rt: Runtime, s: Any, slug: str, message_row_id: int) -> None:
+async def _process(rt: Runtime, s: AsyncSession, slug: str, message_row_id: int) -> None:
+    """Phase one: the checks (bot.mail.steps), each refusal settled in one place. Phase two,
+    for a mail that passed them all: one database step that applies it (_act)."""
     tenant = rt.tenant(slug)
     repo = rt.repo(s, slug)
     row = await repo.message(message_row_id)
     if row.outcome != "pending":
         return  # processed already (the job ran twice)
-    oversize = len(row.raw) > tenant.mail.max_message_bytes
-    # An oversize mail is routed and authenticated on its headers only, never parsed whole.
-    mail = parse_mail(trust.head(row.raw) if oversize else row.raw)
-    verdict = screen(mail, tenant.mail.address)
-    if verdict.outcome == "bounce":
+    received = Received(parse_mail(row.raw), row.raw, tenant)
+    if received.oversize:
+        # An oversize mail is routed and authenticated on its headers only, never parsed whole.
+        received = Received(parse_mail(steps.head(row.raw)), row.raw, tenant)
+    contract: Contract | None = None
+    try:
+        steps.screened(received)
+        found = await _contract_for(repo, received.mail, tenant.mail.address)
+        steps.routed(found is not None)
+        assert found is not None
+        contract = await repo.contract(found.id, for_update=True)
+        customer = await repo.customer(contract.customer_id)
+        steps.authenticated(received, customer.email, rt.dkim_dns)
+        steps.contract_open(contract.state)
+        steps.within_limits(received)
+    except Bounce:
         await trust.bounce(s, repo, row, settle)
         return
-    if not verdict.ok:
-        await settle(s, repo, row, verdict.outcome, verdict.reason)
+    except Refused as refused:
+        await _refused(rt, s, slug, repo, row, received.mail, refused, contract)
         return
-    contract = await _contract_for(repo, mail, tenant.mail.address)
-    if contract is None:
-        await settle(
-            s,
-            repo,
-            row,
-            "unknown_token",
-            "no open contract of this tenant matches the reply address",
-        )
-        return
-    contract = await repo.contract(contract.id, for_update=True)
-    customer = await repo.customer(contract.customer_id)
-    verdict = trust.check_sender(rt, tenant, mail, row.raw, customer.email)
-    if not verdict.ok:
-        # The sender learns nothing; staff see the mail in the shunt list.
-        await settle(s, repo, row, verdict.outcome, verdict.reason, contract)
-        return
-    if State(contract.state) not in {
-        State.INVITED,
-        State.COLLECTING,
-        State.NEGOTIATING,
-        State.AWAITING_SIGNATURE,
-    }:
-        await settle(s, repo, row, "closed_contract", f"contract is {contract.state}", contract)
-        return
-    version = await repo.version(contract)
-    refusal = trust.too_large(tenant.mail, row.raw, mail, oversize)
-    if refusal is not None:
-        outcome, kind, limit = refusal
+    await _act(rt, s, slug, repo, row, received.mail, contract, customer)
+
+
+async def _refused(
+    rt: Runtime,
+    s: AsyncSession,
+    slug: str,
+    repo: TenantRepo,
+    row: Message,
+    mail: ParsedMail,
+    refused: Refused,
+    contract: Contract | None,
+) -> None:
+    """A mail a step refused: kept with its outcome; the customer answered only when the step
+    says so (they sent it, only it was unusable); the sender learns nothing otherwise."""
+    if refused.notice and contract is not None:
+        customer = await repo.customer(contract.customer_id)
+        version = await repo.version(contract)
         msg = followup_mail(
-            tenant,
+            rt.tenant(slug),
             customer,
             contract,
             version.fields,
             mail,
-            notice=notice(kind, customer.language, limit=limit),
+            notice=notice(refused.notice, customer.language, limit=refused.limit),
         )
         await queue_mail(s, slug, repo, contract, msg, "followup")
-        await settle(s, repo, row, outcome, f"{len(row.raw)} bytes", contract)
-        return
+    await settle(s, repo, row, refused.outcome, refused.reason, contract)
+
+
+async def _act(
+    rt: Runtime,
+    s: AsyncSession,
+    slug: str,
+    repo: TenantRepo,
+    row: Message,
+    mail: ParsedMail,
+    contract: Contract,
+    customer: Customer,
+) -> None:
+    """Phase two: a signed PDF goes to its own check; anything else is read and applied, and
+    the customer answered (a follow-up, or the current final version again)."""
+    tenant = rt.tenant(slug)
+    version = await repo.version(contract)
     signed_pdf = signed_attachment(mail)
     signed_early = False
     if signed_pdf is not None:

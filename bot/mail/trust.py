@@ -1,4 +1,5 @@
-"""Which inbound mail dpabot may act on: sender checks, bounces, limits, acceptance of the final."""
+"""Trust that needs the database: whether a reply accepts the current final version, and which
+contract a bounce names (the pure checks are bot.mail.steps)."""
 
 from __future__ import annotations
 
@@ -7,61 +8,14 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.core.settings import MailSettings, TenantSettings
 from bot.domain import quotes_version
 from bot.domain.workflow import OPEN_STATES, Event, State, decide
 from handlers.reader.mime import ParsedMail
 from handlers.reader.pipeline import (
-    Verdict,
-    authenticate,
-    authentication_results,
     bounce_references,
-    dkim_signature,
 )
 from storage.models import Contract, Message
 from storage.repositories import TenantRepo
-
-
-def head(raw: bytes) -> bytes:
-    """The header block of a raw mail (routing and sender checks need nothing more)."""
-    for sep in (b"\r\n\r\n", b"\n\n"):
-        end = raw.find(sep)
-        if end >= 0:
-            return raw[: end + len(sep)]
-    return raw[:65536]
-
-
-def check_sender(
-    rt: Any, tenant: TenantSettings, mail: ParsedMail, raw: bytes, invited: str
-) -> Verdict:
-    """From is an allowed address, and the tenant's DKIM/DMARC rules (if any) are met."""
-    cfg = tenant.mail
-    verdict = authenticate(
-        mail,
-        invited,
-        allow_same_domain=cfg.allow_same_domain,
-        also_allowed=cfg.allowed_senders.get(invited.lower(), ()),
-    )
-    if verdict.ok and cfg.authserv_id:
-        verdict = authentication_results(raw, cfg.authserv_id, mail.from_addr)
-    if verdict.ok and cfg.dkim_verify:
-        verdict = dkim_signature(raw, mail.from_addr, getattr(rt, "dkim_dns", None))
-    return verdict
-
-
-def _mb(n: int) -> str:
-    return f"{n / 1048576:.3g}"
-
-
-def too_large(
-    cfg: MailSettings, raw: bytes, mail: ParsedMail, oversize: bool
-) -> tuple[str, str, str] | None:
-    """(outcome, notice, limit in MB) when the mail or one attachment is over the limit."""
-    if oversize:
-        return "refused_too_large", "too_large", _mb(cfg.max_message_bytes)
-    if any(len(a.data) > cfg.max_attachment_bytes for a in mail.attachments):
-        return "refused_attachment", "attachment_too_large", _mb(cfg.max_attachment_bytes)
-    return None
 
 
 async def answers_final(repo: TenantRepo, contract: Contract, mail: ParsedMail) -> bool:
