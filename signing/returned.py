@@ -215,7 +215,7 @@ def _read(pdf: bytes, what: str) -> PdfFileReader:
 def _customer_signature(reader: PdfFileReader) -> EmbeddedPdfSignature:
     try:
         sigs = list(reader.embedded_regular_signatures)
-    except Exception as exc:
+    except Exception as exc:  # pyHanko raises many types on malformed input
         raise Refused("unreadable", f"The signatures could not be read: {exc}") from exc
     if not sigs:
         raise Refused("no_customer_signature", "The returned PDF contains no signature.")
@@ -289,7 +289,7 @@ async def _check_signature(
         status = await async_validate_pdf_signature(
             sig, signer_validation_context=vc, skip_diff=True
         )
-    except Exception as exc:
+    except Exception as exc:  # pyHanko raises many types: the customer's reason
         raise Refused(
             "signature_invalid",
             f"Signature {sig.field_name!r} could not be validated: {type(exc).__name__}: {exc}",

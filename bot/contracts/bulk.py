@@ -270,7 +270,7 @@ async def store_drafts(
     stored draft by draft, so one bad draft fails alone."""
     try:
         ids = await invitations.store_invitations(rt, slug, drafts, actor=actor, once=True)
-    except Exception as exc:
+    except Exception as exc:  # one bad draft must not fail its batch
         if len(drafts) > 1:
             return [o for d in drafts for o in await store_drafts(rt, slug, [d], actor)]
         log.warning("Storing the invitation failed: %s", exc, exc_info=True)

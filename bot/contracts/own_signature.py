@@ -58,7 +58,7 @@ async def check_returned(
     retried; a mail that still fails on the last attempt is shunted for staff, never lost."""
     try:
         await _check(rt, slug, contract_id, message_row_id)
-    except Exception as exc:
+    except Exception as exc:  # the job's last wall: retried or shunted
         if is_transient(exc) and not final_attempt:
             raise
         log.exception("signed PDF in message %s of %s shunted", message_row_id, slug)

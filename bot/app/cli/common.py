@@ -69,7 +69,7 @@ async def archive_session(
 def actor() -> str:
     try:
         return f"cli:{getpass.getuser()}"
-    except Exception:
+    except Exception:  # no user name (containers): still an actor
         return "cli"
 
 
