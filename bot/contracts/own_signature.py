@@ -66,7 +66,6 @@ async def check_returned(
 
 
 async def _check(rt: Runtime, slug: str, contract_id: int, message_row_id: int) -> None:
-
     signing = rt.signing[slug]
     async with rt.db.transaction() as s:
         repo = rt.repo(s, slug)
@@ -145,7 +144,6 @@ async def _check(rt: Runtime, slug: str, contract_id: int, message_row_id: int) 
 
 
 def _not_current(lang: str) -> str:
-
     return REASONS["not_sent_version"].get(lang) or REASONS["not_sent_version"]["en"]
 
 
