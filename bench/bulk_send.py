@@ -30,21 +30,25 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
 import aiosmtplib  # noqa: E402
+from cpu_meter import CpuMeter  # noqa: E402
 
-from bot import bulk, cpu, service  # noqa: E402
-from bot.contract_data import document_data  # noqa: E402
-from bot.demo import DEMO_TENANT  # noqa: E402
-from bot.mailer import flatten  # noqa: E402
-from bot.runtime import open_runtime  # noqa: E402
-from bot.settings import (  # noqa: E402
+from bot import contracts  # noqa: E402
+from bot.app.demo import DEMO_TENANT  # noqa: E402
+from bot.app.runtime import open_runtime  # noqa: E402
+from bot.contracts import bulk  # noqa: E402
+from bot.core.settings import (  # noqa: E402
     SecretRef,
     ServiceSettings,
     SmtpSettings,
     TenantSettings,
 )
-from handlers.customer_file import read_customer_file  # noqa: E402
+from bot.domain.data import document_data  # noqa: E402
+from bot.jobs import cpu  # noqa: E402
+from bot.outbox.mailer import flatten  # noqa: E402
+from handlers.reader.customer_file import read_customer_file  # noqa: E402
 from storage.models import Contract, Customer  # noqa: E402
 
 SMTP_USER, SMTP_PASSWORD = "mailer@bench.example", "bench-secret"
@@ -113,63 +117,6 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _cpu_s(pids: list[int]) -> float:
-    """CPU seconds (user + system) the processes have used so far (Linux /proc)."""
-    tick = os.sysconf("SC_CLK_TCK")
-    total = 0
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += int(fields[11]) + int(fields[12])
-    return total / tick
-
-
-def _postgres_pids(data_dir: Path) -> list[int]:
-    """The embedded server and its backends; with DPABOT_DATABASE_URL every postgres process
-    on the machine (other users' work included)."""
-    postmaster = None
-    for pid_file in data_dir.glob("pg/**/postmaster.pid"):
-        postmaster = int(pid_file.read_text().split()[0])
-    pids = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            if (entry / "comm").read_text().strip() not in ("postgres", "postmaster"):
-                continue
-            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-        except (OSError, ValueError, IndexError):
-            continue
-        if postmaster is None or int(entry.name) == postmaster or ppid == postmaster:
-            pids.append(int(entry.name))
-    return pids
-
-
-class CpuMeter:
-    """CPU seconds per process group over one timed stretch: where the time goes."""
-
-    def __init__(self, server_pid: int, data_dir: Path) -> None:
-        self.groups: dict[str, Any] = {
-            "main": lambda: [os.getpid()],
-            "render_pool": lambda: list(getattr(cpu.pool(), "_processes", {}) or {}),
-            "smtpd": lambda: [server_pid],
-            "postgres": lambda: _postgres_pids(data_dir),
-        }
-
-    def start(self) -> None:
-        self.pids = {name: get() for name, get in self.groups.items()}
-        self.t0 = {name: _cpu_s(p) for name, p in self.pids.items()}
-
-    def stop(self) -> dict[str, float]:
-        # Processes started meanwhile (database backends) count from zero.
-        return {
-            name: _cpu_s(sorted(set(self.pids[name]) | set(get()))) - self.t0[name]
-            for name, get in self.groups.items()
-        }
-
-
 # --- the stages ---------------------------------------------------------------------------------
 
 
@@ -221,12 +168,12 @@ async def smtp_stage(
     tenant = rt.tenant(slug)
     async with rt.db.transaction(tenants=[rt.tenant_ids[slug]]) as s:
         customer = await s.get(Customer, customer_id)
-    fields, draft = await service.render_draft(tenant, customer)
+    fields, draft = await contracts.render_draft(tenant, customer)
     contract = Contract(
         id=0, customer_id=customer.id, template_id=tenant.template, state="draft", reply_token="x"
     )
     msgs = [
-        flatten(service.invitation_mail(tenant, customer, contract, fields, draft))
+        flatten(contracts.invitation_mail(tenant, customer, contract, fields, draft))
         for _ in range(k)
     ]
     context = ssl.create_default_context(cafile=str(ca))

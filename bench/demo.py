@@ -17,9 +17,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bot.demo import DEMO_TENANT, run_chain  # noqa: E402
-from bot.runtime import open_runtime  # noqa: E402
-from bot.settings import ServiceSettings  # noqa: E402
+from bot.app.demo import DEMO_TENANT, run_chain  # noqa: E402
+from bot.app.runtime import open_runtime  # noqa: E402
+from bot.core.settings import ServiceSettings  # noqa: E402
 
 
 async def raw_stages(rt, n: int) -> float:

@@ -26,11 +26,12 @@ import aioimaplib  # noqa: E402
 import psycopg  # noqa: E402
 from sqlalchemy import make_url  # noqa: E402
 
-from bot import service  # noqa: E402
-from bot.demo import customer_reply  # noqa: E402
-from bot.runtime import open_runtime, run_jobs_until_idle  # noqa: E402
-from bot.serve import run  # noqa: E402
-from bot.settings import ImapSettings, SecretRef, ServiceSettings, SmtpSettings  # noqa: E402
+from bot import contracts  # noqa: E402
+from bot.app.demo import customer_reply  # noqa: E402
+from bot.app.runtime import open_runtime  # noqa: E402
+from bot.app.serve import run  # noqa: E402
+from bot.core.settings import ImapSettings, SecretRef, ServiceSettings, SmtpSettings  # noqa: E402
+from bot.jobs import run_jobs_until_idle  # noqa: E402
 from storage.database import libpq_url  # noqa: E402
 from tests.fixtures.dovecot import Dovecot  # noqa: E402
 from tests.fixtures.runtime import make_tenant  # noqa: E402
@@ -94,10 +95,10 @@ async def bench(n: int, database_url: str, work: Path) -> None:
     settings = ServiceSettings(data_dir=work / "var", database_url=database_url)
     try:
         async with open_runtime(settings, [tenant]) as rt:
-            cid = await service.add_customer(
+            cid = await contracts.add_customer(
                 rt, tenant.slug, name="MOOI", representative="Karolien Piskor", email=INVITED
             )
-            await service.invite(rt, tenant.slug, cid)
+            await contracts.invite(rt, tenant.slug, cid)
             await run_jobs_until_idle(rt)
             (sent,) = await smtpd.wait_for(1, timeout=30)
             invitation = email.message_from_bytes(sent.raw, policy=email.policy.default)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from bot.errors import DpabotError, TransientError
 
-class SigningError(Exception):
+
+class SigningError(DpabotError):
     """Base class: ``str(exc)`` is a plain sentence suitable for staff or the CLI."""
 
     def __init__(self, message: str) -> None:
@@ -11,7 +13,7 @@ class SigningError(Exception):
         self.message = message
 
 
-class TimestampError(SigningError):
+class TimestampError(SigningError, TransientError):
     """The timestamp authority could not be reached or answered badly.
 
     The contract must wait and be retried: we never fall back to the local clock.

@@ -1,8 +1,14 @@
 """Storage errors, each with a sentence a user can act on."""
 
+from bot.errors import DpabotError, TransientError
 
-class StorageError(Exception):
+
+class StorageError(DpabotError):
     """The database or archive could not be used."""
+
+
+class StorageUnavailable(StorageError, TransientError):
+    """The object store or the database could not be reached: try again later."""
 
 
 class NotFound(StorageError):

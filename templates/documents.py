@@ -19,9 +19,11 @@ from typing import Any, Literal
 import typst
 from pydantic import BaseModel, Field, ValidationError
 
-from handlers.validate import email_ok, enterprise_number_ok
+from bot.errors import DpabotError
+from handlers.text.validate import email_ok, enterprise_number_ok
 from templates import _pdf_forms
 from templates._pdf_forms import read_form_fields
+from templates._pdf_signature_fields import add_signature_fields
 
 __all__ = [
     "SIGNATURE_FIELDS",
@@ -45,7 +47,7 @@ LANGUAGES = ("nl", "fr", "en")
 FALLBACK_TIMESTAMP = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 
 
-class TemplateError(Exception):
+class TemplateError(DpabotError):
     """A template cannot be loaded or rendered; the message is one plain sentence for the user."""
 
 
@@ -333,7 +335,7 @@ def render_pdf(
         return _pdf_forms.add_text_fields(pdf, boxes, doc["fields"], tooltips, FORM_FONT)
     if len(found) != 1:
         raise TemplateError(f"Template '{template_id}' must mark exactly one <signature-page>.")
-    return _pdf_forms.add_signature_fields(
+    return add_signature_fields(
         pdf,
         int(found[0]["page"]),
         SIGNATURE_FIELDS,

@@ -16,7 +16,6 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOpti
 from telegram.error import TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Defaults
 
-from bot.settings import TelegramServiceSettings
 from bot.transports.errors import TransportError
 
 MAX_MESSAGE = 4096  # Telegram's limit on a message's text, in characters
@@ -39,9 +38,10 @@ class ChatSendError(TransportError):
 
 
 def build_application(
-    token: str, service: TelegramServiceSettings
+    token: str, *, base_url: str | None = None, base_file_url: str | None = None
 ) -> Application[Any, Any, Any, Any, Any, Any]:
-    """An Application for one token, rate limited, pointed at the configured Bot API server."""
+    """An Application for one token, rate limited, pointed at a Bot API server (default:
+    Telegram's own)."""
     builder: ApplicationBuilder[Any, Any, Any, Any, Any, Any] = (
         Application.builder()
         .token(token)
@@ -49,10 +49,10 @@ def build_application(
         # Plain text everywhere (no parse mode: customer text cannot become markup), no previews.
         .defaults(Defaults(link_preview_options=LinkPreviewOptions(is_disabled=True)))
     )
-    if service.base_url:
-        builder = builder.base_url(service.base_url)
-    if service.base_file_url:
-        builder = builder.base_file_url(service.base_file_url)
+    if base_url:
+        builder = builder.base_url(base_url)
+    if base_file_url:
+        builder = builder.base_file_url(base_file_url)
     return builder.build()
 
 

@@ -17,11 +17,11 @@ from typing import Any
 from telegram import Update
 from telegram.ext import Application, ApplicationHandlerStop, CallbackContext, TypeHandler
 
-from bot import customer_chat
-from bot.customer_chat import Incoming, Reply
-from bot.runtime import Runtime
+from bot import chat as customer_chat
+from bot.chat import Incoming, Reply
+from bot.chat.access import Directory
+from bot.core.runtime import Runtime
 from bot.transports.telegram import keyboard, send_text
-from handlers.staff._access import Directory
 from storage import audit
 from templates.chat import render_customer
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 
-from handlers.staff._access import Access, Directory
+from bot.chat.access import Access, Directory
 from handlers.staff._context import StaffContext
 from handlers.staff._dispatch import BotState, install, on_error
 from handlers.staff._registry import (

@@ -22,8 +22,8 @@ from telegram.ext import (
     filters,
 )
 
-from bot.runtime import Runtime
-from handlers.staff._access import AMBIGUOUS, Access, Directory
+from bot.chat.access import AMBIGUOUS, Access, Directory
+from bot.core.runtime import Runtime
 from handlers.staff._context import StaffContext
 from handlers.staff._registry import Command, Handler, Registry
 from storage import audit

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot import negotiation
+from bot.contracts import negotiation
 from bot.errors import WorkflowError
 from handlers.staff._context import StaffContext
 from handlers.staff._registry import STAFF, callback, command

@@ -8,8 +8,8 @@ from typing import Any
 
 from sqlalchemy import func, or_, select
 
-from bot.reminders import WAITING
-from bot.workflow import State
+from bot.contracts.reminders import WAITING
+from bot.domain.workflow import State
 from handlers.staff._context import StaffContext
 from handlers.staff._registry import STAFF, command
 from storage.models import ArchiveEntry, Contract, Customer

@@ -10,7 +10,7 @@ import re
 import tempfile
 from pathlib import Path
 
-from bot.archive import export_zip
+from bot.archive.store import export_zip
 from bot.transports.telegram import MAX_UPLOAD
 from handlers.staff._context import StaffContext
 from handlers.staff._registry import ADMIN, STAFF, command

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from bot.reminders import WAITING, queue_reminder
+from bot.contracts.reminders import WAITING, queue_reminder
 from handlers.staff._context import StaffContext
 from handlers.staff._registry import STAFF, command
 from storage.errors import NotFound

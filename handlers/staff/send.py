@@ -19,9 +19,9 @@ from typing import Any, Literal
 
 from telegram.error import TelegramError
 
-from bot import bulk
+from bot.contracts import bulk
 from bot.transports.telegram import keyboard
-from handlers.customer_file import CustomerRow, problems_text, read_customer_file
+from handlers.reader.customer_file import CustomerRow, problems_text, read_customer_file
 from handlers.staff._context import StaffContext
 from handlers.staff._registry import STAFF, callback, command, upload
 

@@ -46,7 +46,7 @@ def dpabot(ctx: dict, *args: str) -> subprocess.CompletedProcess[str]:
         "DPABOT_DATABASE_URL": ctx["db"],
     }
     return subprocess.run(
-        [sys.executable, "-m", "bot.cli", *args],
+        [sys.executable, "-m", "bot.app.cli", *args],
         capture_output=True,
         text=True,
         env=env,

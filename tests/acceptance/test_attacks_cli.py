@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.demo import DEMO_ANSWERS, customer_reply
+from bot.app.demo import DEMO_ANSWERS, customer_reply
 from tests.acceptance.test_cli import dpabot
 
 CUSTOMER = "sofie@salon-sofie.example"

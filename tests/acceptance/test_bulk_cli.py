@@ -53,7 +53,7 @@ class Site:
 
     def run(self, *args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [sys.executable, "-m", "bot.cli", *args, "--config", str(self.config)],
+            [sys.executable, "-m", "bot.app.cli", *args, "--config", str(self.config)],
             capture_output=True,
             text=True,
             env=self.env(),
@@ -212,7 +212,7 @@ def _talk(site: Site, args: list[str], answer: str) -> tuple[int, str]:
     """Run dpabot on a pseudo-terminal, answer its question, return (exit code, what it wrote)."""
     master, slave = pty.openpty()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", *args, "--config", str(site.config)],
+        [sys.executable, "-m", "bot.app.cli", *args, "--config", str(site.config)],
         stdin=slave,
         stdout=slave,
         stderr=slave,

@@ -11,7 +11,7 @@ from pathlib import Path
 import pikepdf
 import pytest
 
-from bot.demo import DEMO_ANSWERS
+from bot.app.demo import DEMO_ANSWERS
 from tests.fixtures.pki import nss_db, pdfsig_signatures, qpdf_check
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -23,7 +23,7 @@ def dpabot(
     full_env = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
     full_env.pop("DPABOT_DATABASE_URL", None)
     return subprocess.run(
-        [sys.executable, "-m", "bot.cli", *args],
+        [sys.executable, "-m", "bot.app.cli", *args],
         capture_output=True,
         text=True,
         env=full_env,

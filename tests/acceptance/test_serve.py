@@ -14,10 +14,11 @@ from pathlib import Path
 
 import psycopg
 
-from bot import service
-from bot.demo import DEMO_ANSWERS, customer_reply
-from bot.runtime import open_runtime, run_jobs_until_idle
-from bot.settings import ServiceSettings, load_tenant
+from bot import contracts
+from bot.app.demo import DEMO_ANSWERS, customer_reply
+from bot.app.runtime import open_runtime
+from bot.core.settings import ServiceSettings, load_tenant
+from bot.jobs import run_jobs_until_idle
 
 ROOT = Path(__file__).resolve().parents[2]
 TENANT = """
@@ -60,14 +61,14 @@ async def test_serve_takes_replies_from_the_mailbox_to_the_archive(database_url,
     tenant = load_tenant(tmp_path / "salon.toml")
     settings = ServiceSettings(data_dir=data, database_url=database_url)
     async with open_runtime(settings, [tenant]) as rt:
-        cid = await service.add_customer(
+        cid = await contracts.add_customer(
             rt,
             tenant.slug,
             name="MOOI Schoonheidsverzorging",
             representative="Karolien Piskor",
             email="karolien@mooi.example",
         )
-        contract_id = await service.invite(rt, tenant.slug, cid)
+        contract_id = await contracts.invite(rt, tenant.slug, cid)
         await run_jobs_until_idle(rt)
         outbox, inbox = rt.maildir(tenant.slug, "outbox"), rt.maildir(tenant.slug, "inbox")
 
@@ -78,7 +79,7 @@ async def test_serve_takes_replies_from_the_mailbox_to_the_archive(database_url,
 
     env = {**os.environ, "PYTHONPATH": str(ROOT), "DPABOT_DATABASE_URL": database_url}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "serve", "--config", str(tmp_path / "dpabot.toml")],
+        [sys.executable, "-m", "bot.app.cli", "serve", "--config", str(tmp_path / "dpabot.toml")],
         env=env,
         cwd=tmp_path,
         stdout=subprocess.PIPE,

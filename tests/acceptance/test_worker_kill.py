@@ -19,10 +19,11 @@ from pathlib import Path
 
 import psycopg
 
-from bot import bulk, service
-from bot.runtime import open_runtime
-from bot.settings import ServiceSettings, load_tenant
-from handlers.customer_file import read_customer_file
+from bot import contracts
+from bot.app.runtime import open_runtime
+from bot.contracts import bulk
+from bot.core.settings import ServiceSettings, load_tenant
+from handlers.reader.customer_file import read_customer_file
 from tests.fixtures.smtpd import Smtpd
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -66,7 +67,7 @@ class Workers:
     def start(self) -> subprocess.Popen[bytes]:
         log = (self.logs / f"worker-{len(self.procs) + 1}.log").open("wb")
         proc = subprocess.Popen(
-            [sys.executable, "-m", "bot.cli", "worker", "--config", str(self.config)],
+            [sys.executable, "-m", "bot.app.cli", "worker", "--config", str(self.config)],
             env=self.env,
             cwd=self.config.parent,
             stdout=log,
@@ -144,10 +145,10 @@ async def _kill_and_restart(database_url: str, tmp_path: Path, smtpd: Smtpd) -> 
         await bulk.import_customers(rt, slug, parsed.rows, "test")
         plan = await bulk.plan_invitations(rt, slug, bulk.PENDING)
         drafts = await asyncio.gather(
-            *(service.render_invitation(tenant, c) for c in plan.customers)
+            *(contracts.render_invitation(tenant, c) for c in plan.customers)
         )
         # One transaction, so one job sends all 50 over one connection: one mail in flight.
-        ids = await service.store_invitations(rt, slug, drafts, actor="test", once=True)
+        ids = await contracts.store_invitations(rt, slug, drafts, actor="test", once=True)
         assert None not in ids and len(ids) == N
 
     def query(sql: str) -> list[tuple]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from bot.runtime import Runtime
+from bot.core.runtime import Runtime
 from storage import audit
 from tests.fixtures.runtime import make_tenant, scoped
 

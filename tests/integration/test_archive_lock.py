@@ -8,11 +8,12 @@ import mailbox
 import psycopg
 from sqlalchemy import select
 
-from bot import archive, service
-from bot.archive import verify_entry
-from bot.demo import DEMO_ANSWERS, customer_reply
-from bot.listener import poll_once
-from bot.runtime import run_jobs_until_idle
+from bot import contracts
+from bot.app.demo import DEMO_ANSWERS, customer_reply
+from bot.archive import store as archive
+from bot.archive.store import verify_entry
+from bot.jobs import run_jobs_until_idle
+from bot.mail.listener import poll_once
 from storage.models import ArchiveEntry, Contract, Signature
 from tests.fixtures.runtime import make_tenant, scoped
 from tests.integration.test_bad_input import _outbox
@@ -20,10 +21,10 @@ from tests.integration.test_bad_input import _outbox
 
 async def _accept_by_mail(rt, slug: str, email: str) -> int:
     """Invite, answer, accept the final version by mail; returns the contract id."""
-    cid = await service.add_customer(
+    cid = await contracts.add_customer(
         rt, slug, name="MOOI Schoonheidsverzorging", representative="Karolien Piskor", email=email
     )
-    contract_id = await service.invite(rt, slug, cid)
+    contract_id = await contracts.invite(rt, slug, cid)
     await run_jobs_until_idle(rt)
     inbox = mailbox.Maildir(rt.maildir(slug, "inbox"), create=True)
     for kind, text in (("invitation", DEMO_ANSWERS), ("final", "Ik ga akkoord.")):

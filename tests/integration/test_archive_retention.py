@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bot import retention, service
-from bot.runtime import run_jobs_until_idle
+from bot import contracts
+from bot.archive import retention
+from bot.jobs import run_jobs_until_idle
 from storage.models import ArchiveEntry, AuditEvent, Contract, ContractVersion, Customer, Message
 from tests.fixtures.runtime import make_tenant, scoped
 from tests.integration.test_archive_verify import archive_one
@@ -21,10 +22,10 @@ async def _setup(runtime_factory):
     rt = await runtime_factory([tenant])
     slug = tenant.slug
     entry = await archive_one(rt, slug, "MOOI Schoonheidsverzorging", "signed@mooi.example")
-    cid = await service.add_customer(
+    cid = await contracts.add_customer(
         rt, slug, name="UTOPIA", representative="Tineke Verellen", email="open@utopia.example"
     )
-    open_contract = await service.invite(rt, slug, cid)
+    open_contract = await contracts.invite(rt, slug, cid)
     await run_jobs_until_idle(rt)
     return rt, slug, entry, open_contract, cid
 

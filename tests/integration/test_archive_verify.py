@@ -16,12 +16,15 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.validation.ades import simulate_future_ades_lta_validation
 from sqlalchemy import select
 
-from bot import renewal, service
-from bot.archive import verify_entry
-from bot.demo import DEMO_ANSWERS, customer_reply
-from bot.listener import poll_once
-from bot.runtime import Runtime, open_runtime, run_jobs_until_idle
-from bot.settings import ServiceSettings, TenantSettings
+from bot import contracts
+from bot.app.demo import DEMO_ANSWERS, customer_reply
+from bot.app.runtime import open_runtime
+from bot.archive import renewal
+from bot.archive.store import verify_entry
+from bot.core.runtime import Runtime
+from bot.core.settings import ServiceSettings, TenantSettings
+from bot.jobs import run_jobs_until_idle
+from bot.mail.listener import poll_once
 from signing import validate_pdf
 from signing.validate import _lta_spec
 from storage.models import ArchiveEntry, AuditEvent
@@ -31,7 +34,7 @@ from tests.integration.test_bad_input import _outbox
 
 async def archive_one(rt: Runtime, slug: str, name: str, email: str) -> ArchiveEntry:
     """Invite, answer, accept by mail: the contract ends archived; its entry."""
-    cid = await service.add_customer(
+    cid = await contracts.add_customer(
         rt,
         slug,
         name=name,
@@ -39,7 +42,7 @@ async def archive_one(rt: Runtime, slug: str, name: str, email: str) -> ArchiveE
         representative="Karolien Piskor",
         email=email,
     )
-    contract_id = await service.invite(rt, slug, cid)
+    contract_id = await contracts.invite(rt, slug, cid)
     await run_jobs_until_idle(rt)
     inbox = mailbox.Maildir(rt.maildir(slug, "inbox"), create=True)
     (invitation,) = [

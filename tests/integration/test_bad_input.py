@@ -10,9 +10,9 @@ from email.message import EmailMessage
 import pytest
 from sqlalchemy import func, select
 
-from bot import service
-from bot.demo import DEMO_ANSWERS, customer_reply
-from bot.runtime import run_jobs_until_idle
+from bot import contracts, mail
+from bot.app.demo import DEMO_ANSWERS, customer_reply
+from bot.jobs import run_jobs_until_idle
 from storage.models import Contract, Message
 from tests.fixtures.runtime import make_tenant, scoped
 
@@ -24,7 +24,7 @@ async def invited(runtime_factory):
     """A tenant on the Maildir transport with one invited customer: (runtime, slug, invitation)."""
     tenant = make_tenant(transport="maildir")
     rt = await runtime_factory([tenant])
-    cid = await service.add_customer(
+    cid = await contracts.add_customer(
         rt,
         tenant.slug,
         name="MOOI Schoonheidsverzorging",
@@ -32,7 +32,7 @@ async def invited(runtime_factory):
         representative="Karolien Piskor",
         email=INVITED,
     )
-    contract_id = await service.invite(rt, tenant.slug, cid)
+    contract_id = await contracts.invite(rt, tenant.slug, cid)
     await run_jobs_until_idle(rt)
     (invitation,) = _outbox(rt, tenant.slug)
     return rt, tenant.slug, contract_id, invitation
@@ -48,7 +48,7 @@ def _outbox(rt, slug) -> list[EmailMessage]:
 
 
 async def _deliver(rt, slug, raw: bytes, uid: int) -> Message:
-    row_id = await service.store_inbound(rt, slug, "INBOX", 1, uid, raw)
+    row_id = await mail.store_inbound(rt, slug, "INBOX", 1, uid, raw)
     assert row_id is not None
     await run_jobs_until_idle(rt)
     async with scoped(rt) as s:
@@ -154,9 +154,9 @@ async def test_broken_mime_is_kept_and_does_not_stop_the_service(invited):
 async def test_same_mail_twice_is_stored_once(invited):
     rt, slug, _, invitation = invited
     raw = customer_reply(invitation, DEMO_ANSWERS, INVITED)
-    first = await service.store_inbound(rt, slug, "INBOX", 1, 8, raw)
-    again = await service.store_inbound(rt, slug, "INBOX", 1, 8, raw)
-    other_uid = await service.store_inbound(rt, slug, "INBOX", 1, 9, raw)
+    first = await mail.store_inbound(rt, slug, "INBOX", 1, 8, raw)
+    again = await mail.store_inbound(rt, slug, "INBOX", 1, 8, raw)
+    other_uid = await mail.store_inbound(rt, slug, "INBOX", 1, 9, raw)
     assert first is not None and again is None and other_uid is None
 
 
@@ -176,7 +176,7 @@ async def test_finalize_running_twice_sends_one_final_version(invited):
     await _deliver(rt, slug, customer_reply(invitation, DEMO_ANSWERS, INVITED), 11)
     async with scoped(rt) as s:
         version = (await s.get(Contract, contract_id)).current_version
-    await service.finalize(rt, slug, contract_id, version)
+    await contracts.finalize(rt, slug, contract_id, version)
     finals = [m for m in _outbox(rt, slug) if m["X-Dpabot-Kind"] == "final"]
     async with scoped(rt) as s:
         queued = await s.scalar(

@@ -11,10 +11,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import delete, func, select
 
-from bot import bulk, service
-from bot.settings import SecretRef, SmtpSettings, TenantSettings
+from bot import contracts
+from bot.contracts import bulk
+from bot.core.settings import SecretRef, SmtpSettings, TenantSettings
+from bot.outbox import send_messages
 from bot.transports import TransportError
-from handlers.customer_file import read_customer_file
+from handlers.reader.customer_file import read_customer_file
 from storage import audit
 from storage.errors import NotFound
 from storage.models import Contract, Customer, Message, Notification
@@ -157,7 +159,7 @@ async def test_one_failure_does_not_stop_the_batch(runtime_factory):
     rt = await runtime_factory([tenant])
     ok_ids = list((await bulk.import_customers(rt, tenant.slug, rows(), "test")).customer_ids)
     # A name the contract's font cannot print (added around the file check) fails its render.
-    bad_id = await service.add_customer(
+    bad_id = await contracts.add_customer(
         rt,
         tenant.slug,
         name="Shop \U0001f6cd",
@@ -301,7 +303,7 @@ async def test_a_batch_shares_one_connection_and_a_refused_mail_waits_alone(
 
     # What the send job does: every mail tried, the refusal reported, the others sent.
     with pytest.raises(TransportError, match=r"klant3@klanten\.example"):
-        await service.send_messages(rt, tenant.slug, ids)
+        await send_messages(rt, tenant.slug, ids)
     received = smtpd.messages
     assert sorted(r.rcpt_tos[0] for r in received) == [
         f"klant{i}@klanten.example" for i in (0, 1, 2, 4, 5)
@@ -318,7 +320,7 @@ async def test_a_batch_shares_one_connection_and_a_refused_mail_waits_alone(
     assert {to for to, o in (await outcomes()).items() if o != "sent"} == {"klant3@klanten.example"}
 
     # The job's last attempt gives up on that mail and tells staff which and why.
-    await service.send_messages(rt, tenant.slug, ids, final_attempt=True)
+    await send_messages(rt, tenant.slug, ids, final_attempt=True)
     assert (await outcomes())["klant3@klanten.example"] == "failed"
     async with scoped(rt) as s:
         (note,) = (
@@ -331,7 +333,7 @@ async def test_a_batch_shares_one_connection_and_a_refused_mail_waits_alone(
 
     # Run again once the server takes the address: only the mail left goes out.
     smtpd.clear()
-    await service.send_messages(rt, tenant.slug, ids)
+    await send_messages(rt, tenant.slug, ids)
     (again,) = await smtpd.wait_for(1)
     assert again.rcpt_tos == ["klant3@klanten.example"]
     assert set((await outcomes()).values()) == {"sent"}
@@ -342,7 +344,7 @@ async def test_a_draft_that_cannot_be_stored_fails_alone(runtime_factory):
     rt = await runtime_factory([tenant])
     await bulk.import_customers(rt, tenant.slug, rows()[:3], "test")
     plan = await bulk.plan_invitations(rt, tenant.slug, bulk.PENDING)
-    drafts = [await service.render_invitation(tenant, c) for c in plan.customers]
+    drafts = [await contracts.render_invitation(tenant, c) for c in plan.customers]
     # The second customer is gone by the time the batch is stored.
     gone = plan.customers[1].id
     async with scoped(rt) as s:

@@ -12,11 +12,11 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from bot import service
-from bot.demo import DEMO_ANSWERS, customer_reply
-from bot.listener import listen
-from bot.runtime import run_jobs_until_idle
-from bot.settings import ImapSettings, SecretRef, SmtpSettings
+from bot import contracts
+from bot.app.demo import DEMO_ANSWERS, customer_reply
+from bot.core.settings import ImapSettings, SecretRef, SmtpSettings
+from bot.jobs import run_jobs_until_idle
+from bot.mail.listener import listen
 from signing import validate_pdf
 from storage.models import ArchiveEntry, Contract, Message
 from tests.fixtures.pki import nss_db, pdfsig_signatures, qpdf_check
@@ -81,8 +81,8 @@ async def test_invitation_reply_final_accept_archive(
     )
     rt = await runtime_factory([tenant])
     smtpd.clear()
-    customer_id = await service.add_customer(rt, tenant.slug, **CUSTOMER)
-    contract_id = await service.invite(rt, tenant.slug, customer_id)
+    customer_id = await contracts.add_customer(rt, tenant.slug, **CUSTOMER)
+    contract_id = await contracts.invite(rt, tenant.slug, customer_id)
     await run_jobs_until_idle(rt)
 
     # The invitation: draft PDF, five numbered questions with proposals, plus-address replies.

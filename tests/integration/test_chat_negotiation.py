@@ -73,7 +73,7 @@ async def test_staff_decide_change_requests_in_chat(world, tmp_path):
     (countered,) = await world.say(STAFF_A, f"/counter {second.id} {COUNTER_12}")
     assert "countered" in countered.text and "final version is being rendered" in countered.text
 
-    from bot.runtime import run_jobs_until_idle
+    from bot.jobs import run_jobs_until_idle
 
     await run_jobs_until_idle(world.rt)
     (final,) = _mails(world.rt, world.a.slug, who, "final")

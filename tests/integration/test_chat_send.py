@@ -9,8 +9,8 @@ import time
 
 from sqlalchemy import func, select
 
-from bot import service
-from bot.runtime import run_jobs_until_idle
+from bot import contracts
+from bot.jobs import run_jobs_until_idle
 from storage.models import Contract, Customer
 from tests.fixtures.runtime import scoped
 from tests.integration.test_own_signature import _mails
@@ -111,10 +111,10 @@ async def test_bad_file_answered_row_by_row_nothing_imported(world):
 
 
 async def test_send_ids_cancel_and_other_tenants(world):
-    mine = await service.add_customer(
+    mine = await contracts.add_customer(
         world.rt, world.a.slug, name="Salon A", email="a1@salons.example", representative="A"
     )
-    theirs = await service.add_customer(
+    theirs = await contracts.add_customer(
         world.rt, world.b.slug, name="Salon B", email="b1@salons.example", representative="B"
     )
     answers = await world.say(STAFF_A, f"/send {mine} {theirs}", chat=GROUP_A)
@@ -131,12 +131,12 @@ async def test_send_ids_cancel_and_other_tenants(world):
     (cancelled,) = await world.press(STAFF_A, GROUP_A, cancel, 1)
     assert "nothing was sent" in cancelled.text
     async with scoped(world.rt) as s:
-        contracts = await s.scalar(
+        count = await s.scalar(
             select(func.count())
             .select_from(Contract)
             .where(Contract.tenant_id.in_([world.tid(world.a), world.tid(world.b)]))
         )
-    assert contracts == 0
+    assert count == 0
 
     (usage,) = await world.say(STAFF_A, "/send", chat=GROUP_A)
     assert usage.text.startswith("Usage: /send")

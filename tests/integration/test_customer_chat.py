@@ -24,13 +24,13 @@ import pytest
 from pyhanko.pdf_utils.reader import PdfFileReader
 from sqlalchemy import func, select, update
 
-from bot import customer_chat, service
-from bot.chat import StaffChat
-from bot.chat_limits import CODE_LIMIT, CODE_MAILS_PER_HOUR, CONTRACT_MAX_TRIES, LINK_CLOSED
-from bot.customer_chat import MAX_TRIES, Incoming
-from bot.demo import customer_reply
-from bot.runtime import Runtime, run_jobs_until_idle
-from bot.settings import (
+from bot import chat, contracts, mail
+from bot.app.demo import customer_reply
+from bot.app.telegram import StaffChat
+from bot.chat import MAX_TRIES, Incoming
+from bot.chat.limits import CODE_LIMIT, CODE_MAILS_PER_HOUR, CONTRACT_MAX_TRIES, LINK_CLOSED
+from bot.core.runtime import Runtime
+from bot.core.settings import (
     ImapSettings,
     SecretRef,
     SmtpSettings,
@@ -39,8 +39,9 @@ from bot.settings import (
     TelegramSettings,
     TenantSettings,
 )
+from bot.jobs import run_jobs_until_idle
 from handlers.customer import STATE_KEY
-from handlers.reader import read_reply
+from handlers.reader.reader import read_reply
 from signing import FIELD_CUSTOMER, validate_pdf
 from signing.returned import REASONS
 from storage.models import (
@@ -171,7 +172,7 @@ async def world(runtime_factory, botapi, smtpd, monkeypatch, tmp_path) -> AsyncI
 async def _invite(w: World, email_: str, t: TenantSettings | None = None) -> tuple[int, str]:
     """Invite a customer; (contract id, the deep link's payload from the invitation)."""
     t = t or w.a
-    cid = await service.add_customer(
+    cid = await contracts.add_customer(
         w.rt,
         t.slug,
         name=f"Salon {email_}",
@@ -179,7 +180,7 @@ async def _invite(w: World, email_: str, t: TenantSettings | None = None) -> tup
         representative="Karolien Piskor",
         email=email_,
     )
-    contract_id = await service.invite(w.rt, t.slug, cid)
+    contract_id = await contracts.invite(w.rt, t.slug, cid)
     await w.jobs()
     async with scoped(w.rt) as s:
         contract = await s.get(Contract, contract_id)
@@ -222,7 +223,7 @@ async def _wait_state(w: World, contract_id: int, state: str) -> None:
 
 async def _store_mail(w: World, raw: bytes, uid: int) -> None:
     """A customer's mail, stored and processed as the listener does."""
-    await service.store_inbound(w.rt, w.a.slug, "INBOX", 1, uid, raw)
+    await mail.store_inbound(w.rt, w.a.slug, "INBOX", 1, uid, raw)
     await w.jobs()
 
 
@@ -666,7 +667,7 @@ async def test_accounts_racing_do_not_overrun_the_limits(world: World) -> None:
         return Incoming(tenants, user, user, n, n, "nl")
 
     users = [6300 + n for n in range(8)]
-    answers = await asyncio.gather(*(customer_chat.start(w.rt, incoming(u), token) for u in users))
+    answers = await asyncio.gather(*(chat.start(w.rt, incoming(u), token) for u in users))
     mailed = [u for u, a in zip(users, answers, strict=True) if "stuurden we" in a[0].text]
     assert len(mailed) == CODE_MAILS_PER_HOUR
     await w.jobs()
@@ -675,7 +676,7 @@ async def test_accounts_racing_do_not_overrun_the_limits(world: World) -> None:
 
     guesses = [(u, "000000" if k % 2 else "999999") for u in mailed for k in range(MAX_TRIES)]
     assert len(guesses) > CONTRACT_MAX_TRIES
-    await asyncio.gather(*(customer_chat.on_text(w.rt, incoming(u), text) for u, text in guesses))
+    await asyncio.gather(*(chat.on_text(w.rt, incoming(u), text) for u, text in guesses))
     rows = await _bindings(w, contract_id)
     assert sum(r.tries for r in rows) == CONTRACT_MAX_TRIES
     assert {r.status for r in rows} == {"locked"}
@@ -751,7 +752,7 @@ async def test_staff_still_use_the_same_bot(world: World) -> None:
 
 
 async def test_change_request_in_chat_and_the_decision_back_in_chat(world: World) -> None:
-    from bot import negotiation
+    from bot.contracts import negotiation
     from storage.models import ChangeRequest
     from tests.integration.test_negotiation import CHANGE_5
 

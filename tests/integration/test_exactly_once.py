@@ -12,12 +12,12 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from bot import service
-from bot.demo import customer_reply
-from bot.listener import listen
-from bot.runtime import run_jobs_until_idle
-from bot.serve import run
-from bot.settings import ImapSettings, SecretRef, SmtpSettings
+from bot import contracts
+from bot.app.demo import customer_reply
+from bot.app.serve import run
+from bot.core.settings import ImapSettings, SecretRef, SmtpSettings
+from bot.jobs import run_jobs_until_idle
+from bot.mail.listener import listen
 from storage.models import Message
 from tests.fixtures.runtime import make_tenant, scoped
 from tests.integration.test_transports import Proxy
@@ -54,10 +54,10 @@ def imap_tenant(smtpd, dovecot, user, tmp_path: Path, monkeypatch, port=None):
 
 async def invite(rt, slug, smtpd):
     smtpd.clear()
-    cid = await service.add_customer(
+    cid = await contracts.add_customer(
         rt, slug, name="MOOI", representative="Karolien Piskor", email=INVITED
     )
-    await service.invite(rt, slug, cid)
+    await contracts.invite(rt, slug, cid)
     await run_jobs_until_idle(rt)
     (sent,) = await smtpd.wait_for(1)
     return email.message_from_bytes(sent.raw, policy=email.policy.default)

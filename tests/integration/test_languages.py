@@ -9,8 +9,8 @@ import subprocess
 
 import pytest
 
-from bot import service
-from bot.runtime import run_jobs_until_idle
+from bot import contracts
+from bot.jobs import run_jobs_until_idle
 from tests.fixtures.runtime import make_tenant
 
 
@@ -27,7 +27,7 @@ async def test_invitation_in_the_customers_language_contract_in_dutch(
 ):
     tenant = make_tenant(transport="maildir")
     rt = await runtime_factory([tenant])
-    cid = await service.add_customer(
+    cid = await contracts.add_customer(
         rt,
         tenant.slug,
         name="Salon Belle",
@@ -35,7 +35,7 @@ async def test_invitation_in_the_customers_language_contract_in_dutch(
         email=f"anne-{lang}@belle.example",
         language=lang,
     )
-    await service.invite(rt, tenant.slug, cid)
+    await contracts.invite(rt, tenant.slug, cid)
     await run_jobs_until_idle(rt)
     box = mailbox.Maildir(rt.maildir(tenant.slug, "outbox"), create=False)
     (key,) = list(box.iterkeys())
@@ -51,12 +51,12 @@ async def test_invitation_in_the_customers_language_contract_in_dutch(
 
 
 async def test_an_invalid_answer_is_explained_in_the_customers_language(runtime_factory):
-    from bot.demo import customer_reply
-    from bot.listener import poll_once
+    from bot.app.demo import customer_reply
+    from bot.mail.listener import poll_once
 
     tenant = make_tenant(transport="maildir")
     rt = await runtime_factory([tenant])
-    cid = await service.add_customer(
+    cid = await contracts.add_customer(
         rt,
         tenant.slug,
         name="Salon Belle",
@@ -64,7 +64,7 @@ async def test_an_invalid_answer_is_explained_in_the_customers_language(runtime_
         email="anne@belle.example",
         language="fr",
     )
-    await service.invite(rt, tenant.slug, cid)
+    await contracts.invite(rt, tenant.slug, cid)
     await run_jobs_until_idle(rt)
     outbox = mailbox.Maildir(rt.maildir(tenant.slug, "outbox"), create=False)
     (invitation,) = [

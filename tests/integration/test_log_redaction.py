@@ -9,8 +9,8 @@ import secrets
 
 import pytest
 
-from bot.chat import StaffChat
-from bot.settings import (
+from bot.app.telegram import StaffChat
+from bot.core.settings import (
     SecretRef,
     StaffMember,
     TelegramServiceSettings,

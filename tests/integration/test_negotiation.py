@@ -14,11 +14,13 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot import negotiation, service
-from bot.demo import DEMO_ANSWERS, customer_reply
+from bot import contracts
+from bot.app.demo import DEMO_ANSWERS, customer_reply
+from bot.contracts import negotiation
+from bot.core.runtime import Runtime
 from bot.errors import WorkflowError
-from bot.listener import poll_once
-from bot.runtime import Runtime, run_jobs_until_idle
+from bot.jobs import run_jobs_until_idle
+from bot.mail.listener import poll_once
 from storage.errors import NotFound
 from storage.models import (
     ArchiveEntry,
@@ -58,7 +60,7 @@ async def world(database_url, tmp_path_factory) -> AsyncIterator[dict[str, Any]]
 
 
 async def _invite(rt: Runtime, slug: str, email_: str, lang: str = "nl") -> EmailMessage:
-    cid = await service.add_customer(
+    cid = await contracts.add_customer(
         rt,
         slug,
         name=f"Salon {email_}",
@@ -67,7 +69,7 @@ async def _invite(rt: Runtime, slug: str, email_: str, lang: str = "nl") -> Emai
         email=email_,
         language=lang,
     )
-    await service.invite(rt, slug, cid)
+    await contracts.invite(rt, slug, cid)
     await run_jobs_until_idle(rt)
     (invitation,) = _mails(rt, slug, email_, "invitation")
     return invitation

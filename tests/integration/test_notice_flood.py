@@ -9,9 +9,9 @@ from email.utils import formatdate, make_msgid
 
 from sqlalchemy import func, select, update
 
-from bot import service
-from bot.runtime import run_jobs_until_idle
-from bot.settings import TenantSettings
+from bot import contracts, mail
+from bot.core.settings import TenantSettings
+from bot.jobs import run_jobs_until_idle
 from storage.models import AuditEvent, Contract, Message, Notification
 from storage.notify import SENDERS_PER_WINDOW, WINDOW
 from tests.fixtures.runtime import make_tenant, scoped
@@ -37,7 +37,7 @@ async def _flood(rt, tenant: TenantSettings, senders: list[str]) -> None:
     """Store every mail first, then let the workers (two at once) process them."""
     for sender in senders:
         raw = _stranger_mail(tenant, sender)
-        assert await service.store_inbound(rt, tenant.slug, "INBOX", 1, next(_uid), raw)
+        assert await mail.store_inbound(rt, tenant.slug, "INBOX", 1, next(_uid), raw)
     await run_jobs_until_idle(rt, concurrency=2)
 
 
@@ -144,16 +144,16 @@ async def test_the_rest_of_a_window_waits_for_its_end_once_staff_were_told(runti
 async def test_replies_from_an_uninvited_sender_are_grouped_too(runtime_factory):
     tenant = make_tenant()
     rt = await runtime_factory([tenant])
-    cid = await service.add_customer(
+    cid = await contracts.add_customer(
         rt, tenant.slug, name="MOOI", representative="K. Piskor", email="k@mooi.example"
     )
-    contract_id = await service.invite(rt, tenant.slug, cid)
+    contract_id = await contracts.invite(rt, tenant.slug, cid)
     await run_jobs_until_idle(rt)
     async with scoped(rt) as s:
         token = (await s.get(Contract, contract_id)).reply_token
     for _ in range(6):
         raw = _stranger_mail(tenant, ATTACKER, token)
-        await service.store_inbound(rt, tenant.slug, "INBOX", 1, next(_uid), raw)
+        await mail.store_inbound(rt, tenant.slug, "INBOX", 1, next(_uid), raw)
     await run_jobs_until_idle(rt, concurrency=2)
     assert await _kept(rt, tenant, "rejected_sender") == (6, 6)
     (note,) = [n for n in await _notes(rt, tenant) if n.kind == "rejected_sender"]

@@ -23,12 +23,14 @@ from cryptography.hazmat.primitives import hashes
 from pyhanko.pdf_utils.reader import PdfFileReader
 from sqlalchemy import select
 
-from bot import own_signature, service
-from bot.archive import verify_entry
-from bot.demo import DEMO_ANSWERS, customer_reply
-from bot.listener import poll_once
-from bot.runtime import Runtime, run_jobs_until_idle
-from bot.settings import SigningSettings
+from bot import contracts
+from bot.app.demo import DEMO_ANSWERS, customer_reply
+from bot.archive.store import verify_entry
+from bot.contracts import own_signature
+from bot.core.runtime import Runtime
+from bot.core.settings import SigningSettings
+from bot.jobs import run_jobs_until_idle
+from bot.mail.listener import poll_once
 from signing import FIELD_CUSTOMER, validate_pdf
 from signing.returned import REASONS
 from storage.models import ArchiveEntry, AuditEvent, Contract, Message, Notification, Signature
@@ -38,7 +40,7 @@ from tests.fixtures.runtime import make_tenant, scoped
 from tests.integration.test_archive_verify import open_for_module
 from tests.integration.test_bad_input import _outbox
 
-NAME = "Karolien Piskor"  # the representative dpabot invites (service.add_customer below)
+NAME = "Karolien Piskor"  # the representative dpabot invites (contracts.add_customer below)
 
 
 @pytest.fixture(scope="module")
@@ -72,7 +74,7 @@ def _signer(world: dict[str, Any], slug: str, name: str, email_: str, *, ca: boo
 
 async def _to_final(rt: Runtime, slug: str, email_: str, lang: str = "nl") -> EmailMessage:
     """Invite a customer and answer every question: the mail with the final version."""
-    cid = await service.add_customer(
+    cid = await contracts.add_customer(
         rt,
         slug,
         name=f"Salon {email_}",
@@ -81,7 +83,7 @@ async def _to_final(rt: Runtime, slug: str, email_: str, lang: str = "nl") -> Em
         email=email_,
         language=lang,
     )
-    await service.invite(rt, slug, cid)
+    await contracts.invite(rt, slug, cid)
     await run_jobs_until_idle(rt)
     (invitation,) = _mails(rt, slug, email_, "invitation")
     _deliver(rt, slug, customer_reply(invitation, DEMO_ANSWERS, email_))
@@ -288,10 +290,10 @@ async def test_a_signed_draft_does_not_count_but_its_answers_do(world):
     rt, slug = world["rt"], world["pf"]
     email_ = "early@salon.example"
     signer = _signer(world, slug, NAME, email_)
-    cid = await service.add_customer(
+    cid = await contracts.add_customer(
         rt, slug, name="Early Salon", representative=NAME, email=email_
     )
-    contract_id = await service.invite(rt, slug, cid)
+    contract_id = await contracts.invite(rt, slug, cid)
     await run_jobs_until_idle(rt)
     (invitation,) = _mails(rt, slug, email_, "invitation")
     workdir = world["folder"] / "early"
@@ -316,10 +318,10 @@ async def test_a_signed_pdf_before_the_final_version_is_answered_as_not_counted(
     rt, slug = world["rt"], world["pf"]
     email_ = "eager@salon.example"
     signer = _signer(world, slug, NAME, email_)
-    cid = await service.add_customer(
+    cid = await contracts.add_customer(
         rt, slug, name="Eager Salon", representative=NAME, email=email_
     )
-    contract_id = await service.invite(rt, slug, cid)
+    contract_id = await contracts.invite(rt, slug, cid)
     await run_jobs_until_idle(rt)
     (invitation,) = _mails(rt, slug, email_, "invitation")
     blank = BytesIO()

@@ -10,11 +10,11 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.serialization import pkcs12
 from sqlalchemy import select
 
-from bot import service
-from bot.demo import DEMO_ANSWERS, customer_reply
-from bot.listener import poll_once
-from bot.runtime import run_jobs_until_idle
-from bot.settings import SecretRef, SigningSettings
+from bot import contracts
+from bot.app.demo import DEMO_ANSWERS, customer_reply
+from bot.core.settings import SecretRef, SigningSettings
+from bot.jobs import run_jobs_until_idle
+from bot.mail.listener import poll_once
 from signing import validate_pdf
 from storage.models import ArchiveEntry, Contract
 from tests.fixtures.runtime import make_tenant, scoped
@@ -70,10 +70,10 @@ async def test_pkcs12_tenant_signs_and_archives(dev_pki, runtime_factory, tmp_pa
     rt = await runtime_factory([tenant])
     assert rt.pki is None  # nothing of the development PKI is started for this tenant
     slug = tenant.slug
-    cid = await service.add_customer(
+    cid = await contracts.add_customer(
         rt, slug, name="UTOPIA", representative="Tineke Verellen", email="tineke@utopia.example"
     )
-    contract_id = await service.invite(rt, slug, cid)
+    contract_id = await contracts.invite(rt, slug, cid)
     await run_jobs_until_idle(rt)
     inbox = mailbox.Maildir(rt.maildir(slug, "inbox"), create=True)
     (invitation,) = _outbox(rt, slug)

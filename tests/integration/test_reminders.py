@@ -6,10 +6,11 @@ import datetime as dt
 
 from sqlalchemy import update
 
-from bot import reminders, service
-from bot.demo import DEMO_ANSWERS, customer_reply
-from bot.runtime import run_jobs_until_idle
-from bot.settings import ReminderSettings
+from bot import contracts
+from bot.app.demo import DEMO_ANSWERS, customer_reply
+from bot.contracts import reminders
+from bot.core.settings import ReminderSettings
+from bot.jobs import run_jobs_until_idle
 from storage.models import Contract, Message
 from tests.fixtures.runtime import make_tenant, scoped
 from tests.integration.test_bad_input import _outbox
@@ -42,10 +43,10 @@ async def test_reminders_on_the_configured_days_then_expiry(runtime_factory):
     tenant = make_tenant()
     tenant.reminders = ReminderSettings(after_days=[7, 14], expire_after_days=30)
     rt = await runtime_factory([tenant])
-    cid = await service.add_customer(
+    cid = await contracts.add_customer(
         rt, tenant.slug, name="MOOI", representative="Karolien Piskor", email=INVITED
     )
-    contract_id = await service.invite(rt, tenant.slug, cid)
+    contract_id = await contracts.invite(rt, tenant.slug, cid)
     await run_jobs_until_idle(rt)
     assert await reminders.run(rt) == (0, 0)  # day 0: nothing due
     await _age(rt, contract_id, 8)
@@ -76,10 +77,10 @@ async def test_reminders_on_the_configured_days_then_expiry(runtime_factory):
 async def test_reminder_while_awaiting_signature_asks_for_agreement(runtime_factory):
     tenant = make_tenant()
     rt = await runtime_factory([tenant])
-    cid = await service.add_customer(
+    cid = await contracts.add_customer(
         rt, tenant.slug, name="MOOI", representative="Karolien Piskor", email=INVITED
     )
-    contract_id = await service.invite(rt, tenant.slug, cid)
+    contract_id = await contracts.invite(rt, tenant.slug, cid)
     await run_jobs_until_idle(rt)
     (invitation,) = _outbox(rt, tenant.slug)
     await _deliver(rt, tenant.slug, customer_reply(invitation, DEMO_ANSWERS, INVITED))

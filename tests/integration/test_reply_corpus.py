@@ -199,7 +199,7 @@ def test_corpus_is_complete() -> None:
 
 def test_reply_corpus(request: pytest.FixtureRequest) -> None:
     try:
-        from handlers.reader import read_reply
+        from handlers.reader.reader import read_reply
     except ImportError as exc:
         pytest.fail(
             "handlers.reader.read_reply is not available yet "

@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy.exc
 from sqlalchemy import func, select, text
 
-from bot import service
+from bot import contracts
 from storage.models import Contract, Customer, Message
 from storage.repositories import TenantRepo
 from storage.scope import APP_ROLE, ScopeError, bind
@@ -20,10 +20,10 @@ async def _two_tenants(runtime_factory):
     rt = await runtime_factory([a, b])
     for t in (a, b):
         for n in range(2):
-            cid = await service.add_customer(
+            cid = await contracts.add_customer(
                 rt, t.slug, name=f"Klant {n}", representative="K", email=f"k{n}@{t.slug}.example"
             )
-            await service.invite(rt, t.slug, cid)
+            await contracts.invite(rt, t.slug, cid)
     return rt, a.slug, b.slug
 
 

@@ -11,11 +11,12 @@ import zipfile
 
 import pytest
 
-from bot import retention
-from bot.archive import export_zip, verify_entry
+from bot.app.runtime import open_runtime
+from bot.archive import retention
+from bot.archive.store import export_zip, verify_entry
+from bot.core.runtime import archive_store
+from bot.core.settings import ArchiveSettings, SecretRef, ServiceSettings
 from bot.errors import ConfigError
-from bot.runtime import archive_store, open_runtime
-from bot.settings import ArchiveSettings, SecretRef, ServiceSettings
 from storage.blobs import sha256_hex
 from storage.errors import BlobConflict, BlobCorrupt, BlobError, BlobMissing
 from storage.s3 import S3BlobStore
@@ -26,7 +27,7 @@ from tests.integration.test_archive_verify import archive_one
 YEAR = 2026
 
 
-def _store(s3: CephS3) -> S3BlobStore:
+def store_message(s3: CephS3) -> S3BlobStore:
     return S3BlobStore(
         bucket=s3.bucket,
         endpoint_url=s3.endpoint_url,
@@ -38,7 +39,7 @@ def _store(s3: CephS3) -> S3BlobStore:
 
 @pytest.fixture
 def store(ceph_s3: CephS3) -> S3BlobStore:
-    return _store(ceph_s3)
+    return store_message(ceph_s3)
 
 
 def _tenant() -> str:

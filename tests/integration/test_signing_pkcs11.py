@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 import typst
 
+from bot.core.settings import SecretRef, SigningSettings, load_tenant
+from bot.core.tenant_signing import for_tenant
 from bot.errors import ConfigError
-from bot.settings import SecretRef, SigningSettings, load_tenant
-from bot.tenant_signing import for_tenant
 from signing import (
     FIELD_CUSTOMER,
     FIELD_PROCESSOR,
@@ -167,7 +167,7 @@ async def test_one_token_session_signs_from_parallel_threads(
     """The bot signs in worker threads (each its own loop) over the one cached session."""
     import asyncio
 
-    from bot import cpu
+    from bot.jobs import cpu
     from signing.pkcs11 import load_pkcs11_signer
 
     signer = load_pkcs11_signer(

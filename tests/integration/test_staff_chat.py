@@ -18,17 +18,18 @@ from typing import Any
 import pytest
 from sqlalchemy import select, update
 
-from bot.chat import StaffChat
-from bot.chat_notify import deliver_once
-from bot.runtime import Runtime, run_jobs_until_idle
-from bot.service import new_token
-from bot.settings import (
+from bot.app.telegram import StaffChat
+from bot.chat.notify import deliver_once
+from bot.contracts import new_token
+from bot.core.runtime import Runtime
+from bot.core.settings import (
     SecretRef,
     StaffMember,
     TelegramServiceSettings,
     TelegramSettings,
     TenantSettings,
 )
+from bot.jobs import run_jobs_until_idle
 from handlers.staff import ADMIN, REGISTRY, Registry, StaffContext
 from storage.models import AuditEvent, Contract, Message, Notification, Staff
 from storage.notify import notify_staff
@@ -749,7 +750,7 @@ async def test_the_allowlist_is_synced_to_the_staff_table(world):
 
 
 async def test_serve_runs_the_chat_and_stops_cleanly(world):
-    from bot.serve import run
+    from bot.app.serve import run
 
     await world.chat.stop()
     stop = asyncio.Event()

@@ -6,7 +6,7 @@ import asyncio
 
 import psycopg
 
-from bot.jobs import retry_stalled_jobs
+from bot.jobs.queue import retry_stalled_jobs
 from tests.fixtures.runtime import make_tenant
 
 QUEUE = "stalled-test"  # this test's jobs only: fetch_job takes nothing else

@@ -7,8 +7,8 @@ import psycopg
 import pytest
 from sqlalchemy import func, select, text
 
-from bot import service
-from bot.jobs import defer
+from bot import contracts
+from bot.jobs.queue import defer
 from storage import audit
 from storage.errors import NotFound
 from storage.models import Message
@@ -37,10 +37,10 @@ async def test_a_rolled_back_transaction_leaves_no_job(runtime_factory):
 async def test_one_tenant_cannot_reach_another_tenants_rows(runtime_factory):
     a, b = make_tenant(), make_tenant()
     rt = await runtime_factory([a, b])
-    cid = await service.add_customer(
+    cid = await contracts.add_customer(
         rt, a.slug, name="Klant A", email="a@klant.example", representative="An"
     )
-    contract_id = await service.invite(rt, a.slug, cid)
+    contract_id = await contracts.invite(rt, a.slug, cid)
     async with scoped(rt) as s:
         other = TenantRepo(s, rt.tenant_ids[b.slug])
         with pytest.raises(NotFound):

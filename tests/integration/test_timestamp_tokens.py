@@ -16,7 +16,7 @@ from asn1crypto import cms, parser, pem
 from certomancer.registry import CertLabel
 from pyhanko.pdf_utils.reader import PdfFileReader
 
-from bot.runtime import Runtime
+from bot.core.runtime import Runtime
 from signing import FIELD_ARCHIVE_TIMESTAMP, FIELD_CUSTOMER, FIELD_PROCESSOR
 from tests.fixtures.pki import nss_db, pdfsig_signatures, qpdf_check
 from tests.fixtures.runtime import make_tenant

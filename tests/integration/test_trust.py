@@ -15,9 +15,10 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlalchemy import func, select
 
-from bot import inbound, service
-from bot.demo import DEMO_ANSWERS, customer_reply
-from bot.runtime import run_jobs_until_idle
+from bot import contracts, mail
+from bot.app.demo import DEMO_ANSWERS, customer_reply
+from bot.jobs import run_jobs_until_idle
+from bot.mail import inbound
 from storage.models import Contract, Message, Notification
 from tests.fixtures.runtime import make_tenant, scoped
 from tests.integration.test_bad_input import _outbox
@@ -30,10 +31,10 @@ async def _setup(runtime_factory, *tenants):
     rt = await runtime_factory(list(tenants))
     out = []
     for t in tenants:
-        cid = await service.add_customer(
+        cid = await contracts.add_customer(
             rt, t.slug, name="MOOI", representative="Karolien Piskor", email=INVITED
         )
-        contract_id = await service.invite(rt, t.slug, cid)
+        contract_id = await contracts.invite(rt, t.slug, cid)
         await run_jobs_until_idle(rt)
         (invitation,) = _outbox(rt, t.slug)
         out.append((contract_id, invitation))
@@ -44,7 +45,7 @@ _uid = iter(range(1000, 10**6))
 
 
 async def _deliver(rt, slug, raw: bytes) -> Message:
-    row_id = await service.store_inbound(rt, slug, "INBOX", 1, next(_uid), raw)
+    row_id = await mail.store_inbound(rt, slug, "INBOX", 1, next(_uid), raw)
     assert row_id is not None
     await run_jobs_until_idle(rt)
     async with scoped(rt) as s:
@@ -362,7 +363,7 @@ async def test_a_reader_that_hangs_is_stopped_and_the_mail_shunted(runtime_facto
 async def test_outages_are_retried_and_only_the_last_attempt_shunts(runtime_factory, monkeypatch):
     tenant = make_tenant()
     rt, [(_, inv)] = await _setup(runtime_factory, tenant)
-    row_id = await service.store_inbound(
+    row_id = await mail.store_inbound(
         rt, tenant.slug, "INBOX", 1, next(_uid), customer_reply(inv, PARTIAL, INVITED)
     )
 
@@ -371,10 +372,10 @@ async def test_outages_are_retried_and_only_the_last_attempt_shunts(runtime_fact
 
     monkeypatch.setattr(inbound, "_process", down)
     with pytest.raises(sqlalchemy.exc.OperationalError):
-        await service.process_inbound(rt, tenant.slug, row_id, final_attempt=False)
+        await mail.process_inbound(rt, tenant.slug, row_id, final_attempt=False)
     async with scoped(rt) as s:
         assert (await s.get(Message, row_id)).outcome == "pending"
-    await service.process_inbound(rt, tenant.slug, row_id, final_attempt=True)
+    await mail.process_inbound(rt, tenant.slug, row_id, final_attempt=True)
     async with scoped(rt) as s:
         assert (await s.get(Message, row_id)).outcome == "shunted"
 
@@ -382,9 +383,9 @@ async def test_outages_are_retried_and_only_the_last_attempt_shunts(runtime_fact
         raise ValueError("unparseable")
 
     monkeypatch.setattr(inbound, "_process", broken)
-    other = await service.store_inbound(
+    other = await mail.store_inbound(
         rt, tenant.slug, "INBOX", 1, next(_uid), customer_reply(inv, PARTIAL, INVITED)
     )
-    await service.process_inbound(rt, tenant.slug, other, final_attempt=False)  # no retry
+    await mail.process_inbound(rt, tenant.slug, other, final_attempt=False)  # no retry
     async with scoped(rt) as s:
         assert (await s.get(Message, other)).outcome == "shunted"

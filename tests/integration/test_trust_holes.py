@@ -11,10 +11,10 @@ from email.message import EmailMessage
 
 from sqlalchemy import select
 
-from bot import negotiation
-from bot.demo import DEMO_ANSWERS, customer_reply
-from bot.final_mail import fingerprint
-from bot.runtime import run_jobs_until_idle
+from bot.app.demo import DEMO_ANSWERS, customer_reply
+from bot.contracts import negotiation
+from bot.domain import fingerprint
+from bot.jobs import run_jobs_until_idle
 from storage.models import ChangeRequest, Contract, ContractVersion, Signature
 from tests.fixtures.runtime import make_tenant, scoped
 from tests.integration.test_bad_input import _outbox

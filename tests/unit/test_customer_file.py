@@ -9,7 +9,7 @@ import zipfile
 import openpyxl
 import pytest
 
-from handlers.customer_file import MAX_ROWS, read_customer_file
+from handlers.reader.customer_file import MAX_ROWS, read_customer_file
 
 HEADER = "name,email,representative,enterprise_number,function,language"
 MOOI = (

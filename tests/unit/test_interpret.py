@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from bot.contract_data import annex_fields
-from handlers.interpret import interpret
-from handlers.mime import parse_mail
-from handlers.pipeline import authenticate, own_words, reply_token, screen
-from handlers.quotes import strip_quotes
+from bot.domain.data import annex_fields
+from handlers.reader.interpret import interpret
+from handlers.reader.mime import parse_mail
+from handlers.reader.pipeline import authenticate, own_words, reply_token, screen
+from handlers.reader.quotes import strip_quotes
 
 FIELDS = annex_fields("ibeauty")
 

@@ -10,7 +10,7 @@ from email.message import EmailMessage
 
 import pytest
 
-from bot.mailer import flatten, pdf_part
+from bot.outbox.mailer import flatten, pdf_part
 
 
 def _mail() -> EmailMessage:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.workflow import Effect, Event, State, decide
+from bot.domain.workflow import Effect, Event, State, decide
 from templates.articles import article, articles
 
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import time
 
-from handlers.html import html_to_text
-from handlers.lang import detect_language
-from handlers.quotes import strip_quotes
-from handlers.reader import read_reply
-from handlers.validate import check_value, duration_ok, normalize_phone, validate_value
+from handlers.reader.html import html_to_text
+from handlers.reader.quotes import strip_quotes
+from handlers.reader.reader import read_reply
+from handlers.text.lang import detect_language
+from handlers.text.validate import check_value, duration_ok, normalize_phone, validate_value
 from templates import load_manifest, render_pdf
 
 DEFAULTS = {f.id: f.default or "" for f in load_manifest("ibeauty").annex_fields}

@@ -6,7 +6,7 @@ from email.message import EmailMessage
 
 import pytest
 
-from handlers.reader import read_reply
+from handlers.reader.reader import read_reply
 
 
 def mail(body: str, html: str | None = None) -> bytes:

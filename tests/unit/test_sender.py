@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from handlers.pipeline import aligned, authentication_results, organizational_domain
-from handlers.sender import STDLIB_STRICT, sender_of
+from handlers.reader.pipeline import aligned, authentication_results, organizational_domain
+from handlers.reader.sender import STDLIB_STRICT, sender_of
 
 INVITED = "karolien@mooi.example"
 ATTACKER = "attacker@evil.example"
@@ -82,9 +82,9 @@ def test_both_shapes_refused_with_and_without_the_stdlib_strict_parser(
 ) -> None:
     if strict and not STDLIB_STRICT:
         pytest.skip("this Python's email.utils.getaddresses has no strict mode (3.13+)")
-    import handlers.sender
+    import handlers.reader.sender
 
-    monkeypatch.setattr(handlers.sender, "STDLIB_STRICT", strict)
+    monkeypatch.setattr(handlers.reader.sender, "STDLIB_STRICT", strict)
     assert sender_of([value]).address == ""
     assert sender_of([f"Karolien <{INVITED}>"]).address == INVITED
 

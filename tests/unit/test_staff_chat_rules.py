@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from bot.chat_notify import digest_cutoff
+from bot.chat.access import AMBIGUOUS, UNKNOWN, UNMAPPED
+from bot.chat.notify import digest_cutoff
+from bot.core.settings import TelegramServiceSettings, load_service, load_tenant
 from bot.errors import ConfigError
-from bot.settings import TelegramServiceSettings, load_service, load_tenant
 from bot.transports.telegram import split_text
 from handlers.staff import REGISTRY, Directory, Registry
-from handlers.staff._access import AMBIGUOUS, UNKNOWN, UNMAPPED
 
 TENANT = """
 slug = "{slug}"
@@ -163,7 +163,7 @@ def test_digest_cutoff_is_the_latest_digest_hour():
 
 
 def test_tokens_are_checked_and_never_echoed(tmp_path: Path, monkeypatch):
-    from bot.chat import group_by_token
+    from bot.app.telegram import group_by_token
 
     a = load_tenant(_tenant(tmp_path, "alpha", chat=-100))
     b = load_tenant(_tenant(tmp_path, "bravo", chat=-200))

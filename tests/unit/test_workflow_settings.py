@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from bot.core.settings import load_tenant
+from bot.domain.workflow import Effect, Event, State, decide
 from bot.errors import ConfigError
-from bot.settings import load_tenant
-from bot.workflow import Effect, Event, State, decide
-from handlers.validate import belgian_enterprise_number_ok, validate_value
+from handlers.text.validate import belgian_enterprise_number_ok, validate_value
 
 
 def test_lifecycle_happy_path():

@@ -1,0 +1,57 @@
+"""The `dpabot` command line: one-sentence errors; exit 0 ok, 1 failure, 2 bad input.
+
+One module per command group (service, documents, archive, customers, contracts); the parser
+(parser.py) names each command's function as "module:function", and only that module is
+imported when the command runs, so a command pays for no other command's libraries.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import logging
+import sys
+
+from bot.app.cli.common import BAD_INPUT, FAILURE, UsageError
+from bot.app.cli.parser import build_parser
+from bot.core import redact
+from bot.errors import ConfigError, DpabotError
+
+__all__ = ["build_parser", "main"]
+
+
+def _command(ref: str) -> object:
+    module, _, name = ref.partition(":")
+    # Imported when the command runs (see the module docstring): start-up cost per command.
+    return getattr(importlib.import_module(f"bot.app.cli.{module}"), name)
+
+
+def main(argv: list[str] | None = None) -> int:
+    # Before anything logs: no secret nor bot token in a log line, whatever level is set.
+    redact.install()
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        run = _command(args.run)
+        assert callable(run)
+        result = run(args)
+        if asyncio.iscoroutine(result):
+            result = asyncio.run(result)
+        return int(result)
+    except DpabotError as exc:
+        print(f"dpabot: {redact.redact(str(exc))}", file=sys.stderr)
+        return BAD_INPUT if isinstance(exc, UsageError | ConfigError) else FAILURE
+    except KeyboardInterrupt:
+        return FAILURE
+    except Exception as exc:  # the last wall: one sentence, not a traceback
+        # The error's words may quote a URL or a library's message holding a secret.
+        said = redact.redact(str(exc))
+        print(
+            f"dpabot: unexpected error ({type(exc).__name__}: {said}); run with -v and report it.",
+            file=sys.stderr,
+        )
+        logging.getLogger(__name__).debug("traceback", exc_info=True)
+        return FAILURE

@@ -1,0 +1,99 @@
+"""What the command groups share: settings, the database, output, exit codes, small parsers."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import json
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+from typing import Any
+
+from bot.core.runtime import database_url
+from bot.core.settings import ServiceSettings, TenantSettings, load_service, load_tenant
+from bot.core.tenant_signing import load_cert
+from bot.errors import DpabotError
+from storage.database import Database
+from storage.scope import APP_ROLE
+
+OK, FAILURE, BAD_INPUT = 0, 1, 2
+
+
+class UsageError(DpabotError):
+    """Bad input from the command line (exit 2)."""
+
+
+def service_settings(config: Path | None) -> ServiceSettings:
+    if config is None and Path("dpabot.toml").exists():
+        config = Path("dpabot.toml")
+    return load_service(config)
+
+
+def tenants_of(settings: ServiceSettings) -> list[TenantSettings]:
+    return [load_tenant(p) for p in settings.tenants]
+
+
+async def database(settings: ServiceSettings) -> Database:
+    db = Database(await asyncio.to_thread(database_url, settings), role=APP_ROLE)
+    await db.upgrade()
+    return db
+
+
+def show(data: Any, as_json: bool, text: str) -> None:
+    print(json.dumps(data, indent=2, ensure_ascii=False, default=str) if as_json else text)
+
+
+def load_roots(paths: list[Path]) -> list[Any]:
+    try:
+        return [load_cert(p) for p in paths]
+    except DpabotError as exc:
+        raise UsageError(str(exc)) from exc
+
+
+async def archive_session(
+    args: argparse.Namespace, fn: Callable[..., Coroutine[Any, Any, int]]
+) -> int:
+    db = await database(service_settings(args.config))
+    try:
+        async with db.transaction() as s:
+            return await fn(s)
+    finally:
+        await db.dispose()
+
+
+def actor() -> str:
+    try:
+        return f"cli:{getpass.getuser()}"
+    except Exception:  # no user name (containers): still an actor
+        return "cli"
+
+
+def date_arg(value: str) -> Any:
+    import datetime as dt
+
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a date like 2026-11-23") from exc
+
+
+def configured_tenant(args: argparse.Namespace) -> tuple[Any, list[Any]]:
+    """The service settings and the one tenant named by --tenant (a usage error if unknown)."""
+    settings = service_settings(args.config)
+    tenants = [t for t in tenants_of(settings) if t.slug == args.tenant]
+    if not tenants:
+        raise UsageError(f"There is no tenant '{args.tenant}' in this configuration.")
+    return settings, tenants
+
+
+def read_file(path: Path, what: str) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise UsageError(f"The {what} {path} cannot be read ({exc}).") from exc
+
+
+def listed(items: list[str], limit: int = 20) -> str:
+    more = len(items) - limit
+    return ", ".join(items[:limit]) + (f" and {more} more" if more > 0 else "")

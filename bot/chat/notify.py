@@ -1,0 +1,120 @@
+"""Deliver staff notifications (storage/notify.py) to each tenant's staff_chat_id.
+
+One notification at a time, oldest first, each in its own transaction: its row is locked,
+``attempts`` counted, the message sent, then ``delivered_at`` set. A failed send leaves it
+undelivered (the attempt counted) and ends the tenant's round; the next round tries again, so
+none is ever lost (one may be sent twice if the database fails right after Telegram took it).
+A grouped notice (a flood of mail from strangers, storage/notify.py) is sent with the count it has
+when its turn comes; one held to the end of its window (``deliver_after``) waits till then.
+With ``digest = true``, ``completed`` notifications wait for the daily digest at
+``digest_hour`` (UTC): one message listing every one that came in before that hour.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import or_, select
+
+from bot.chat.bots import ChatBots
+from bot.core.settings import TelegramSettings
+from bot.transports.telegram import ChatSendError, send_text
+from storage.models import Notification
+from templates.chat import render_chat
+
+if TYPE_CHECKING:
+    from bot.core.runtime import Runtime
+
+log = logging.getLogger("dpabot.chat")
+DIGEST_KINDS = ("completed",)
+
+
+async def deliver_once(chat: ChatBots, now: dt.datetime | None = None) -> int:
+    """One round over every tenant with a staff chat; returns the notifications delivered."""
+    now = now or dt.datetime.now(dt.UTC)
+    delivered = 0
+    for slug, tenant in chat.rt.tenants.items():
+        cfg = tenant.telegram
+        if cfg is None or cfg.staff_chat_id is None:
+            continue
+        bot = chat.bot_for(slug).app.bot
+        delivered += await _each(chat.rt, slug, cfg, bot, now)
+        if cfg.digest:
+            delivered += await _digest(chat.rt, slug, cfg, bot, now)
+    return delivered
+
+
+def digest_cutoff(now: dt.datetime, hour: int) -> dt.datetime:
+    """The latest digest time (hour:00 UTC) at or before now."""
+    cutoff = now.astimezone(dt.UTC).replace(hour=hour, minute=0, second=0, microsecond=0)
+    return cutoff if cutoff <= now else cutoff - dt.timedelta(days=1)
+
+
+async def _each(rt: Runtime, slug: str, cfg: TelegramSettings, bot: Any, now: dt.datetime) -> int:
+    assert cfg.staff_chat_id is not None
+    tid = rt.tenant_ids[slug]
+    done = 0
+    while True:
+        async with rt.db.transaction(tenants=[tid]) as s:
+            stmt = select(Notification).where(
+                Notification.tenant_id == tid,
+                Notification.delivered_at.is_(None),
+                # A grouped notice held to its window's end (storage/notify.py) waits till then.
+                or_(Notification.deliver_after.is_(None), Notification.deliver_after <= now),
+            )
+            if cfg.digest:
+                stmt = stmt.where(Notification.kind.not_in(DIGEST_KINDS))
+            note = await s.scalar(
+                stmt.order_by(Notification.id).limit(1).with_for_update(skip_locked=True)
+            )
+            if note is None:
+                return done
+            note.attempts = (note.attempts or 0) + 1
+            try:
+                await send_text(bot, cfg.staff_chat_id, render_chat("notification", note=note))
+            except ChatSendError as exc:
+                log.warning(
+                    "staff chat: notification %s of %s not delivered (attempt %d): %s",
+                    note.id,
+                    slug,
+                    note.attempts,
+                    exc,
+                )
+                return done  # the transaction commits the attempt; the row stays undelivered
+            note.delivered_at = now
+            done += 1
+
+
+async def _digest(rt: Runtime, slug: str, cfg: TelegramSettings, bot: Any, now: dt.datetime) -> int:
+    assert cfg.staff_chat_id is not None
+    cutoff = digest_cutoff(now, cfg.digest_hour)
+    async with rt.db.transaction(tenants=[rt.tenant_ids[slug]]) as s:
+        notes = list(
+            (
+                await s.scalars(
+                    select(Notification)
+                    .where(
+                        Notification.tenant_id == rt.tenant_ids[slug],
+                        Notification.delivered_at.is_(None),
+                        Notification.kind.in_(DIGEST_KINDS),
+                        Notification.created_at < cutoff,
+                    )
+                    .order_by(Notification.id)
+                    .with_for_update(skip_locked=True)
+                )
+            ).all()
+        )
+        if not notes:
+            return 0
+        for note in notes:
+            note.attempts = (note.attempts or 0) + 1
+        try:
+            await send_text(bot, cfg.staff_chat_id, render_chat("digest", notes=notes))
+        except ChatSendError as exc:
+            log.warning("staff chat: the digest of %s was not delivered: %s", slug, exc)
+            return 0
+        for note in notes:
+            note.delivered_at = now
+        return len(notes)

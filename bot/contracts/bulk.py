@@ -1,0 +1,373 @@
+"""Customers in bulk: import a checked customer file, preview an invitation, invite many at once.
+
+The CLI (`dpabot customers import`, `dpabot send`) and the staff chat's /send call these.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+from sqlalchemy import func, select
+
+from bot.contracts import invitations
+from bot.contracts.customer_import import (
+    ExistingCustomer,
+    ImportResult,
+    Preview,
+    import_customers,
+    preview,
+    preview_row,
+)
+from bot.core.runtime import Runtime
+from bot.errors import DpabotError
+from bot.jobs import cpu, run_jobs_until_idle
+from storage import audit
+from storage.errors import NotFound
+from storage.models import Customer, Message
+from templates import TemplateError
+
+log = logging.getLogger(__name__)
+
+__all__ = [
+    "PENDING",
+    "Delivery",
+    "ExistingCustomer",
+    "ImportResult",
+    "Invitation",
+    "Preview",
+    "Progress",
+    "SendFailure",
+    "SendPlan",
+    "SendSummary",
+    "deliver",
+    "import_customers",
+    "plan_invitations",
+    "preview",
+    "preview_row",
+    "send_invitations",
+    "send_now",
+    "store_drafts",
+]
+
+# send_invitations(customers=PENDING): every customer of the tenant not invited yet.
+PENDING: Literal["pending"] = "pending"
+# progress(done, total, failures), awaited after each customer.
+Progress = Callable[[int, int, int], Awaitable[None]]
+
+
+# --- import -----------------------------------------------------------------------------------
+
+
+# --- preview ----------------------------------------------------------------------------------
+
+
+# --- send -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Invitation:
+    customer_id: int
+    contract_id: int
+
+
+@dataclass(frozen=True)
+class SendFailure:
+    """A customer not invited, and why (one sentence); the rest of the batch went on."""
+
+    customer_id: int
+    customer: str  # the customer's name, "" when the id is not one of the tenant's
+    reason: str
+
+    def __str__(self) -> str:
+        who = f"customer {self.customer_id}" + (f" ({self.customer})" if self.customer else "")
+        return f"{who}: {self.reason}"
+
+
+@dataclass
+class SendSummary:
+    """The batch's outcome: invited (mail queued), skipped (had a contract), failed."""
+
+    invited: list[Invitation] = field(default_factory=list)
+    skipped: list[int] = field(default_factory=list)  # customer ids already invited
+    failed: list[SendFailure] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return len(self.invited) + len(self.skipped) + len(self.failed)
+
+
+def _concurrency() -> int:
+    # Two renders per pool worker: the next is waiting while one's PDF comes back.
+    return 2 * int(getattr(cpu.pool(), "_max_workers", 2))
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, DpabotError | NotFound):
+        return str(exc)
+
+    if isinstance(exc, TemplateError):
+        return str(exc)
+    return f"unexpected error ({type(exc).__name__}: {exc})"
+
+
+@dataclass(frozen=True)
+class SendPlan:
+    """Who a send would invite, who it would skip (a contract already) and the unknown ids."""
+
+    customers: tuple[Customer, ...]
+    already_invited: tuple[int, ...] = ()
+    unknown: tuple[int, ...] = ()  # not customers of this tenant
+
+
+async def plan_invitations(
+    rt: Runtime, slug: str, customers: Sequence[int] | Literal["pending"]
+) -> SendPlan:
+    """What send_invitations() would do now: for a confirmation question before sending."""
+    rt.tenant(slug)
+    async with rt.db.transaction() as s:
+        repo = rt.repo(s, slug)
+        if customers == PENDING:
+            return SendPlan(tuple(await repo.customers_without_contract()))
+        wanted = list(dict.fromkeys(customers))  # once each, in the order given
+        found = await repo.customers_by_ids(wanted)
+        invited = await repo.customers_with_contract(list(found))
+    return SendPlan(
+        customers=tuple(found[c] for c in wanted if c in found and c not in invited),
+        already_invited=tuple(c for c in wanted if c in invited),
+        unknown=tuple(c for c in wanted if c not in found),
+    )
+
+
+# Invitations stored per transaction (and sent per job, over one SMTP connection): a batch
+# shares one lock, one audit-chain step and one connection instead of paying each per mail.
+BATCH = 50
+GATHER_S = 0.25  # at most this long waiting for more rendered drafts before storing a batch
+
+
+async def send_invitations(
+    rt: Runtime,
+    slug: str,
+    customers: Sequence[int] | Literal["pending"],
+    actor: str,
+    *,
+    progress: Progress | None = None,
+    concurrency: int | None = None,
+) -> SendSummary:
+    """Invite each customer (a contract, the draft PDF, the mail queued, as bot.service.invite
+    does).
+
+    ``customers``: ids of the tenant's customers, or PENDING for every customer with no
+    contract yet. A customer with a contract (in any state) is skipped, never invited twice,
+    also when two sends run at once; an id that is not one of this tenant's customers fails
+    as unknown. One failure never stops the batch. ``progress(done, total, failures)`` is
+    awaited after each customer. The mails leave through the job queue (see deliver()).
+
+    Drafts render in the CPU pool (``concurrency`` at once) while the ones rendered are
+    stored, up to BATCH per transaction.
+    """
+    tenant = rt.tenant(slug)
+    plan = await plan_invitations(rt, slug, customers)
+    summary = SendSummary(skipped=list(plan.already_invited))
+    summary.failed.extend(
+        SendFailure(cid, "", f"There is no customer {cid} for this tenant.") for cid in plan.unknown
+    )
+    targets = iter(plan.customers)
+    total = summary.total + len(plan.customers)
+    done = summary.total
+    if progress is not None and done:
+        await progress(done, total, len(summary.failed))
+
+    async def settled(outcomes: Sequence[Outcome]) -> None:
+        nonlocal done
+        for customer, outcome in outcomes:
+            if isinstance(outcome, BaseException):
+                log.warning("Inviting customer %s failed: %s", customer.id, outcome)
+                summary.failed.append(SendFailure(customer.id, customer.name, _reason(outcome)))
+            elif outcome is None:
+                summary.skipped.append(customer.id)  # another send got there first
+            else:
+                summary.invited.append(Invitation(customer.id, outcome))
+            done += 1
+            if progress is not None:
+                await progress(done, total, len(summary.failed))
+
+    # Bounded: rendering may outrun storing, and each draft holds its PDF in memory.
+    drafts: asyncio.Queue[invitations.Draft | None] = asyncio.Queue(maxsize=2 * BATCH)
+
+    async def render() -> None:
+        for customer in targets:  # one iterator shared by the renderers: each customer once
+            try:
+                draft = await invitations.render_invitation(tenant, customer)
+            except Exception as exc:  # one customer's failure never stops the batch
+                await settled([(customer, exc)])
+            else:
+                await drafts.put(draft)
+
+    async def store(batch: list[invitations.Draft]) -> None:
+        await settled(await store_drafts(rt, slug, batch, actor))
+
+    async def write() -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            batch = [await drafts.get()]
+            # A moment to fill the batch: renders arrive one by one, and a bigger batch costs
+            # less per invitation.
+            until = loop.time() + GATHER_S
+            while len(batch) < BATCH and batch[-1] is not None and loop.time() < until:
+                if drafts.empty():
+                    await asyncio.sleep(0.01)
+                else:
+                    batch.append(drafts.get_nowait())
+            ended = batch[-1] is None  # put after every render ended: nothing follows it
+            ready = [d for d in batch if d is not None]
+            if ready:
+                await store(ready)
+            if ended:
+                return
+
+    async def render_all() -> None:
+        renderers = max(1, concurrency or _concurrency())
+        await asyncio.gather(*(render() for _ in range(renderers)))
+        await drafts.put(None)
+
+    stages = [asyncio.ensure_future(render_all()), asyncio.ensure_future(write())]
+    try:
+        await asyncio.gather(*stages)
+    finally:
+        for stage in stages:  # one failed (a progress callback raised): the other stops too
+            stage.cancel()
+    async with rt.db.transaction() as s:
+        await audit.record(
+            s,
+            rt.tenant_ids[slug],
+            actor,
+            "invitations.sent",
+            slug,
+            {
+                "requested": "pending" if customers == PENDING else len(customers),
+                "invited": len(summary.invited),
+                "skipped": len(summary.skipped),
+                "failed": len(summary.failed),
+            },
+        )
+    return summary
+
+
+Outcome = tuple[Customer, int | BaseException | None]
+
+
+async def store_drafts(
+    rt: Runtime, slug: str, drafts: Sequence[invitations.Draft], actor: str
+) -> list[Outcome]:
+    """Store rendered invitations in one transaction (invitations.store_invitations); per draft its
+    customer and the contract id, None (invited already) or the error. A batch that fails is
+    stored draft by draft, so one bad draft fails alone."""
+    try:
+        ids = await invitations.store_invitations(rt, slug, drafts, actor=actor, once=True)
+    except Exception as exc:  # one bad draft must not fail its batch
+        if len(drafts) > 1:
+            return [o for d in drafts for o in await store_drafts(rt, slug, [d], actor)]
+        log.warning("Storing the invitation failed: %s", exc, exc_info=True)
+        return [(drafts[0].customer, exc)]
+    return [(d.customer, i) for d, i in zip(drafts, ids, strict=True)]
+
+
+# --- delivery (one-shot commands) -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """Where the batch's invitation mails are after the queue was worked: sent, or waiting for
+    a retry of their job (the transport failed; the service retries with backoff)."""
+
+    sent: int
+    waiting: int
+
+
+# Sending is I/O (SMTP round trips): more jobs at once than CPU cores.
+SEND_CONCURRENCY = 8
+
+
+async def send_now(
+    rt: Runtime,
+    slug: str,
+    customers: Sequence[int] | Literal["pending"],
+    actor: str,
+    *,
+    progress: Progress | None = None,
+    concurrency: int | None = None,
+) -> tuple[SendSummary, Delivery]:
+    """send_invitations() for commands that run no worker (CLI, bench): a worker sends the
+    mails while the rest are still being rendered, then the queue is worked until idle."""
+    worker = asyncio.create_task(
+        rt.app.run_worker_async(
+            wait=True,
+            concurrency=SEND_CONCURRENCY,
+            install_signal_handlers=False,
+            listen_notify=True,
+            delete_jobs="successful",
+        )
+    )
+    try:
+        summary = await send_invitations(
+            rt, slug, customers, actor, progress=progress, concurrency=concurrency
+        )
+    finally:
+        worker.cancel()  # procrastinate stops gracefully: running jobs finish first
+        with contextlib.suppress(asyncio.CancelledError):
+            await worker
+    return summary, await deliver(rt, slug, summary)
+
+
+async def deliver(
+    rt: Runtime, slug: str, summary: SendSummary, *, concurrency: int = SEND_CONCURRENCY
+) -> Delivery:
+    """Work the job queue until idle (for commands that run no worker), then count the batch's
+    invitation mails that left."""
+    await run_jobs_until_idle(rt, concurrency=concurrency)
+    ids = [i.contract_id for i in summary.invited]
+    sent = 0
+    async with rt.db.transaction(tenants=[rt.tenant_ids[slug]]) as s:
+        for start in range(0, len(ids), 5000):
+            sent += (
+                await s.scalar(
+                    select(func.count())
+                    .select_from(Message)
+                    .where(
+                        Message.tenant_id == rt.tenant_ids[slug],
+                        Message.contract_id.in_(ids[start : start + 5000]),
+                        Message.kind == "invitation",
+                        Message.outcome == "sent",
+                    )
+                )
+                or 0
+            )
+    return Delivery(sent=sent, waiting=len(ids) - sent)
+
+
+__all__ = [
+    "BATCH",
+    "GATHER_S",
+    "SEND_CONCURRENCY",
+    "Delivery",
+    "ExistingCustomer",
+    "ImportResult",
+    "Invitation",
+    "Preview",
+    "SendFailure",
+    "SendPlan",
+    "SendSummary",
+    "deliver",
+    "import_customers",
+    "plan_invitations",
+    "preview",
+    "preview_row",
+    "send_invitations",
+    "send_now",
+    "store_drafts",
+]

@@ -1,0 +1,108 @@
+"""CPU-heavy work off the event loop: Typst renders in a process pool, signing in a thread."""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import os
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ProcessPoolExecutor
+from typing import Any, TypeVar
+
+from bot.errors import DpabotError
+
+T = TypeVar("T")
+_pool: ProcessPoolExecutor | None = None
+
+
+def _render(template_id: str, data: dict[str, Any], draft: bool, unique: bool = False) -> bytes:
+    # Imported in the pool worker that runs it (warmed up there once), not in the parent.
+    from templates import render_pdf
+
+    return render_pdf(template_id, data, draft=draft, unique=unique)
+
+
+def read_reply_sync(
+    raw: bytes, template_id: str, known: dict[str, str], lang_hint: str | None = None
+) -> Any:
+    """Read a reply (runs in a pool worker, so a crafted mail cannot stall the event loop)."""
+    # Imported in the pool worker that runs it, not in the parent.
+    from handlers.reader.reader import read_reply
+
+    return read_reply(raw, template_id, known, lang_hint=lang_hint)
+
+
+class ParseTimeout(DpabotError):
+    """Reading a reply took longer than allowed (crafted input): the mail is shunted."""
+
+
+async def read_reply(
+    raw: bytes,
+    template_id: str,
+    known: dict[str, str],
+    *,
+    timeout: float,  # noqa: ASYNC109 - a deadline for the pool worker, not a cancel scope
+    fn: Callable[..., Any] = read_reply_sync,
+    lang_hint: str | None = None,
+) -> Any:
+    """Read a reply in the process pool; a worker stuck past ``timeout`` is killed."""
+    loop = asyncio.get_running_loop()
+    executor = pool()
+    future = loop.run_in_executor(executor, fn, raw, template_id, known, lang_hint)
+    try:
+        return await asyncio.wait_for(future, timeout)
+    except TimeoutError:
+        # A worker process cannot be cancelled, only killed: drop this pool and its workers
+        # (renders running in it fail and are retried by their jobs) and start a new one.
+        _kill(executor)
+        raise ParseTimeout(f"reading the reply took longer than {timeout:g} s") from None
+
+
+def _kill(executor: ProcessPoolExecutor) -> None:
+    global _pool
+    if _pool is executor:
+        _pool = None
+    for proc in list(getattr(executor, "_processes", {}).values()):
+        proc.kill()
+    executor.shutdown(wait=False, cancel_futures=True)
+
+
+def _warm_up() -> None:
+    import templates  # noqa: F401  (typst and the fonts load once per worker, not per render)
+
+
+def pool() -> ProcessPoolExecutor:
+    global _pool
+    if _pool is None:
+        # spawn, not fork: the parent runs threads (the dev PKI's server, asyncio helpers) and a
+        # forked child could inherit a lock held by one of them.
+        _pool = ProcessPoolExecutor(
+            max_workers=max(1, min(4, os.cpu_count() or 1)),
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_warm_up,
+        )
+    return _pool
+
+
+async def render(
+    template_id: str, data: dict[str, Any], *, draft: bool, unique: bool = False
+) -> bytes:
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(pool(), _render, template_id, data, draft, unique)
+
+
+async def in_thread_loop(factory: Callable[[], Awaitable[T]]) -> T:
+    """Run an async job (pyHanko signing: sync crypto inside async calls) on its own loop in a
+    thread, so a signature never stalls IMAP IDLE or the chat on the main loop."""
+
+    async def _run() -> T:
+        return await factory()
+
+    return await asyncio.to_thread(asyncio.run, _run())
+
+
+def shutdown() -> None:
+    global _pool
+    if _pool is not None:
+        _pool.shutdown(cancel_futures=True)
+        _pool = None

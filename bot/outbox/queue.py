@@ -1,0 +1,150 @@
+"""Outgoing mail bookkeeping: stored with its Message-ID and queued in the caller's transaction."""
+
+from __future__ import annotations
+
+import email.message
+from collections.abc import Sequence
+from typing import Any
+
+from bot.core.settings import TenantSettings
+from bot.domain.data import annex_fields, label, questions
+from bot.jobs.queue import defer
+from bot.outbox.mailer import compose, flatten
+from handlers.reader.mime import ParsedMail
+from storage.blobs import sha256_hex
+from storage.models import Contract, Customer, Message
+from storage.repositories import TenantRepo
+from templates import load_manifest
+from templates.emails import DEFAULT_ANNEX_NAME
+
+
+def mail_context(
+    tenant: TenantSettings,
+    customer: Customer,
+    contract: Contract,
+    fields: dict[str, str],
+    **extra: Any,
+) -> dict[str, Any]:
+    """What every customer mail template needs, plus the kind's own keys."""
+    manifest = load_manifest(contract.template_id)
+    lang = customer.language
+    return {
+        "annex": manifest.annex_name.get(lang) or DEFAULT_ANNEX_NAME.get(lang, "bijlage 1"),
+        "contract_language": manifest.language,
+        "awaiting_signature": contract.state == "awaiting_signature",
+        "tenant_name": tenant.name,
+        "customer_name": customer.name,
+        "representative": customer.representative,
+        "contract_ref": f"{tenant.slug}-{contract.id}",
+        "questions": questions(contract.template_id, customer.language, fields),
+        "missing": [],
+        "invalid": [],
+        "sha256": "",
+        **extra,
+    }
+
+
+async def queue_mail(
+    session: Any,
+    slug: str,
+    repo: TenantRepo,
+    contract: Contract,
+    msg: email.message.EmailMessage,
+    kind: str,
+    *,
+    version: int | None = None,
+) -> Message:
+    """Store the outgoing mail (its Message-ID first) and queue its sending, in one transaction.
+
+    ``version``: the contract version a final-version mail carries (what a reply accepts)."""
+    (row,) = await queue_mails(session, slug, repo, [(contract, msg)], kind, version=version)
+    return row
+
+
+async def queue_mails(
+    session: Any,
+    slug: str,
+    repo: TenantRepo,
+    mails: Sequence[tuple[Contract, email.message.EmailMessage]],
+    kind: str,
+    *,
+    version: int | None = None,
+) -> list[Message]:
+    """Store outgoing mails and queue one job that sends them all, in the caller's transaction.
+
+    One job, so the mails share an SMTP connection (a bulk send's batch); a retry of the job
+    sends those not sent yet.
+    """
+    rows = []
+    for contract, msg in mails:
+        raw = flatten(msg)
+        rows.append(
+            Message(
+                contract_id=contract.id,
+                direction="out",
+                channel="email",
+                kind=kind,
+                message_id=str(msg["Message-ID"]),
+                from_addr=str(msg["From"]),
+                to_addr=str(msg["To"]),
+                subject=str(msg["Subject"]),
+                raw=raw,
+                raw_sha256=sha256_hex(raw),
+                outcome="queued",
+                version=version,
+            )
+        )
+    await repo.add_all(rows)
+    await defer(session, "send_messages", tenant=slug, message_row_ids=[r.id for r in rows])
+    return rows
+
+
+def customer_mail(
+    tenant: TenantSettings,
+    customer: Customer,
+    contract: Contract,
+    kind: str,
+    fields: dict[str, str],
+    *,
+    in_reply_to: str | None = None,
+    attachments: Sequence[tuple[str, bytes]] = (),
+    **context: Any,
+) -> email.message.EmailMessage:
+    """A mail of ``kind`` to the contract's customer, in their language; replies come back to
+    the contract's reply address (every mail to a customer is made here)."""
+    return compose(
+        tenant,
+        kind=kind,
+        lang=customer.language,
+        to=customer.email,
+        token=contract.reply_token,
+        in_reply_to=in_reply_to,
+        context=mail_context(tenant, customer, contract, fields, **context),
+        attachments=list(attachments),
+    )
+
+
+def followup_mail(
+    tenant: TenantSettings,
+    customer: Customer,
+    contract: Contract,
+    fields: dict[str, str],
+    mail: ParsedMail,
+    **context: Any,
+) -> email.message.EmailMessage:
+    """A follow-up to the customer, in their language, threaded under the mail it answers."""
+    return customer_mail(
+        tenant,
+        customer,
+        contract,
+        "followup",
+        fields,
+        in_reply_to=mail.message_id or None,
+        **context,
+    )
+
+
+def named_field(template_id: str, lang: str, field_id: str) -> dict[str, Any]:
+    """A field as the follow-up mail names it: its question number and its label."""
+    numbers = {a.id: a.number for a in annex_fields(template_id)}
+    return {"number": numbers.get(field_id), "label": label(template_id, field_id, lang)}
