@@ -12,6 +12,9 @@ _BLOCK = frozenset(
     "h4 h5 h6 header hr li main nav ol p pre section table tbody thead tfoot tr ul".split()
 )
 _SKIP = frozenset("script style head title template xml".split())
+# Deeper elements are read as children of the one at this depth: no mail client nests this
+# deep, and the tree is walked recursively (HTML nested 10,000 deep must not overflow it).
+MAX_DEPTH = 100
 # Elements a new <p>/<li>/<tr> closes implicitly (browsers do the same).
 _AUTO_CLOSE = {"p": {"p"}, "li": {"li", "p"}, "tr": {"tr", "td", "th"}, "td": {"td", "th"}}
 _AUTO_CLOSE["th"] = _AUTO_CLOSE["td"]
@@ -38,7 +41,7 @@ class _TreeBuilder(HTMLParser):
             self.stack.pop()
         node = _Node(tag, {k.lower(): (v or "") for k, v in attrs})
         self.stack[-1].children.append(node)
-        if tag not in _VOID:
+        if tag not in _VOID and len(self.stack) < MAX_DEPTH:
             self.stack.append(node)
 
     def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:

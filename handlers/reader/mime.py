@@ -112,26 +112,71 @@ def _attachments(msg: EmailMessage) -> tuple[Attachment, ...]:
     return tuple(found)
 
 
+# No mail client sends more parts or nests multiparts deeper; beyond these the stdlib parser's
+# time grows with every part and its recursion overflows, so only the headers are read.
+MAX_PARTS = 200
+MAX_MULTIPART = 25
+# A header value longer than this is read cut (parsing a 1 MB References header takes seconds,
+# and no header dpabot reads is longer in a real mail).
+MAX_HEADER = 16_384
+
+
+def _too_complex(raw: bytes) -> str:
+    if raw.count(b"\n--") > 2 * MAX_PARTS:
+        return f"more than {MAX_PARTS} MIME parts"
+    if raw.lower().count(b"multipart/") > MAX_MULTIPART:
+        return f"multiparts nested more than {MAX_MULTIPART} deep"
+    return ""
+
+
+def _header_block(raw: bytes) -> bytes:
+    for sep in (b"\r\n\r\n", b"\n\n"):
+        end = raw.find(sep)
+        if end >= 0:
+            return raw[: end + len(sep)]
+    return raw[:65536]
+
+
 def parse_mail(raw: bytes) -> ParsedMail:
-    """Parse leniently: a broken structure still yields what can be read, with defects listed."""
-    msg = email.message_from_bytes(raw, policy=email.policy.default)
+    """Parse leniently: a broken structure still yields what can be read, with defects listed.
+
+    A mail too complex to parse safely (see MAX_PARTS) is read by its headers only; its body
+    then says nothing, and the defects say why.
+    """
+    refused = _too_complex(raw)
+    try:
+        msg = email.message_from_bytes(
+            _header_block(raw) if refused else raw, policy=email.policy.default
+        )
+    except RecursionError:
+        refused = "a MIME structure too deep to parse"
+        msg = email.message_from_bytes(_header_block(raw), policy=email.policy.default)
     assert isinstance(msg, EmailMessage)
 
-    def header(name: str) -> str:
-        try:
-            return str(msg.get(name, "") or "").strip()
-        except Exception:  # undecodable header: keep going without it
-            return ""
+    raw_headers = [(k.lower(), v[:MAX_HEADER]) for k, v in msg.raw_items()]
 
-    defects = [type(d).__name__ for d in msg.defects]
+    def all_of(name: str) -> list[str]:
+        values = []
+        for key, value in raw_headers:
+            if key == name.lower():
+                try:
+                    values.append(str(email.policy.default.header_factory(name, value)).strip())
+                except Exception:  # undecodable header: keep going without it
+                    continue
+        return values
+
+    def header(name: str) -> str:
+        return (all_of(name) or [""])[0]
+
+    defects = [type(d).__name__ for d in msg.defects] + ([refused] if refused else [])
     plain, markup = _part_text(msg, "plain"), _part_text(msg, "html")
-    sender = sender_of([v for k, v in msg.raw_items() if k.lower() == "from"])
+    sender = sender_of([v for k, v in raw_headers if k == "from"])
     return ParsedMail(
         message_id=header("Message-ID"),
         from_addr=sender.address,
         from_problem=sender.problem,
         to_addrs=_addresses([header("To"), header("Cc")]),
-        delivered_to=_addresses(msg.get_all("Delivered-To", []) or []),
+        delivered_to=_addresses(all_of("Delivered-To")),
         subject=header("Subject"),
         in_reply_to=header("In-Reply-To"),
         references=tuple(header("References").split()),

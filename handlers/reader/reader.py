@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from bot.errors import DpabotError
 from handlers.reader.answers import Answer, read_marked
+from handlers.reader.errors import ReaderError
 from handlers.reader.forms import form_answers
 from handlers.reader.html import html_to_text
 from handlers.reader.inline import read_inline
@@ -72,7 +74,21 @@ def read_reply(
 
     known: the values agreed so far (they are not missing, and "ok" confirms them).
     lang_hint: the customer's language as far as we know it, used when their words are too few.
+    Raises only ReaderError (or TemplateError for an unknown template), whatever the bytes.
     """
+    try:
+        return _read(raw, template_id, known, lang_hint)
+    except DpabotError:
+        raise
+    except (Exception, RecursionError) as exc:  # the reader's wall: one error type leaves it
+        raise ReaderError(
+            f"The reply could not be read ({type(exc).__name__}: {str(exc)[:200]})."
+        ) from exc
+
+
+def _read(
+    raw: bytes, template_id: str, known: dict[str, str] | None, lang_hint: str | None
+) -> Interpretation:
     fields = template_fields(template_id)
     mail = parse_mail(raw)
     result = Interpretation()
