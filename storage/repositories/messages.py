@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from sqlalchemy import func, select
@@ -40,21 +40,21 @@ class Messages(TenantScoped):
             )
         )
 
-    async def sent_message(self, message_ids: Sequence[str]) -> Message | None:
+    async def sent_message(self, message_ids: Collection[str]) -> Message | None:
         """An outgoing message with one of these Message-IDs (a reply's thread headers)."""
         return await self.session.scalar(
             self._select(Message).where(
-                Message.direction == "out", Message.message_id.in_(message_ids)
+                Message.direction == "out", Message.message_id.in_(list(message_ids))
             )
         )
 
-    async def contract_of_sent(self, message_ids: Sequence[str]) -> int | None:
+    async def contract_of_sent(self, message_ids: Collection[str]) -> int | None:
         """The contract of an outgoing message with one of these Message-IDs (a bounce)."""
         return await self.session.scalar(
             select(Message.contract_id).where(
                 self._mine(Message),
                 Message.direction == "out",
-                Message.message_id.in_(message_ids),
+                Message.message_id.in_(list(message_ids)),
                 Message.contract_id.is_not(None),
             )
         )
