@@ -13,11 +13,8 @@ from types import TracebackType
 from typing import Any
 
 from aiohttp import web
-from asn1crypto import algos as asn1_algos
-from asn1crypto import keys as asn1_keys
 from asn1crypto import pem as asn1_pem
 from asn1crypto import x509 as asn1_x509
-from certomancer import crypto_utils
 from certomancer.registry import (
     ArchLabel,
     CertLabel,
@@ -26,11 +23,10 @@ from certomancer.registry import (
     ServiceLabel,
 )
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
-from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from .customer_ca import CustomerCA
+from .devpki_keys import ensure_key, install_caching_backend, load_key
 from .devpki_services import DevPKIIllusionist
 from .errors import SigningError
 from .keys import CachedKeySigner, make_signer
@@ -170,101 +166,6 @@ def _build_config(tenants: list[str]) -> dict[str, Any]:
     }
 
 
-def _ensure_key(path: Path, algorithm: str) -> None:
-    """Generate a key once; afterwards the file is reused as is (0600, never overwritten)."""
-    if path.exists():
-        return
-    key: PrivateKeyTypes
-    if algorithm == "rsa":
-        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    else:
-        key = ec.generate_private_key(ec.SECP256R1())
-    data = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    )
-    # O_EXCL: two processes creating the folder at once must not swap keys under each other.
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(data)
-
-
-def _load_key(path: Path) -> PrivateKeyTypes:
-    # Our own freshly generated keys: skipping cryptography's RSA consistency check
-    # saves ~40 ms per key, which is most of the start-up time otherwise.
-    return serialization.load_pem_private_key(
-        path.read_bytes(), password=None, unsafe_skip_rsa_key_validation=True
-    )
-
-
-class _CachingCryptoBackend(crypto_utils.PycaCryptographyBackend):
-    """Certomancer's crypto backend, but each private key is parsed once.
-
-    Stock certomancer re-parses the CA/TSA key for every certificate, CRL, OCSP
-    response and timestamp (~45 ms per RSA key), which would dominate each signature.
-    """
-
-    def __init__(self) -> None:
-        self._keys: dict[bytes, PrivateKeyTypes] = {}
-        self._lock = threading.Lock()
-
-    def _parsed(self, der: bytes) -> PrivateKeyTypes:
-        with self._lock:
-            key = self._keys.get(der)
-            if key is None:
-                key = serialization.load_der_private_key(
-                    der, password=None, unsafe_skip_rsa_key_validation=True
-                )
-                self._keys[der] = key
-            return key
-
-    def load_private_key(
-        self, key_bytes: bytes, password: bytes | None
-    ) -> tuple[asn1_keys.PrivateKeyInfo, asn1_keys.PublicKeyInfo]:
-        if password is not None or not key_bytes.lstrip().startswith(b"-----BEGIN PRIVATE KEY"):
-            return super().load_private_key(key_bytes, password)
-        key = serialization.load_pem_private_key(
-            key_bytes, password=None, unsafe_skip_rsa_key_validation=True
-        )
-        der = key.private_bytes(
-            serialization.Encoding.DER,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-        with self._lock:
-            self._keys.setdefault(der, key)
-        pub = key.public_key().public_bytes(
-            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-        )
-        return asn1_keys.PrivateKeyInfo.load(der), asn1_keys.PublicKeyInfo.load(pub)
-
-    def generic_sign(
-        self,
-        private_key: asn1_keys.PrivateKeyInfo,
-        tbs_bytes: bytes,
-        sd_algo: asn1_algos.SignedDigestAlgorithm,
-    ) -> bytes:
-        key = self._parsed(private_key.dump())
-        algo = sd_algo.signature_algo
-        if algo in ("rsassa_pkcs1v15", "ecdsa"):
-            hash_algo = getattr(hashes, sd_algo.hash_algo.upper())()
-            if isinstance(key, rsa.RSAPrivateKey) and algo == "rsassa_pkcs1v15":
-                return key.sign(tbs_bytes, padding.PKCS1v15(), hash_algo)
-            if isinstance(key, ec.EllipticCurvePrivateKey) and algo == "ecdsa":
-                return key.sign(tbs_bytes, ec.ECDSA(hash_algo))
-        return super().generic_sign(private_key, tbs_bytes, sd_algo)
-
-
-def _install_caching_backend() -> None:
-    # certomancer exposes its backend as a module global meant to be replaced.
-    if not isinstance(crypto_utils.CRYPTO_BACKEND, _CachingCryptoBackend):
-        crypto_utils.CRYPTO_BACKEND = _CachingCryptoBackend()
-
-
 def _bind(port: int) -> socket.socket:
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -317,7 +218,7 @@ class DevPKI:
         (folder / "keys").mkdir(parents=True, exist_ok=True)
         os.chmod(folder / "keys", 0o700)
         for label, algorithm in _key_labels(list(tenants)).items():
-            _ensure_key(folder / "keys" / f"{label}.key.pem", algorithm)
+            ensure_key(folder / "keys" / f"{label}.key.pem", algorithm)
         return cls(folder, tenants, port)
 
     def _bind_preferred_port(self) -> socket.socket:
@@ -330,7 +231,7 @@ class DevPKI:
         return sock
 
     def _build_arch(self) -> PKIArchitecture:
-        _install_caching_backend()
+        install_caching_backend()
         cfg = CertomancerConfig(
             _build_config(self.tenants),
             key_search_dir=str(self.folder),
@@ -390,7 +291,7 @@ class DevPKI:
         self._check_tenant(slug)
         signer = self._signers.get(slug)
         if signer is None:
-            key = _load_key(self.folder / "keys" / f"{slug}-processor.key.pem")
+            key = load_key(self.folder / "keys" / f"{slug}-processor.key.pem")
             chain = [self._cert(f"{slug}-ca"), self._root]
             signer = make_signer(self._cert(f"{slug}-processor"), key, chain)
             self._signers[slug] = signer
@@ -402,7 +303,7 @@ class DevPKI:
         ca = self._customer_cas.get(slug)
         if ca is None:
             label = f"{slug}-customer-ca"
-            key = _load_key(self.folder / "keys" / f"{label}.key.pem")
+            key = load_key(self.folder / "keys" / f"{label}.key.pem")
             assert isinstance(key, rsa.RSAPrivateKey)
             services = self._arch.service_registry
             ca = CustomerCA(

@@ -127,7 +127,7 @@ def load_pkcs11_signer(
                 signer.cert_registry  # noqa: B018
         except SigningError:
             raise
-        except Exception as exc:
+        except Exception as exc:  # python-pkcs11 errors become ours, a sentence each
             raise SigningError(
                 f"The key {key_label!r} or its certificate could not be loaded from the "
                 f"PKCS#11 token {token_label!r} ({type(exc).__name__}: {exc})."
@@ -144,6 +144,6 @@ def clear_pkcs11_cache() -> None:
             with session_lock:
                 try:
                     session.close()
-                except Exception:
+                except Exception:  # closing a dead session at exit: nothing to do
                     pass
         _sessions.clear()

@@ -19,34 +19,27 @@ modifications of the processor's certification. Steps 3 and 5 replace it.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
-import subprocess
-import tempfile
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from io import BytesIO
-from pathlib import Path
 from typing import Any
 
 from asn1crypto import x509 as asn1_x509
-from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.validation import async_validate_pdf_signature
 from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
 from pyhanko_certvalidator import ValidationContext
+
+from signing.page_compare import Refused, check_pages, widget_masks
 
 from .pades import FIELD_PROCESSOR
 
 __all__ = ["REASONS", "ReturnedVerdict", "check_returned_pdf"]
 
 log = logging.getLogger(__name__)
-
-_DPI = 50
-_PDFTOPPM_TIMEOUT = 120  # seconds per document
-_MASK_MARGIN_PX = 2  # anti-aliasing spills a pixel or so beyond a widget's /Rect
 
 
 # Customer-facing sentences: no internal details, one clear next step.
@@ -163,13 +156,6 @@ class ReturnedVerdict:
         }
 
 
-class _Refused(Exception):
-    def __init__(self, code: str, detail: str) -> None:
-        super().__init__(detail)
-        self.code = code
-        self.detail = detail
-
-
 # -- signer identity -----------------------------------------------------------------------
 
 # Belgian eID signing certificates are named "Given Surname (Signature)".
@@ -223,19 +209,19 @@ def _read(pdf: bytes, what: str) -> PdfFileReader:
         # strict=False: poppler's output has "orphaned generation" quirks pyHanko rejects.
         return PdfFileReader(BytesIO(pdf), strict=False)
     except Exception as exc:  # pyHanko raises many types on malformed input
-        raise _Refused("unreadable", f"The {what} PDF could not be parsed: {exc}") from exc
+        raise Refused("unreadable", f"The {what} PDF could not be parsed: {exc}") from exc
 
 
 def _customer_signature(reader: PdfFileReader) -> EmbeddedPdfSignature:
     try:
         sigs = list(reader.embedded_regular_signatures)
-    except Exception as exc:
-        raise _Refused("unreadable", f"The signatures could not be read: {exc}") from exc
+    except Exception as exc:  # pyHanko raises many types on malformed input
+        raise Refused("unreadable", f"The signatures could not be read: {exc}") from exc
     if not sigs:
-        raise _Refused("no_customer_signature", "The returned PDF contains no signature.")
+        raise Refused("no_customer_signature", "The returned PDF contains no signature.")
     last = max(sigs, key=lambda s: s.signed_revision)
     if last.field_name == FIELD_PROCESSOR:
-        raise _Refused(
+        raise Refused(
             "no_customer_signature",
             f"The last signature is the processor's ({FIELD_PROCESSOR!r}); "
             "the customer did not add one.",
@@ -248,14 +234,14 @@ def _check_bytes(
 ) -> None:
     byte_range = [int(v) for v in sig.sig_object["/ByteRange"]]
     if len(byte_range) != 4 or byte_range[0] != 0:
-        raise _Refused(
+        raise Refused(
             "signature_invalid",
             f"Signature {sig.field_name!r} has an unusual /ByteRange {byte_range}.",
         )
     _, first_len, second_start, second_len = byte_range
     signed_end = second_start + second_len
     if signed_end != len(returned):
-        raise _Refused(
+        raise Refused(
             "appended_after_signature",
             f"Signature {sig.field_name!r} covers bytes 0..{signed_end} but the file has "
             f"{len(returned)} bytes: {len(returned) - signed_end} bytes were appended after it.",
@@ -265,14 +251,14 @@ def _check_bytes(
             (i for i, (a, b) in enumerate(zip(sent, returned, strict=False)) if a != b),
             min(len(sent), len(returned)),
         )
-        raise _Refused(
+        raise Refused(
             "not_sent_version",
             f"The signed data does not start with the {len(sent)} bytes that were sent "
             f"(first difference at byte {first_diff}; signed range before the signature "
             f"value: {first_len} bytes).",
         )
     if sig.signed_revision != sent_revisions:
-        raise _Refused(
+        raise Refused(
             "changed_before_signing",
             f"The sent PDF has {sent_revisions} revision(s) but signature {sig.field_name!r} "
             f"is in revision {sig.signed_revision + 1}: "
@@ -303,15 +289,15 @@ async def _check_signature(
         status = await async_validate_pdf_signature(
             sig, signer_validation_context=vc, skip_diff=True
         )
-    except Exception as exc:
-        raise _Refused(
+    except Exception as exc:  # pyHanko raises many types: the customer's reason
+        raise Refused(
             "signature_invalid",
             f"Signature {sig.field_name!r} could not be validated: {type(exc).__name__}: {exc}",
         ) from exc
     finally:
         await vc.aclose()
     if not (status.intact and status.valid):
-        raise _Refused(
+        raise Refused(
             "signature_invalid",
             f"Signature {sig.field_name!r} is not intact or not valid "
             f"(intact={status.intact}, valid={status.valid}): the signed bytes or the "
@@ -320,7 +306,7 @@ async def _check_signature(
     if not status.trusted:
         issuer = sig.signer_cert.issuer.human_friendly
         problem = status.trust_problem_indic
-        raise _Refused(
+        raise Refused(
             "untrusted_certificate",
             f"The signer certificate (issuer: {issuer}) does not chain to any of the tenant's "
             f"{len(trust_roots)} trust root(s)"
@@ -330,197 +316,6 @@ async def _check_signature(
 
 
 # -- visual comparison ---------------------------------------------------------------------
-
-Rect = tuple[float, float, float, float]
-
-
-@dataclass
-class _Page:
-    crop: Rect
-    rotate: int
-    annots: list[generic.DictionaryObject]
-
-
-def _as_rect(value: Any) -> Rect | None:
-    try:
-        x0, y0, x1, y1 = (float(v) for v in value)
-    except (TypeError, ValueError):
-        return None
-    return min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1)
-
-
-def _get(node: generic.DictionaryObject, key: str) -> Any:
-    """``node[key]`` dereferenced, or None (``dict.get`` would return IndirectObjects)."""
-    return node[key] if key in node else None
-
-
-def _pages(reader: PdfFileReader) -> list[_Page]:
-    pages: list[_Page] = []
-
-    def walk(node: generic.DictionaryObject, inherited: dict[str, Any], depth: int) -> None:
-        if depth > 64:
-            raise _Refused("unreadable", "The page tree is too deep.")
-        attrs = dict(inherited)
-        for key in ("/MediaBox", "/CropBox", "/Rotate"):
-            if key in node:
-                attrs[key] = node[key]
-        if "/Kids" in node:
-            for kid in node["/Kids"]:
-                walk(kid.get_object(), attrs, depth + 1)
-            return
-        media = _as_rect(attrs.get("/MediaBox")) or (0.0, 0.0, 612.0, 792.0)
-        crop = _as_rect(attrs.get("/CropBox")) or media
-        annots = [
-            a
-            for a in (x.get_object() for x in _get(node, "/Annots") or [])
-            if isinstance(a, generic.DictionaryObject)
-        ]
-        pages.append(_Page(crop, int(attrs.get("/Rotate") or 0) % 360, annots))
-
-    walk(reader.root["/Pages"], {}, 0)
-    return pages
-
-
-def _qualified_name(annot: generic.DictionaryObject) -> str:
-    parts: list[str] = []
-    node: Any = annot
-    for _ in range(32):
-        if "/T" in node:
-            parts.append(str(node["/T"]))
-        if "/Parent" not in node:
-            break
-        node = node["/Parent"]
-    return ".".join(reversed(parts))
-
-
-def _widget_masks(reader: PdfFileReader, field_name: str) -> dict[int, list[Rect]]:
-    """Page index → the /Rect of each widget of ``field_name`` on that page."""
-    masks: dict[int, list[Rect]] = {}
-    for index, page in enumerate(_pages(reader)):
-        for annot in page.annots:
-            if _get(annot, "/Subtype") != "/Widget" or _qualified_name(annot) != field_name:
-                continue
-            rect = _as_rect(_get(annot, "/Rect"))
-            if rect is not None and rect[2] > rect[0] and rect[3] > rect[1]:
-                masks.setdefault(index, []).append(_to_pixels(rect, page))
-    return masks
-
-
-def _to_pixels(rect: Rect, page: _Page) -> Rect:
-    """A PDF-space rectangle → (left, top, right, bottom) pixels of the rendered page."""
-    s = _DPI / 72.0
-    cx0, cy0, cx1, cy1 = page.crop
-    x0, y0, x1, y1 = rect
-    if page.rotate == 90:
-        box = ((y0 - cy0) * s, (x0 - cx0) * s, (y1 - cy0) * s, (x1 - cx0) * s)
-    elif page.rotate == 180:
-        box = ((cx1 - x1) * s, (y0 - cy0) * s, (cx1 - x0) * s, (y1 - cy0) * s)
-    elif page.rotate == 270:
-        box = ((cy1 - y1) * s, (cx1 - x1) * s, (cy1 - y0) * s, (cx1 - x0) * s)
-    else:
-        box = ((x0 - cx0) * s, (cy1 - y1) * s, (x1 - cx0) * s, (cy1 - y0) * s)
-    m = _MASK_MARGIN_PX
-    return box[0] - m, box[1] - m, box[2] + m, box[3] + m
-
-
-@dataclass
-class _Gray:
-    width: int
-    height: int
-    pixels: bytearray
-
-
-def _parse_pgm(data: bytes) -> _Gray:
-    """A binary (P5) 8-bit PGM as written by ``pdftoppm -gray``."""
-    tokens: list[bytes] = []
-    pos = 0
-    while len(tokens) < 4:
-        while pos < len(data) and data[pos : pos + 1].isspace():
-            pos += 1
-        if data[pos : pos + 1] == b"#":
-            pos = data.index(b"\n", pos) + 1
-            continue
-        end = pos
-        while end < len(data) and not data[end : end + 1].isspace():
-            end += 1
-        tokens.append(data[pos:end])
-        pos = end
-    pos += 1  # the single whitespace byte after maxval
-    if tokens[0] != b"P5" or int(tokens[3]) > 255:
-        raise ValueError("not an 8-bit binary PGM")
-    width, height = int(tokens[1]), int(tokens[2])
-    pixels = bytearray(data[pos : pos + width * height])
-    if len(pixels) != width * height:
-        raise ValueError("truncated PGM")
-    return _Gray(width, height, pixels)
-
-
-def _render(pdf: bytes, workdir: Path, name: str) -> list[_Gray]:
-    """Every page of ``pdf`` as an 8-bit gray image (blocking: run it in a thread)."""
-    src = workdir / f"{name}.pdf"
-    src.write_bytes(pdf)
-    proc = subprocess.run(
-        ["pdftoppm", "-r", str(_DPI), "-gray", str(src), str(workdir / name)],
-        capture_output=True,
-        timeout=_PDFTOPPM_TIMEOUT,
-        check=False,
-    )
-    if proc.returncode != 0:
-        stderr = proc.stderr.decode(errors="replace").strip()
-        raise RuntimeError(f"pdftoppm exited with {proc.returncode}: {stderr}")
-    # pdftoppm names pages NAME-1.pgm … or NAME-01.pgm …, padded to the page count's width.
-    files = sorted(workdir.glob(f"{name}-*.pgm"), key=lambda p: int(p.stem.rsplit("-", 1)[1]))
-    return [_parse_pgm(p.read_bytes()) for p in files]
-
-
-def _render_both(sent: bytes, returned: bytes) -> tuple[list[_Gray], list[_Gray]]:
-    with tempfile.TemporaryDirectory(prefix="dpabot-returned-") as tmp:
-        return _render(sent, Path(tmp), "sent"), _render(returned, Path(tmp), "returned")
-
-
-def _apply_mask(image: _Gray, boxes: list[Rect]) -> None:
-    for left, top, right, bottom in boxes:
-        x0, x1 = max(0, int(left)), min(image.width, int(right) + 1)
-        y0, y1 = max(0, int(top)), min(image.height, int(bottom) + 1)
-        if x0 >= x1:
-            continue
-        blank = bytes(x1 - x0)
-        for y in range(y0, y1):
-            row = y * image.width
-            image.pixels[row + x0 : row + x1] = blank
-
-
-async def _check_pages(sent: bytes, returned: bytes, masks: dict[int, list[Rect]]) -> None:
-    try:
-        before, after = await asyncio.to_thread(_render_both, sent, returned)
-    except (OSError, RuntimeError, ValueError, subprocess.TimeoutExpired) as exc:
-        raise _Refused("unreadable", f"The pages could not be rendered: {exc}") from exc
-    if not before:
-        raise _Refused("unreadable", "pdftoppm rendered no page of the sent PDF.")
-    if len(before) != len(after):
-        raise _Refused(
-            "pages_changed",
-            f"The sent PDF has {len(before)} page(s), the returned one {len(after)}.",
-        )
-    for index, (a, b) in enumerate(zip(before, after, strict=True)):
-        if (a.width, a.height) != (b.width, b.height):
-            raise _Refused(
-                "pages_changed",
-                f"Page {index + 1} changed size: {a.width}x{a.height} px sent, "
-                f"{b.width}x{b.height} px returned (at {_DPI} dpi).",
-            )
-        if a.pixels == b.pixels:
-            continue
-        boxes = masks.get(index, [])
-        _apply_mask(a, boxes)
-        _apply_mask(b, boxes)
-        differing = sum(1 for x, y in zip(a.pixels, b.pixels, strict=True) if x != y)
-        if differing:
-            raise _Refused(
-                "pages_changed",
-                f"Page {index + 1} looks different outside the signature widget(s): "
-                f"{differing} of {a.width * a.height} pixels differ (gray, {_DPI} dpi).",
-            )
 
 
 # -- entry point ---------------------------------------------------------------------------
@@ -554,17 +349,17 @@ async def check_returned_pdf(
         verdict.cert_sha256 = cert.sha256.hex()
         _check_bytes(sent, sent_revisions, returned, sig)
         await _check_signature(sig, trust_roots, allow_fetching)
-        await _check_pages(sent, returned, _widget_masks(reader, sig.field_name))
+        await check_pages(sent, returned, widget_masks(reader, sig.field_name))
         if not _signer_matches(cert, customer_name, customer_email):
             verdict.needs_staff_confirmation = True
-            raise _Refused(
+            raise Refused(
                 "signer_mismatch",
                 f"Signature and chain are valid, but the certificate names "
                 f"{verdict.signer_cn!r} <{', '.join(verdict.signer_emails) or 'no email'}>, "
                 f"not the invited {customer_name!r} <{customer_email}>: staff may confirm "
                 "the signer.",
             )
-    except _Refused as refused:
+    except Refused as refused:
         verdict.reason_code = refused.code
         verdict.reason = dict(REASONS[refused.code])
         verdict.staff_detail = refused.detail

@@ -238,7 +238,7 @@ async def _validate_at_poe(
     ts_vc = context(moment=ts_moment, retroactive_revinfo=True, revocation_mode="soft-fail")
     try:
         ts_status = await async_validate_pdf_timestamp(later[0], validation_context=ts_vc)
-    except Exception as exc:
+    except Exception as exc:  # pyHanko raises many types: reported, not raised
         report.trusted = False
         report.ades_message = f"The document timestamp proving its time fails: {exc}"
         return
@@ -251,7 +251,7 @@ async def _validate_at_poe(
     vc = context(moment=ts_status.timestamp, retroactive_revinfo=True, revocation_mode="hard-fail")
     try:
         status = await async_validate_pdf_signature(sig, signer_validation_context=vc)
-    except Exception as exc:
+    except Exception as exc:  # pyHanko raises many types: reported, not raised
         report.trusted = False
         report.ades_message = f"{type(exc).__name__}: {exc}"
         return
@@ -288,7 +288,7 @@ async def validate_pdf(pdf: bytes, trust_roots: list[asn1_x509.Certificate]) -> 
         reader = PdfFileReader(BytesIO(pdf), strict=False)
         sigs = list(reader.embedded_regular_signatures)
         doc_ts = list(reader.embedded_timestamp_signatures)
-    except Exception as exc:
+    except Exception as exc:  # pyHanko raises many types on malformed input
         report.error = f"The PDF could not be read: {exc}"
         return report
     if not sigs:

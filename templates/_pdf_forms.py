@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
-import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -213,7 +212,7 @@ def _appearance(
     return stream
 
 
-def _save(pdf: Pdf, *, object_streams: bool = False) -> bytes:
+def save_pdf(pdf: Pdf, *, object_streams: bool = False) -> bytes:
     out = io.BytesIO()
     pdf.save(
         out,
@@ -229,105 +228,13 @@ def _save(pdf: Pdf, *, object_streams: bool = False) -> bytes:
     return out.getvalue()
 
 
-def _acroform(pdf: Pdf) -> pikepdf.Dictionary:
+def acroform(pdf: Pdf) -> pikepdf.Dictionary:
     if "/AcroForm" not in pdf.Root:
         pdf.Root.AcroForm = pdf.make_indirect(Dictionary(Fields=Array()))
     form = pdf.Root.AcroForm
     if "/Fields" not in form:
         form.Fields = Array()
     return form  # type: ignore[return-value]
-
-
-def _signature_widget(pdf: Pdf, name: str, page: pikepdf.Object) -> pikepdf.Object:
-    """An empty, invisible (zero Rect) but printable signature field merged with its widget."""
-    return pdf.make_indirect(
-        Dictionary(
-            Type=Name.Annot,
-            Subtype=Name.Widget,
-            FT=Name.Sig,
-            T=String(name),
-            F=ANNOT_PRINT,
-            Rect=Array([0, 0, 0, 0]),
-            P=page,
-        )
-    )
-
-
-_STARTXREF = re.compile(rb"startxref\s+(\d+)\s+%%EOF\s*$")
-
-
-def add_signature_fields(
-    data: bytes, page_number: int, names: Iterable[str], *, instance_id: bytes | None = None
-) -> bytes:
-    """Add empty invisible signature fields (zero Rect, printable) on a 1-based page; SigFlags 3.
-
-    ``instance_id``: the update's own id (the second element of /ID, PDF 14.4); None keeps
-    the document's, so the same data gives the same bytes.
-
-    Appended as an incremental update: the document Typst wrote stays byte for byte as the
-    file's first revision, and no rewrite of the whole file is needed (a full pikepdf save was
-    a sixth of the render time).
-    """
-    prev = _STARTXREF.search(data[-1024:])
-    if prev is None or b"xref" not in data[int(prev.group(1)) : int(prev.group(1)) + 8]:
-        return _add_signature_fields_rewrite(data, page_number, names)  # not a classic xref file
-    with Pdf.open(io.BytesIO(data)) as pdf:
-        if "/AcroForm" in pdf.Root:
-            return _add_signature_fields_rewrite(data, page_number, names)
-        page = pdf.pages[page_number - 1].obj
-        changed = [pdf.Root, page]
-        annots = page.get("/Annots")
-        if annots is None:
-            page.Annots = annots = Array()
-        elif annots.is_indirect:
-            changed.append(annots)
-        widgets = []
-        for name in names:
-            widget = _signature_widget(pdf, name, page)
-            annots.append(widget)
-            widgets.append(widget)
-        form = pdf.make_indirect(Dictionary(Fields=Array(widgets), SigFlags=3))
-        pdf.Root.AcroForm = form
-        out = bytearray(data)
-        if not out.endswith(b"\n"):
-            out += b"\n"
-        offsets: dict[tuple[int, int], int] = {}
-        for obj in [*changed, *widgets, form]:
-            num, gen = obj.objgen
-            offsets[(num, gen)] = len(out)
-            out += f"{num} {gen} obj\n".encode() + obj.unparse(resolved=True) + b"\nendobj\n"
-        xref = len(out)
-        out += b"xref\n"
-        for (num, gen), offset in sorted(offsets.items()):
-            out += f"{num} 1\n{offset:010d} {gen:05d} n\r\n".encode()
-        trailer = Dictionary(
-            Size=max(int(pdf.trailer.Size), max(n for n, _ in offsets) + 1),
-            Root=pdf.Root,
-            Prev=int(prev.group(1)),
-        )
-        if "/Info" in pdf.trailer:
-            trailer.Info = pdf.trailer.Info
-        if "/ID" in pdf.trailer:
-            trailer.ID = pdf.trailer.ID
-            if instance_id is not None:
-                trailer.ID = Array([pdf.trailer.ID[0], String(instance_id)])
-        out += b"trailer\n" + trailer.unparse() + f"\nstartxref\n{xref}\n%%EOF\n".encode()
-        return bytes(out)
-
-
-def _add_signature_fields_rewrite(data: bytes, page_number: int, names: Iterable[str]) -> bytes:
-    """Add empty invisible signature fields (zero Rect, printable) on a 1-based page; SigFlags 3."""
-    with Pdf.open(io.BytesIO(data)) as pdf:
-        page = pdf.pages[page_number - 1]
-        form = _acroform(pdf)
-        form.SigFlags = 3
-        if "/Annots" not in page.obj:
-            page.obj.Annots = Array()
-        for name in names:
-            widget = _signature_widget(pdf, name, page.obj)
-            page.obj.Annots.append(widget)
-            form.Fields.append(widget)
-        return _save(pdf, object_streams=True)
 
 
 def add_text_fields(
@@ -341,7 +248,7 @@ def add_text_fields(
     font = load_form_font(font_path)
     with Pdf.open(io.BytesIO(data)) as pdf:
         font_ref = _font_dict(pdf, font, "Carlito")
-        form = _acroform(pdf)
+        form = acroform(pdf)
         form.DR = Dictionary(Font=Dictionary({"/" + FONT_RESOURCE: font_ref}))
         form.DA = String(f"/{FONT_RESOURCE} 0 Tf 0 g")
         for box in boxes:
@@ -377,7 +284,7 @@ def add_text_fields(
                 page.obj.Annots = Array()
             page.obj.Annots.append(widget)
             form.Fields.append(widget)
-        return _save(pdf, object_streams=True)
+        return save_pdf(pdf, object_streams=True)
 
 
 def _walk(fields: pikepdf.Object, prefix: str = "") -> Iterator[tuple[str, pikepdf.Object]]:

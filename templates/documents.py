@@ -23,6 +23,7 @@ from bot.errors import DpabotError
 from handlers.text.validate import email_ok, enterprise_number_ok
 from templates import _pdf_forms
 from templates._pdf_forms import read_form_fields
+from templates._pdf_signature_fields import add_signature_fields
 
 __all__ = [
     "SIGNATURE_FIELDS",
@@ -334,7 +335,7 @@ def render_pdf(
         return _pdf_forms.add_text_fields(pdf, boxes, doc["fields"], tooltips, FORM_FONT)
     if len(found) != 1:
         raise TemplateError(f"Template '{template_id}' must mark exactly one <signature-page>.")
-    return _pdf_forms.add_signature_fields(
+    return add_signature_fields(
         pdf,
         int(found[0]["page"]),
         SIGNATURE_FIELDS,

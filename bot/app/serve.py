@@ -5,18 +5,20 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from typing import Any
 
 from bot.app.runtime import open_runtime
 from bot.core import redact
 from bot.core.runtime import Runtime
+from bot.core.settings import ServiceSettings, TenantSettings
 from bot.jobs.queue import watch_stalled
 from bot.mail.listener import listen
 
 log = logging.getLogger(__name__)
 
 
-async def serve(settings: Any, tenants: list[Any], *, listeners: bool, workers: int) -> None:
+async def serve(
+    settings: ServiceSettings, tenants: list[TenantSettings], *, listeners: bool, workers: int
+) -> None:
     redact.install()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -127,6 +127,6 @@ async def run(rt: Runtime) -> list[str]:
     for slug in rt.tenants:
         try:
             renewed += await renew_tenant(rt, slug)
-        except Exception:
+        except Exception:  # one tenant's failure must not stop the others
             log.exception("Archive timestamp renewal failed for %s; retried tomorrow.", slug)
     return renewed

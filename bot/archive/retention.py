@@ -73,7 +73,6 @@ async def _remove(doomed: list[tuple[BlobStore, str]]) -> None:
 
 
 async def _archive_files(archive: BlobStore, entry: ArchiveEntry) -> list[str]:
-
     paths = [entry.path, entry.manifest_path]
     if entry.timestamp_path:
         paths.append(entry.timestamp_path)

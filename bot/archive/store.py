@@ -243,7 +243,7 @@ async def check_timestamp(tsr: bytes, sha256_hexdigest: str, trust_roots: list[A
     try:
         kwargs = await validate_tst_signed_data(signed, vc, lambda _algo: imprint)
         status = TimestampSignatureStatus(**kwargs)
-    except Exception as exc:
+    except Exception as exc:  # asn1crypto/pyHanko raise many types on a bad token
         return f"the timestamp token does not verify ({type(exc).__name__}: {exc})"
     finally:
         await vc.aclose()

@@ -10,20 +10,25 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from email.message import EmailMessage
 from typing import Literal
 
 from sqlalchemy import func, select
 
-from bot import contracts
+from bot.contracts import invitations
+from bot.contracts.customer_import import (
+    ExistingCustomer,
+    ImportResult,
+    Preview,
+    import_customers,
+    preview,
+    preview_row,
+)
 from bot.core.runtime import Runtime
-from bot.domain.workflow import State
 from bot.errors import DpabotError
 from bot.jobs import cpu, run_jobs_until_idle
-from handlers.reader.customer_file import CustomerRow
 from storage import audit
 from storage.errors import NotFound
-from storage.models import Contract, Customer, Message
+from storage.models import Customer, Message
 from templates import TemplateError
 
 log = logging.getLogger(__name__)
@@ -58,133 +63,7 @@ Progress = Callable[[int, int, int], Awaitable[None]]
 # --- import -----------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class ExistingCustomer:
-    """A row whose email address the tenant has as a customer already: skipped, not changed."""
-
-    row: int
-    email: str
-    customer_id: int
-
-
-@dataclass(frozen=True)
-class ImportResult:
-    """What an import did: new customers, and rows skipped as already customers."""
-
-    imported: int
-    existing: tuple[ExistingCustomer, ...]
-    customer_ids: tuple[int, ...]  # every row's customer, new or existing, in file order
-
-    @property
-    def rows(self) -> int:
-        return self.imported + len(self.existing)
-
-
-async def import_customers(
-    rt: Runtime, slug: str, rows: Sequence[CustomerRow], actor: str
-) -> ImportResult:
-    """Add the file's customers to the tenant in one transaction.
-
-    ``rows`` are those of a file read without problems (handlers.customer_file): the caller
-    imports all or nothing. A row whose email address the tenant has already is skipped and
-    counted ("already a customer"), never duplicated and never overwritten: the customer on
-    file may have a contract under way with the details it was invited with.
-    """
-    rt.tenant(slug)  # an unknown tenant: ConfigError naming it
-    async with rt.db.transaction() as s:
-        repo = rt.repo(s, slug)
-        emails = [r.email.lower() for r in rows]  # stored lower case, as add_customer does
-        known = await repo.customers_by_emails(emails)
-        fresh = [
-            {**r.values(), "email": email}
-            for r, email in zip(rows, emails, strict=True)
-            if email not in known
-        ]
-        inserted = await repo.add_customers(fresh)
-        # A concurrent import may have added some of ours between the two statements.
-        late = [v["email"] for v in fresh if v["email"] not in inserted]
-        if late:
-            known.update(await repo.customers_by_emails(late))
-        existing = tuple(
-            ExistingCustomer(r.row, email, known[email].id)
-            for r, email in zip(rows, emails, strict=True)
-            if email in known
-        )
-        ids = {**{e: c.id for e, c in known.items()}, **inserted}
-        result = ImportResult(
-            imported=len(inserted),
-            existing=existing,
-            customer_ids=tuple(ids[email] for email in emails),
-        )
-        await audit.record(
-            s,
-            repo.tenant_id,
-            actor,
-            "customers.imported",
-            slug,
-            {"rows": len(rows), "imported": result.imported, "already_customers": len(existing)},
-        )
-    return result
-
-
 # --- preview ----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Preview:
-    """The invitation a customer would get, made the way invite() makes it; nothing stored."""
-
-    to: str
-    subject: str
-    text: str
-    html: str
-    pdf: bytes
-    pdf_filename: str
-    message: EmailMessage
-
-
-async def preview(rt: Runtime, slug: str, customer_id: int) -> Preview:
-    """The invitation mail (subject, text, HTML) and draft PDF for one customer of the tenant,
-    for staff to look at before confirming a send. Stores and queues nothing."""
-    rt.tenant(slug)
-    async with rt.db.transaction() as s:
-        customer = await rt.repo(s, slug).customer(customer_id)
-    return await _preview(rt, slug, customer)
-
-
-async def preview_row(rt: Runtime, slug: str, row: CustomerRow) -> Preview:
-    """preview() for a customer file's row not imported yet (a chat upload before confirming)."""
-    rt.tenant(slug)
-    customer = Customer(
-        tenant_id=rt.tenant_ids[slug], **{**row.values(), "email": row.email.lower()}
-    )
-    return await _preview(rt, slug, customer)
-
-
-async def _preview(rt: Runtime, slug: str, customer: Customer) -> Preview:
-    tenant = rt.tenant(slug)
-    fields, draft = await contracts.render_draft(tenant, customer)
-    # Never added to a session: the contract exists only for composing the mail.
-    contract = Contract(
-        customer_id=customer.id,
-        template_id=tenant.template,
-        state=State.DRAFT.value,
-        reply_token="preview",
-        current_version=1,
-    )
-    msg = contracts.invitation_mail(tenant, customer, contract, fields, draft)
-    text = msg.get_body(preferencelist=("plain",))
-    html = msg.get_body(preferencelist=("html",))
-    attachment = next(iter(msg.iter_attachments()))
-    return Preview(
-        to=customer.email,
-        subject=str(msg["Subject"]),
-        text=text.get_content() if text is not None else "",
-        html=html.get_content() if html is not None else "",
-        pdf=draft,
-        pdf_filename=attachment.get_filename() or "ontwerp.pdf",
-        message=msg,
-    )
 
 
 # --- send -------------------------------------------------------------------------------------
@@ -223,7 +102,6 @@ class SendSummary:
 
 
 def _concurrency() -> int:
-
     # Two renders per pool worker: the next is waiting while one's PDF comes back.
     return 2 * int(getattr(cpu.pool(), "_max_workers", 2))
 
@@ -319,18 +197,18 @@ async def send_invitations(
                 await progress(done, total, len(summary.failed))
 
     # Bounded: rendering may outrun storing, and each draft holds its PDF in memory.
-    drafts: asyncio.Queue[contracts.Draft | None] = asyncio.Queue(maxsize=2 * BATCH)
+    drafts: asyncio.Queue[invitations.Draft | None] = asyncio.Queue(maxsize=2 * BATCH)
 
     async def render() -> None:
         for customer in targets:  # one iterator shared by the renderers: each customer once
             try:
-                draft = await contracts.render_invitation(tenant, customer)
+                draft = await invitations.render_invitation(tenant, customer)
             except Exception as exc:  # one customer's failure never stops the batch
                 await settled([(customer, exc)])
             else:
                 await drafts.put(draft)
 
-    async def store(batch: list[contracts.Draft]) -> None:
+    async def store(batch: list[invitations.Draft]) -> None:
         await settled(await store_drafts(rt, slug, batch, actor))
 
     async def write() -> None:
@@ -384,14 +262,14 @@ Outcome = tuple[Customer, int | BaseException | None]
 
 
 async def store_drafts(
-    rt: Runtime, slug: str, drafts: Sequence[contracts.Draft], actor: str
+    rt: Runtime, slug: str, drafts: Sequence[invitations.Draft], actor: str
 ) -> list[Outcome]:
-    """Store rendered invitations in one transaction (contracts.store_invitations); per draft its
+    """Store rendered invitations in one transaction (invitations.store_invitations); per draft its
     customer and the contract id, None (invited already) or the error. A batch that fails is
     stored draft by draft, so one bad draft fails alone."""
     try:
-        ids = await contracts.store_invitations(rt, slug, drafts, actor=actor, once=True)
-    except Exception as exc:
+        ids = await invitations.store_invitations(rt, slug, drafts, actor=actor, once=True)
+    except Exception as exc:  # one bad draft must not fail its batch
         if len(drafts) > 1:
             return [o for d in drafts for o in await store_drafts(rt, slug, [d], actor)]
         log.warning("Storing the invitation failed: %s", exc, exc_info=True)
@@ -470,3 +348,26 @@ async def deliver(
                 or 0
             )
     return Delivery(sent=sent, waiting=len(ids) - sent)
+
+
+__all__ = [
+    "BATCH",
+    "GATHER_S",
+    "SEND_CONCURRENCY",
+    "Delivery",
+    "ExistingCustomer",
+    "ImportResult",
+    "Invitation",
+    "Preview",
+    "SendFailure",
+    "SendPlan",
+    "SendSummary",
+    "deliver",
+    "import_customers",
+    "plan_invitations",
+    "preview",
+    "preview_row",
+    "send_invitations",
+    "send_now",
+    "store_drafts",
+]

@@ -61,7 +61,7 @@ async def check_returned(
     retried; a mail that still fails on the last attempt is shunted for staff, never lost."""
     try:
         await _check(rt, slug, contract_id, message_row_id)
-    except Exception as exc:
+    except Exception as exc:  # the job's last wall: retried or shunted
         if is_transient(exc) and not final_attempt:
             raise
         log.exception("signed PDF in message %s of %s shunted", message_row_id, slug)
@@ -69,7 +69,6 @@ async def check_returned(
 
 
 async def _check(rt: Runtime, slug: str, contract_id: int, message_row_id: int) -> None:
-
     signing = rt.signing[slug]
     async with rt.db.transaction() as s:
         repo = rt.repo(s, slug)
@@ -148,7 +147,6 @@ async def _check(rt: Runtime, slug: str, contract_id: int, message_row_id: int) 
 
 
 def _not_current(lang: str) -> str:
-
     return REASONS["not_sent_version"].get(lang) or REASONS["not_sent_version"]["en"]
 
 

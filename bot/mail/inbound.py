@@ -82,7 +82,7 @@ async def process_inbound(
     try:
         async with rt.db.transaction() as s:
             await _process(rt, s, slug, message_row_id)
-    except Exception as exc:
+    except Exception as exc:  # the job's last wall: retried or shunted, never lost
         if is_transient(exc) and not final_attempt:
             log.warning("inbound message %s of %s will be retried: %s", message_row_id, slug, exc)
             raise

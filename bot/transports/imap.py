@@ -197,7 +197,7 @@ class ImapMailbox:
                 if client.has_pending_idle() and not self._done_sent:
                     client.idle_done()
                 await asyncio.wait_for(client.logout(), min(self.timeout, 5))
-        except Exception as exc:
+        except Exception as exc:  # a logout that fails changes nothing: we leave
             log.debug("Logout from %r failed: %s", self, exc)
         finally:
             transport = client.protocol.transport

@@ -150,7 +150,7 @@ async def run_listener(
                 if stop.is_set():
                     return
                 await _unless_stopped(mailbox.wait_for_new(idle_timeout), stop)
-            except Exception as exc:
+            except Exception as exc:  # the listener must outlive any failure: reconnect
                 if isinstance(exc, TransportError):
                     log.warning("Mailbox connection failed: %s Retrying in %.1f s.", exc, backoff)
                 else:  # a bug or an unmapped error: keep listening, but show the traceback

@@ -6,12 +6,23 @@ from __future__ import annotations
 import csv
 import io
 import re
-import unicodedata
 import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from handlers.reader.customer_columns import (
+    ALIASES,
+    COLUMNS,
+    DEFAULT_LANGUAGE,
+    LANGUAGES,
+    MAX_LEN,
+    REQUIRED,
+    WHAT,
+    Problem,
+    column_key,
+)
+from handlers.reader.text_decoding import decode, garbled
 from handlers.text.lang import fold
 from handlers.text.validate import belgian_enterprise_number_ok, email_ok, enterprise_number_ok
 from templates import unprintable
@@ -30,133 +41,6 @@ __all__ = [
 
 MAX_BYTES = 20 * 1024 * 1024
 MAX_ROWS = 50_000
-
-# Column id → accepted header names (compared folded: case, accents, spaces and punctuation
-# do not matter, so "E-mail", "e mail" and "EMAIL" are one name).
-COLUMNS: dict[str, tuple[str, ...]] = {
-    "name": (
-        "name",
-        "naam",
-        "nom",
-        "company",
-        "company name",
-        "customer",
-        "customer name",
-        "klant",
-        "klantnaam",
-        "bedrijf",
-        "bedrijfsnaam",
-        "firma",
-        "onderneming",
-        "client",
-        "nom du client",
-        "société",
-        "entreprise",
-        "nom de l'entreprise",
-        "raison sociale",
-        "customer_name",
-    ),
-    "email": (
-        "email",
-        "e-mail",
-        "mail",
-        "email address",
-        "e-mailadres",
-        "emailadres",
-        "adresse e-mail",
-        "adresse mail",
-        "courriel",
-        "adresse électronique",
-        "customer_email",
-    ),
-    "representative": (
-        "representative",
-        "vertegenwoordiger",
-        "wettelijk vertegenwoordiger",
-        "représentant",
-        "représentant légal",
-        "contact",
-        "contact person",
-        "contactpersoon",
-        "personne de contact",
-        "signatory",
-        "ondertekenaar",
-        "signataire",
-        "customer_representative",
-    ),
-    "enterprise_number": (
-        "enterprise_number",
-        "enterprise number",
-        "company number",
-        "ondernemingsnummer",
-        "ondernemingsnr",
-        "kbo",
-        "kbo-nummer",
-        "btw",
-        "btw-nummer",
-        "btw-nr",
-        "numéro d'entreprise",
-        "n° d'entreprise",
-        "bce",
-        "numéro bce",
-        "tva",
-        "numéro de tva",
-        "n° tva",
-        "vat",
-        "vat number",
-        "customer_enterprise_number",
-    ),
-    "representative_function": (
-        "function",
-        "representative_function",
-        "representative function",
-        "functie",
-        "fonction",
-        "hoedanigheid",
-        "qualité",
-        "title",
-        "titel",
-        "titre",
-        "job title",
-        "position",
-        "customer_representative_function",
-    ),
-    "language": ("language", "taal", "langue", "lang"),
-}
-REQUIRED = ("name", "email", "representative")
-# Plain words for the columns, used in the reasons.
-_WHAT = {
-    "name": "name",
-    "email": "email address",
-    "representative": "representative",
-    "enterprise_number": "enterprise number",
-    "representative_function": "function",
-    "language": "language",
-}
-# Longest value each column may hold (the customers table's sizes).
-_MAX_LEN = {
-    "name": 300,
-    "email": 320,
-    "representative": 200,
-    "enterprise_number": 32,
-    "representative_function": 200,
-}
-
-LANGUAGES: dict[str, str] = {
-    **dict.fromkeys(
-        ("nl", "nl be", "nl nl", "nederlands", "dutch", "vlaams", "flemish", "neerlandais"), "nl"
-    ),
-    **dict.fromkeys(("fr", "fr be", "fr fr", "francais", "frans", "french"), "fr"),
-    **dict.fromkeys(("en", "en gb", "en us", "english", "engels", "anglais"), "en"),
-}
-DEFAULT_LANGUAGE = "nl"
-
-
-def _key(header: str) -> str:
-    return fold(header).replace(" ", "")
-
-
-_ALIASES: dict[str, str] = {_key(a): col for col, names in COLUMNS.items() for a in names}
 
 
 @dataclass(frozen=True)
@@ -181,17 +65,6 @@ class CustomerRow:
             "representative_function": self.representative_function,
             "language": self.language,
         }
-
-
-@dataclass(frozen=True)
-class Problem:
-    """Why the file cannot be imported: a row number (None: the file as a whole) and a reason."""
-
-    row: int | None
-    reason: str
-
-    def __str__(self) -> str:
-        return self.reason if self.row is None else f"row {self.row}: {self.reason}"
 
 
 @dataclass(frozen=True)
@@ -234,73 +107,12 @@ def _refused(reason: str, row: int | None = None, fmt: str = "") -> CustomerFile
 
 # --- decoding ---------------------------------------------------------------------------------
 
-# Characters Windows-1252 text plausibly holds beyond ASCII, besides letters.
-_PLAUSIBLE = set("€‚„…†‡‰‹›‘’“”•–—™ ¡¢£¥§¨©ª«®°±²³´µ¶·¸¹º»¼½¾¿×÷")
-_NOT_WORD_LETTERS = set("ˆ˜ƒ")
-
-
-def _decode(data: bytes) -> tuple[str, str] | Problem:
-    """(text, encoding name), or why the bytes are not text we can read without guessing."""
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        try:
-            return data.decode("utf-16"), "UTF-16"
-        except UnicodeDecodeError:
-            return Problem(None, "The file starts as UTF-16 text but is not valid UTF-16.")
-    if b"\x00" in data:
-        return Problem(None, "The file is not text (it holds NUL bytes); save it as CSV or XLSX.")
-    try:
-        return data.decode("utf-8-sig"), "UTF-8"
-    except UnicodeDecodeError:
-        pass
-    # Not UTF-8: Excel on Windows saves "CSV" in Windows-1252 (a superset of Latin-1's
-    # letters). Read it so only when every byte is a letter or ordinary punctuation there;
-    # anything else (another code page) is refused rather than shown as wrong letters.
-    try:
-        text = data.decode("cp1252")
-    except UnicodeDecodeError as exc:
-        return Problem(
-            _line_of(data, exc.start),
-            f"the byte 0x{data[exc.start]:02X} is neither UTF-8 nor Windows-1252 text; "
-            "save the file as 'CSV UTF-8'.",
-        )
-    for i, ch in enumerate(text):
-        if ord(ch) < 128 or ch in _PLAUSIBLE:
-            continue
-        if unicodedata.category(ch).startswith("L") and ch not in _NOT_WORD_LETTERS:
-            continue
-        return Problem(
-            text.count("\n", 0, i) + 1,
-            f"the file is not UTF-8 and its byte 0x{data[i]:02X} would read as '{ch}' in "
-            "Windows-1252, which is not plausible text; save the file as 'CSV UTF-8'.",
-        )
-    return text, "Windows-1252"
-
-
-def _line_of(data: bytes, offset: int) -> int:
-    return data.count(b"\n", 0, offset) + 1
-
-
-_NON_ASCII_RUN = re.compile(r"[^\x00-\x7f]{2,}")
-
-
-def _garbled(text: str) -> str | None:
-    """The fragment that is UTF-8 read as Windows-1252 ("CafÃ©" for "Café"), if any: such text
-    was mangled before it reached us and would be mailed and printed that way."""
-    for m in _NON_ASCII_RUN.finditer(text):
-        try:
-            fixed = m.group().encode("cp1252").decode("utf-8")
-        except UnicodeError:
-            continue
-        if fixed != m.group():
-            return m.group()
-    return None
-
 
 # --- CSV and XLSX -----------------------------------------------------------------------------
 
 
 def _read_csv(data: bytes) -> CustomerFile:
-    decoded = _decode(data)
+    decoded = decode(data)
     if isinstance(decoded, Problem):
         return CustomerFile(rows=(), problems=(decoded,), format="csv")
     text, encoding = decoded
@@ -319,7 +131,7 @@ def _delimiter(text: str) -> str:
 
     def score(delimiter: str) -> tuple[int, int]:
         cells = next(csv.reader([header], delimiter=delimiter), [])
-        return sum(_key(c) in _ALIASES for c in cells), len(cells)
+        return sum(column_key(c) in ALIASES for c in cells), len(cells)
 
     return max(("\t", ";", ","), key=score)
 
@@ -419,7 +231,7 @@ def _map_header(header: list[str], row: int) -> tuple[dict[str, int], list[str],
     ignored: list[str] = []
     problems: list[Problem] = []
     for i, name in enumerate(header):
-        col = _ALIASES.get(_key(name)) if name else None
+        col = ALIASES.get(column_key(name)) if name else None
         if col is None:
             if name:
                 ignored.append(name)
@@ -429,7 +241,7 @@ def _map_header(header: list[str], row: int) -> tuple[dict[str, int], list[str],
                 Problem(
                     row,
                     f"the columns '{header[columns[col]]}' and '{name}' both give the "
-                    f"{_WHAT[col]}; keep one of them.",
+                    f"{WHAT[col]}; keep one of them.",
                 )
             )
             continue
@@ -437,7 +249,7 @@ def _map_header(header: list[str], row: int) -> tuple[dict[str, int], list[str],
     for col in REQUIRED:
         if col not in columns:
             accepted = ", ".join(COLUMNS[col][:6])
-            what = "" if _WHAT[col] == col else f" ({_WHAT[col]})"
+            what = "" if WHAT[col] == col else f" ({WHAT[col]})"
             problems.append(
                 Problem(row, f"the column '{col}'{what} is missing; name it one of: {accepted}.")
             )
@@ -455,23 +267,23 @@ def _read_row(
 
     for col in REQUIRED:
         if not values.get(col):
-            bad(f"the {_WHAT[col]} is empty.")
+            bad(f"the {WHAT[col]} is empty.")
     for col, value in values.items():
         if not value:
             continue
-        if col in _MAX_LEN and len(value) > _MAX_LEN[col]:
-            bad(f"the {_WHAT[col]} is longer than {_MAX_LEN[col]} characters.")
-        fragment = _garbled(value)
+        if col in MAX_LEN and len(value) > MAX_LEN[col]:
+            bad(f"the {WHAT[col]} is longer than {MAX_LEN[col]} characters.")
+        fragment = garbled(value)
         if fragment is not None:
             bad(
-                f"the {_WHAT[col]} '{value}' holds '{fragment}', text that was saved in the "
+                f"the {WHAT[col]} '{value}' holds '{fragment}', text that was saved in the "
                 "wrong encoding; correct it and save the file as 'CSV UTF-8' or XLSX."
             )
             continue
         unprintable = _unprintable(value)
         if unprintable:
             bad(
-                f"the {_WHAT[col]} holds characters the contract's font cannot print: "
+                f"the {WHAT[col]} holds characters the contract's font cannot print: "
                 f"{', '.join(repr(ch) for ch in unprintable[:5])}."
             )
     email: str | None = values.get("email", "")

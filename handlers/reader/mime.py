@@ -103,7 +103,7 @@ def _attachments(msg: EmailMessage) -> tuple[Attachment, ...]:
                 or p.get_content_type() == "application/pdf"
             )
         ]
-    except Exception:
+    except Exception:  # broken MIME trees make the stdlib walk fail oddly
         return ()
     for part in parts:
         data = part.get_payload(decode=True)

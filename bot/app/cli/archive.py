@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.app.cli.common import (
     FAILURE,
@@ -22,14 +23,14 @@ from bot.app.cli.common import (
 )
 from bot.archive.store import export_zip, verify_entry
 from bot.core.runtime import archive_store
+from bot.core.settings import ServiceSettings
 from storage import audit
 from storage.models import ArchiveEntry
 from storage.repositories import TenantRepo, bind_all_tenants, get_tenant
 
 
 async def cmd_archive_search(args: argparse.Namespace) -> int:
-
-    async def run(s: Any) -> int:
+    async def run(s: AsyncSession) -> int:
         tenant = await get_tenant(s, args.tenant)
         rows = await TenantRepo(s, tenant.id).search_archive(
             args.query, state=args.state, date_from=args.date_from, date_to=args.date_to
@@ -74,18 +75,18 @@ async def cmd_archive_search(args: argparse.Namespace) -> int:
 
 
 async def cmd_archive_get(args: argparse.Namespace) -> int:
-
     store = archive_store(service_settings(args.config))
 
-    async def run(s: Any) -> int:
+    async def run(s: AsyncSession) -> int:
         if args.tenant:
             tenant = await get_tenant(s, args.tenant)
             entry = await TenantRepo(s, tenant.id).archive_entry(args.id)
         else:
             await bind_all_tenants(s)
-            entry = await s.scalar(select(ArchiveEntry).where(ArchiveEntry.id == args.id))
-            if entry is None:
+            found = await s.scalar(select(ArchiveEntry).where(ArchiveEntry.id == args.id))
+            if found is None:
                 raise UsageError(f"There is no archive entry {args.id}.")
+            entry = found
         data = await store.async_get(entry.path, tenant=args.tenant)
         args.output.write_bytes(data)
         await audit.record(
@@ -97,7 +98,7 @@ async def cmd_archive_get(args: argparse.Namespace) -> int:
     return await archive_session(args, run)
 
 
-def _trust_roots(args: argparse.Namespace, settings: Any) -> list[Any]:
+def _trust_roots(args: argparse.Namespace, settings: ServiceSettings) -> list[Any]:
     """--trust files, else the tenant's configured roots, else the development PKI's roots."""
     if args.trust:
         return load_roots(args.trust)
@@ -119,7 +120,6 @@ def _trust_roots(args: argparse.Namespace, settings: Any) -> list[Any]:
 
 
 async def cmd_archive_verify(args: argparse.Namespace) -> int:
-
     if not args.all and not args.id:
         raise UsageError("Name an archive entry ID or pass --all.")
     settings = service_settings(args.config)
@@ -164,7 +164,6 @@ async def cmd_archive_verify(args: argparse.Namespace) -> int:
 
 
 async def cmd_archive_export(args: argparse.Namespace) -> int:
-
     settings = service_settings(args.config)
     store = archive_store(settings)
     db = await database(settings)
@@ -188,8 +187,7 @@ async def cmd_archive_export(args: argparse.Namespace) -> int:
 
 
 async def cmd_audit(args: argparse.Namespace) -> int:
-
-    async def run(s: Any) -> int:
+    async def run(s: AsyncSession) -> int:
         tenant = await get_tenant(s, args.tenant)
         events = await audit.events(s, tenant.id)
         check = await audit.check_chain(s, tenant.id) if args.verify else None

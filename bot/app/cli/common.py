@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.core.runtime import database_url
-from bot.core.settings import load_service, load_tenant
+from bot.core.settings import ServiceSettings, TenantSettings, load_service, load_tenant
 from bot.core.tenant_signing import load_cert
 from bot.errors import DpabotError
 from storage.database import Database
@@ -24,20 +24,17 @@ class UsageError(DpabotError):
     """Bad input from the command line (exit 2)."""
 
 
-def service_settings(config: Path | None) -> Any:
-
+def service_settings(config: Path | None) -> ServiceSettings:
     if config is None and Path("dpabot.toml").exists():
         config = Path("dpabot.toml")
     return load_service(config)
 
 
-def tenants_of(settings: Any) -> list[Any]:
-
+def tenants_of(settings: ServiceSettings) -> list[TenantSettings]:
     return [load_tenant(p) for p in settings.tenants]
 
 
-async def database(settings: Any) -> Any:
-
+async def database(settings: ServiceSettings) -> Database:
     db = Database(await asyncio.to_thread(database_url, settings), role=APP_ROLE)
     await db.upgrade()
     return db
@@ -48,7 +45,6 @@ def show(data: Any, as_json: bool, text: str) -> None:
 
 
 def load_roots(paths: list[Path]) -> list[Any]:
-
     try:
         return [load_cert(p) for p in paths]
     except DpabotError as exc:
@@ -69,7 +65,7 @@ async def archive_session(
 def actor() -> str:
     try:
         return f"cli:{getpass.getuser()}"
-    except Exception:
+    except Exception:  # no user name (containers): still an actor
         return "cli"
 
 

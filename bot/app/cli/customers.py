@@ -29,7 +29,6 @@ from storage.repositories import get_tenant
 
 
 async def cmd_customers_erase(args: argparse.Namespace) -> int:
-
     settings = service_settings(args.config)
     db = await database(settings)
     try:

@@ -12,7 +12,6 @@ from templates import TemplateError, load_manifest, render_pdf
 
 
 def cmd_render(args: argparse.Namespace) -> int:
-
     try:
         data = json.loads(args.data.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
@@ -27,7 +26,6 @@ def cmd_render(args: argparse.Namespace) -> int:
 
 
 def cmd_parse_reply(args: argparse.Namespace) -> int:
-
     try:
         raw = args.file.read_bytes()
     except OSError as exc:
@@ -56,7 +54,6 @@ def cmd_parse_reply(args: argparse.Namespace) -> int:
 
 
 async def cmd_verify(args: argparse.Namespace) -> int:
-
     try:
         pdf = args.file.read_bytes()
     except OSError as exc:

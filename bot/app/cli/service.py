@@ -15,7 +15,6 @@ from storage.repositories import ensure_tenant
 
 
 async def cmd_demo(args: argparse.Namespace) -> int:
-
     settings = service_settings(None)
     workdir = (args.workdir or settings.data_dir).resolve()
     result = await run_demo(workdir, settings.database_url)
@@ -28,14 +27,12 @@ async def cmd_demo(args: argparse.Namespace) -> int:
 
 
 async def cmd_serve(args: argparse.Namespace) -> int:
-
     settings = service_settings(args.config)
     await serve(settings, tenants_of(settings), listeners=True, workers=args.concurrency)
     return OK
 
 
 async def cmd_worker(args: argparse.Namespace) -> int:
-
     settings = service_settings(args.config)
     await serve(settings, tenants_of(settings), listeners=False, workers=args.concurrency)
     return OK
@@ -49,7 +46,6 @@ async def cmd_db_upgrade(args: argparse.Namespace) -> int:
 
 
 async def cmd_tenant_add(args: argparse.Namespace) -> int:
-
     tenant = load_tenant(args.file)
     db = await database(service_settings(args.config))
     try:
@@ -65,7 +61,6 @@ async def cmd_tenant_add(args: argparse.Namespace) -> int:
 
 
 async def cmd_tenant_list(args: argparse.Namespace) -> int:
-
     db = await database(service_settings(args.config))
     try:
         async with db.transaction() as s:
