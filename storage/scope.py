@@ -3,9 +3,10 @@
 The repositories filter every query by tenant; row-level security is the second wall, for a
 query that forgets. Each tenant table has a policy admitting only rows whose tenant_id is in
 the transaction-local setting ``dpabot.tenants``, and the service runs as a role that cannot
-bypass it (migration 0009). A session is bound to its tenants (``bind``, which TenantRepo calls)
-and the setting follows it: set on the connection before the first statement of each
-transaction, gone at its end. A session bound to nothing sees no tenant's rows at all.
+bypass it (migration 0009). A session is bound to its tenants (``bind``, which every repository
+calls when it is made: storage/repositories/base.py), and the setting follows it: set on the
+connection before the first statement of each transaction, gone at its end. A session bound
+to nothing sees no tenant's rows at all.
 """
 
 from __future__ import annotations

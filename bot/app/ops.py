@@ -7,14 +7,12 @@ import email.policy
 import json
 from typing import Any
 
-from sqlalchemy import select
-
 from bot import mail
 from bot.core.runtime import Runtime
 from bot.jobs import run_jobs_until_idle
 from storage import audit
 from storage.blobs import sha256_hex
-from storage.models import Customer, Message
+from storage.models import Customer
 from storage.repositories import TenantRepo
 
 # Mail put in by hand has no IMAP folder or UID; its Message-ID (or its hash) keeps it unique.
@@ -56,14 +54,7 @@ async def _existing(rt: Runtime, slug: str, raw: bytes) -> int:
     message_id = (head.get("Message-ID") or "").strip()[:900]
     message_id = message_id or f"<sha256-{sha256_hex(raw)}@dpabot.invalid>"
     async with rt.db.transaction() as s:
-        repo = rt.repo(s, slug)
-        found = await s.scalar(
-            select(Message.id).where(
-                Message.tenant_id == repo.tenant_id,
-                Message.direction == "in",
-                Message.message_id == message_id,
-            )
-        )
+        found = await rt.repo(s, slug).inbound_id(message_id)
     if found is None:
         raise LookupError("the mail was neither stored nor found")
     return int(found)

@@ -13,7 +13,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import delete, select
 from telegram import BotCommand, Update
 from telegram.error import InvalidToken, TelegramError
 
@@ -26,7 +25,6 @@ from bot.transports.telegram import build_application
 from handlers.customer import install as install_customers
 from handlers.staff import REGISTRY, Directory, Registry, install
 from storage import audit
-from storage.models import Staff
 
 log = logging.getLogger("dpabot.chat")
 App = Any  # telegram.ext.Application with default context types
@@ -172,40 +170,30 @@ def group_by_token(tenants: list[TenantSettings]) -> dict[str, list[TenantSettin
 
 async def sync_staff(rt: Runtime) -> None:
     """Make the staff table match each tenant's [telegram] allowlist (audited when changed)."""
-    async with rt.db.transaction(tenants=rt.tenant_ids.values()) as s:
-        for slug, t in rt.tenants.items():
-            tid = rt.tenant_ids[slug]
-            wanted = {m.user_id: m for m in (t.telegram.staff if t.telegram else [])}
-            rows: dict[int, Staff] = {
-                r.telegram_user_id: r
-                for r in (
-                    await s.scalars(
-                        select(Staff).where(
-                            Staff.tenant_id == tid, Staff.telegram_user_id.is_not(None)
-                        )
-                    )
-                ).all()
-                if r.telegram_user_id is not None
-            }
+    tenants = rt.scopes()
+    async with rt.db.transaction(tenants=[t.id for t in tenants]) as s:
+        for tenant in tenants:
+            repo = tenant.repo(s)
+            telegram = tenant.settings.telegram
+            wanted = {m.user_id: m for m in (telegram.staff if telegram else [])}
+            rows = await repo.staff_by_user()
             gone = sorted(set(rows) - set(wanted))
             added, changed = [], []
             for uid, m in wanted.items():
                 row = rows.get(uid)
                 if row is None:
-                    s.add(Staff(tenant_id=tid, telegram_user_id=uid, name=m.name, role=m.role))
+                    repo.add_staff(uid, m.name, m.role)
                     added.append(uid)
                 elif (row.name, row.role) != (m.name, m.role):
                     row.name, row.role = m.name, m.role
                     changed.append(uid)
             if gone:
-                await s.execute(
-                    delete(Staff).where(Staff.tenant_id == tid, Staff.telegram_user_id.in_(gone))
-                )
+                await repo.remove_staff(gone)
             if added or changed or gone:
                 await s.flush()
                 await audit.record(
                     s,
-                    tid,
+                    tenant.id,
                     "dpabot",
                     "staff.synced",
                     "telegram",

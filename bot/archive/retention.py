@@ -7,7 +7,6 @@ import json
 import logging
 from typing import Any
 
-from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.runtime import Runtime
@@ -15,30 +14,10 @@ from storage import audit
 from storage.blobs import BlobStore
 from storage.database import after_commit
 from storage.errors import BlobError
-from storage.models import (
-    ArchiveEntry,
-    ChangeRequest,
-    Contract,
-    ContractVersion,
-    Customer,
-    Message,
-    Signature,
-)
+from storage.models import ArchiveEntry, Contract, Customer
+from storage.repositories import COMPLETED, ERASED, TenantRepo
 
 log = logging.getLogger(__name__)
-
-ERASED = "[erased]"
-COMPLETED = "completed"
-
-
-async def _erase_messages(s: AsyncSession, tenant_id: int, *where: Any) -> int:
-    # The hash of the raw mail stays: it proves what was received without keeping it.
-    result = await s.execute(
-        update(Message)
-        .where(Message.tenant_id == tenant_id, *where)
-        .values(raw=b"", from_addr=None, to_addr=None, subject=None, detail=ERASED)
-    )
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 async def erase_contract(
@@ -56,25 +35,12 @@ async def erase_contract(
     The files go only after the caller's transaction commits (Database.transaction): a
     rolled-back erasure must not have deleted them. Should a deletion then fail, it is logged
     with the locator for a human; the rows already say erased."""
+    repo = TenantRepo(s, tenant_id)
     doomed: list[tuple[BlobStore, str]] = []
-    await s.execute(
-        update(ContractVersion)
-        .where(ContractVersion.tenant_id == tenant_id, ContractVersion.contract_id == contract.id)
-        .values(fields={}, changed_by=ERASED, reason="")
-    )
-    mails = await _erase_messages(s, tenant_id, Message.contract_id == contract.id)
-    await s.execute(
-        update(ChangeRequest)
-        .where(ChangeRequest.tenant_id == tenant_id, ChangeRequest.contract_id == contract.id)
-        .values(text=ERASED)
-    )
-    sigs = (
-        await s.scalars(
-            select(Signature).where(
-                Signature.tenant_id == tenant_id, Signature.contract_id == contract.id
-            )
-        )
-    ).all()
+    await repo.erase_versions(contract)
+    mails = await repo.erase_messages(contract)
+    await repo.erase_change_requests(contract)
+    sigs = await repo.signatures(contract)
     for sig in sigs:
         # A signed PDF prints the customer's name. The customer's signature points into the
         # archive: that file goes only with the archive entry, below.
@@ -82,11 +48,7 @@ async def erase_contract(
             doomed.append((blobs, sig.blob_path))
         sig.signer = ERASED
         sig.evidence = {}
-    entry = await s.scalar(
-        select(ArchiveEntry).where(
-            ArchiveEntry.tenant_id == tenant_id, ArchiveEntry.contract_id == contract.id
-        )
-    )
+    entry = await repo.archive_entry_for(contract)
     files = 0
     if entry is not None and archive is not None:
         for path in await _archive_files(archive, entry):
@@ -126,22 +88,13 @@ async def _archive_files(archive: BlobStore, entry: ArchiveEntry) -> list[str]:
     return sorted(set(paths))
 
 
-async def _erase_customer_row(s: AsyncSession, customer: Customer) -> None:
+def _erase_customer_row(customer: Customer) -> None:
     customer.name = ERASED
     customer.representative = ERASED
     customer.representative_function = None
     customer.enterprise_number = None
     # The email is unique per tenant: a placeholder keeps the row and frees the address.
     customer.email = f"erased-{customer.id}@erased.invalid"
-
-
-async def _customer_done(s: AsyncSession, customer_id: int) -> bool:
-    left = await s.scalar(
-        select(Contract.id)
-        .where(Contract.customer_id == customer_id, Contract.erased_at.is_(None))
-        .limit(1)
-    )
-    return left is None
 
 
 async def apply_tenant(
@@ -162,21 +115,10 @@ async def apply_tenant(
         signed_before = now.replace(year=now.year - signed_years)
     except ValueError:
         signed_before = now.replace(year=now.year - signed_years, day=28)
-    due = (
-        await s.scalars(
-            select(Contract)
-            .where(
-                Contract.tenant_id == tenant_id,
-                Contract.erased_at.is_(None),
-                or_(
-                    (Contract.state != COMPLETED) & (Contract.created_at < incomplete_before),
-                    (Contract.state == COMPLETED) & (Contract.completed_at < signed_before),
-                ),
-            )
-            .order_by(Contract.id)
-            .with_for_update()
-        )
-    ).all()
+    repo = TenantRepo(s, tenant_id)
+    due = await repo.lock_due_for_erasure(
+        unsigned_before=incomplete_before, signed_before=signed_before
+    )
     for contract in due:
         signed = contract.state == COMPLETED
         done = await erase_contract(s, tenant_id, contract, blobs=blobs, archive=archive, now=now)
@@ -193,9 +135,9 @@ async def apply_tenant(
                 else f"not completed within {incomplete_days} days",
             },
         )
-        customer = await s.get(Customer, contract.customer_id)
-        if customer is not None and await _customer_done(s, customer.id):
-            await _erase_customer_row(s, customer)
+        customer = await repo.customer(contract.customer_id)
+        if not await repo.has_unerased_contract(customer.id):
+            _erase_customer_row(customer)
     return [c.id for c in due]
 
 
@@ -214,18 +156,10 @@ async def erase_customer(
     email = email.strip().lower()
     erased: list[str] = []
     kept: list[dict[str, str]] = []
-    customer = await s.scalar(
-        select(Customer).where(Customer.tenant_id == tenant_id, Customer.email == email)
-    )
+    repo = TenantRepo(s, tenant_id)
+    customer = await repo.customer_by_email(email)
     if customer is not None:
-        contracts = (
-            await s.scalars(
-                select(Contract)
-                .where(Contract.tenant_id == tenant_id, Contract.customer_id == customer.id)
-                .order_by(Contract.id)
-                .with_for_update()
-            )
-        ).all()
+        contracts = await repo.lock_contracts_of(customer)
         for c in contracts:
             if c.erased_at is not None:
                 continue
@@ -240,8 +174,8 @@ async def erase_customer(
                 continue
             await erase_contract(s, tenant_id, c, blobs=blobs, archive=None, now=now)
             erased.append(f"contract {c.id} (answers, mails, change requests, signed drafts)")
-        if await _customer_done(s, customer.id):
-            await _erase_customer_row(s, customer)
+        if not await repo.has_unerased_contract(customer.id):
+            _erase_customer_row(customer)
             erased.append(f"customer {customer.id} (name, representative, email)")
         else:
             kept.append(
@@ -251,12 +185,7 @@ async def erase_customer(
                 }
             )
     # Mails from that address that never reached a contract are not needed for anything.
-    stray = await _erase_messages(
-        s,
-        tenant_id,
-        Message.contract_id.is_(None),
-        or_(Message.from_addr.ilike(f"%{email}%"), Message.to_addr.ilike(f"%{email}%")),
-    )
+    stray = await repo.erase_stray_mail(email)
     if stray:
         erased.append(f"{stray} unrouted mail(s)")
     subject = f"customer:{customer.id}" if customer is not None else "customer:unknown"
@@ -276,13 +205,13 @@ async def erase_customer(
 async def run(rt: Runtime) -> list[int]:
     """The daily job: apply every tenant's [retention] periods."""
     erased: list[int] = []
-    for slug, tenant in rt.tenants.items():
+    for tenant in rt.scopes():
         async with rt.db.transaction() as s:
             erased += await apply_tenant(
                 s,
-                rt.tenant_ids[slug],
-                incomplete_days=tenant.retention.incomplete_days,
-                signed_years=tenant.retention.signed_years,
+                tenant.id,
+                incomplete_days=tenant.settings.retention.incomplete_days,
+                signed_years=tenant.settings.retention.signed_years,
                 blobs=rt.blobs,
                 archive=rt.archive,
             )

@@ -23,11 +23,12 @@ from bot.core.runtime import Runtime
 from bot.domain.workflow import Event, State, decide
 from bot.outbox.chat import queue_for_chat
 from bot.outbox.queue import customer_mail, queue_mail
-from signing import validate_pdf
+from signing import ValidationReport, validate_pdf
 from signing.tsa import FallbackTimeStamper
 from storage import audit
 from storage.blobs import BlobStore, locator_name, sha256_hex
 from storage.errors import BlobError
+from storage.models import ArchiveEntry
 from storage.notify import notify_staff
 from templates.chat import render_customer
 
@@ -42,7 +43,7 @@ async def archive_contract(
     contract_id: int,
     reply_row_id: int,
     pdf: bytes,
-    report: Any,
+    report: ValidationReport,
     signatures: list[dict[str, Any]],
 ) -> str:
     """Store the B-LTA PDF, the raw acceptance mail and a manifest; complete the contract.
@@ -183,8 +184,7 @@ async def archive_contract(
         )
         await queue_mail(s, slug, repo, contract, msg, "completed")
         await queue_for_chat(
-            s,
-            repo.tenant_id,
+            repo,
             contract,
             "signed",
             render_customer("signed", customer.language, sha256=digest),
@@ -291,7 +291,7 @@ def _named_by_hash(locator: str, data: bytes, what: str, problems: list[str]) ->
 
 
 async def verify_entry(
-    entry: Any, trust_roots: list[Any], store: BlobStore | None = None
+    entry: ArchiveEntry, trust_roots: list[Any], store: BlobStore | None = None
 ) -> EntryCheck:
     """Recheck one archive entry's files, hashes, manifest timestamp and PDF signatures.
 

@@ -1,4 +1,4 @@
-"""TODO docstring."""
+"""Binding a customer's Telegram account to a contract: the mailed code, entered in the chat."""
 
 from __future__ import annotations
 
@@ -9,8 +9,6 @@ import math
 import re
 import secrets
 
-from sqlalchemy import select
-
 from bot.chat import limits as chat_limits
 from bot.chat.context import Ctx, load_ctx, record_for_all, tenant_name
 from bot.chat.incoming import Incoming
@@ -19,9 +17,8 @@ from bot.core.runtime import Runtime
 from bot.domain.workflow import OPEN_STATES, State
 from bot.outbox.chat import Reply
 from bot.outbox.queue import customer_mail, queue_mail
-from storage.models import ChatBinding, Contract
 from storage.notify import notify_staff
-from storage.repositories import TenantRepo
+from storage.repositories import BotTenants
 from templates.chat import render_customer
 
 CODE_MINUTES = 10
@@ -63,29 +60,17 @@ async def start(rt: Runtime, inc: Incoming, payload: str) -> list[Reply]:
         if TOKEN.match(payload):
             # The contract row locked first, in every path: two accounts racing on one contract
             # take turns, so neither limit can be overrun between counting and mailing.
-            contract = await s.scalar(
-                select(Contract)
-                .where(Contract.chat_token == payload, Contract.tenant_id.in_(list(inc.tenants)))
-                .with_for_update()
-            )
+            contract = await BotTenants(s, inc.tenants).lock_contract_by_chat_token(payload)
         if contract is None:
             await record_for_all(s, inc, "chat.customer_unknown_link", {"chat_id": inc.chat_id})
             return [Reply(render_customer("unknown_link", inc.lang))]
-        repo = TenantRepo(s, contract.tenant_id)
+        repo = rt.scope(inc.tenants[contract.tenant_id]).repo(s)
         customer = await repo.customer(contract.customer_id)
-        rows = (
-            await s.scalars(
-                select(ChatBinding).where(
-                    ChatBinding.tenant_id == contract.tenant_id,
-                    ChatBinding.contract_id == contract.id,
-                )
-            )
-        ).all()
+        rows = await repo.bindings(contract.id)
         closed = await chat_limits.link_closed(repo, contract.id)
         mine = next((b for b in rows if b.telegram_user_id == inc.user_id), None)
         if mine is None:
-            mine = ChatBinding(
-                tenant_id=contract.tenant_id,
+            mine = await repo.add_binding(
                 contract_id=contract.id,
                 telegram_user_id=inc.user_id,
                 chat_id=inc.chat_id,
@@ -95,8 +80,6 @@ async def start(rt: Runtime, inc: Incoming, payload: str) -> list[Reply]:
                 tries=0,
                 step="code",
             )
-            s.add(mine)
-            await s.flush()
         c = await load_ctx(s, rt, inc, mine)
         if State(contract.state) not in OPEN_STATES:
             await c.record("chat.customer_expired_link", state=contract.state)
@@ -177,14 +160,7 @@ async def enter_code(c: Ctx, text: str) -> list[Reply]:
     if b.code_expires_at is None or c.inc.at > b.code_expires_at:
         await c.record("chat.code_expired")
         return [Reply(c.t("code_expired"))]
-    taken = await c.s.scalar(
-        select(ChatBinding.id).where(
-            ChatBinding.contract_id == c.contract.id,
-            ChatBinding.status == "bound",
-            ChatBinding.id != b.id,
-        )
-    )
-    if taken is not None:
+    if await c.repo.bound_elsewhere(c.contract.id, b.id):
         return await taken_reply(c)
     if not _code_ok(b.code_hash, match[1]):
         b.tries += 1

@@ -1,4 +1,4 @@
-"""TODO docstring."""
+"""A customer's chat context: the binding of an update, its contract, loaded and locked."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.chat import limits as chat_limits
 from bot.chat.incoming import Incoming
@@ -18,22 +18,14 @@ from handlers.reader.model import Interpretation
 from storage import audit
 from storage.blobs import sha256_hex
 from storage.models import ChatBinding, Contract, ContractVersion, Customer, Message
-from storage.repositories import TenantRepo
+from storage.repositories import BotTenants, TenantRepo
 from templates.chat import render_customer
 
 
-async def binding_of(s: Any, tenants: dict[int, str], user_id: int) -> ChatBinding | None:
+async def binding_of(s: AsyncSession, tenants: dict[int, str], user_id: int) -> ChatBinding | None:
     """The user's latest binding with a contract of one of this bot's tenants, not locked: a
     writer locks the contract row first and the binding after (see ``bound_ctx``)."""
-    return await s.scalar(
-        select(ChatBinding)
-        .where(
-            ChatBinding.tenant_id.in_(list(tenants)),
-            ChatBinding.telegram_user_id == user_id,
-        )
-        .order_by(ChatBinding.updated_at.desc(), ChatBinding.id.desc())
-        .limit(1)
-    )
+    return await BotTenants(s, tenants).binding_of(user_id)
 
 
 async def is_customer(rt: Runtime, tenants: dict[int, str], user_id: int) -> bool:
@@ -41,7 +33,9 @@ async def is_customer(rt: Runtime, tenants: dict[int, str], user_id: int) -> boo
         return await binding_of(s, tenants, user_id) is not None
 
 
-async def record_for_all(s: Any, inc: Incoming, action: str, detail: dict[str, Any]) -> None:
+async def record_for_all(
+    s: AsyncSession, inc: Incoming, action: str, detail: dict[str, Any]
+) -> None:
     """An event no contract can be told from: in the log of each tenant of this bot."""
     for tid in inc.tenants:
         await audit.record(
@@ -53,7 +47,7 @@ async def record_for_all(s: Any, inc: Incoming, action: str, detail: dict[str, A
 class Ctx:
     """A bound (or binding) customer's contract, loaded in one transaction."""
 
-    s: Any
+    s: AsyncSession
     rt: Runtime
     inc: Incoming
     slug: str
@@ -103,9 +97,9 @@ class Ctx:
         )
 
 
-async def load_ctx(s: Any, rt: Runtime, inc: Incoming, b: ChatBinding) -> Ctx:
+async def load_ctx(s: AsyncSession, rt: Runtime, inc: Incoming, b: ChatBinding) -> Ctx:
     slug = inc.tenants[b.tenant_id]
-    repo = TenantRepo(s, b.tenant_id)
+    repo = rt.scope(slug).repo(s)
     contract = await repo.contract(b.contract_id, for_update=True)
     customer = await repo.customer(contract.customer_id)
     return Ctx(s, rt, inc, slug, repo, contract, customer, b)
@@ -143,7 +137,7 @@ async def never() -> bool:
     return False
 
 
-async def bound_ctx(rt: Runtime, inc: Incoming, s: Any) -> Ctx | list[Reply]:
+async def bound_ctx(rt: Runtime, inc: Incoming, s: AsyncSession) -> Ctx | list[Reply]:
     """The customer's context, or what to answer when they are not (or no longer) bound."""
     b = await binding_of(s, inc.tenants, inc.user_id)
     if b is None:

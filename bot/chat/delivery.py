@@ -11,12 +11,11 @@ import datetime as dt
 import logging
 from typing import Any
 
-from sqlalchemy import select
 from telegram.error import TelegramError
 
 from bot.chat.bots import ChatBots
 from bot.transports.telegram import keyboard
-from storage.models import ChatOutbox
+from storage.repositories import BotTenants
 
 log = logging.getLogger("dpabot.chat.customer")
 
@@ -25,7 +24,7 @@ async def deliver_once(chat: ChatBots) -> int:
     """One round over every bot; returns the messages delivered."""
     done = 0
     for bot in chat.bots.values():
-        tenant_ids = [chat.rt.tenant_ids[s] for s in bot.slugs]
+        tenant_ids = [chat.rt.scope(s).id for s in bot.slugs]
         done += await _each(chat, bot.app.bot, tenant_ids)
     return done
 
@@ -34,13 +33,8 @@ async def _each(chat: ChatBots, bot: Any, tenant_ids: list[int]) -> int:
     done = 0
     while True:
         async with chat.rt.db.transaction(tenants=tenant_ids) as s:
-            row = await s.scalar(
-                select(ChatOutbox)
-                .where(ChatOutbox.tenant_id.in_(tenant_ids), ChatOutbox.delivered_at.is_(None))
-                .order_by(ChatOutbox.id)
-                .limit(1)
-                .with_for_update(skip_locked=True)
-            )
+            # One queue for every tenant of the bot: whichever message is oldest goes first.
+            row = await BotTenants(s, tenant_ids).next_chat_message()
             if row is None:
                 return done
             row.attempts = (row.attempts or 0) + 1

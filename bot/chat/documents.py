@@ -1,4 +1,4 @@
-"""TODO docstring."""
+"""PDFs a customer sends in the chat: a filled form, or the final version signed by themselves."""
 
 from __future__ import annotations
 

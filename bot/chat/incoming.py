@@ -1,4 +1,4 @@
-"""TODO docstring."""
+"""One customer update from Telegram, as the chat logic needs it and keeps it as evidence."""
 
 from __future__ import annotations
 

@@ -13,10 +13,8 @@ import datetime as dt
 import math
 from dataclasses import dataclass
 
-from sqlalchemy import func, select, update
-
 from storage import audit
-from storage.models import ChatBinding, Contract, Customer, Message, Notification
+from storage.models import Contract, Customer
 from storage.notify import notify_staff
 from storage.repositories import TenantRepo
 
@@ -36,13 +34,7 @@ CODE_LIMIT = "chat_code_limit"
 
 async def wrong_codes(repo: TenantRepo, contract_id: int) -> int:
     """Wrong codes entered for the contract so far, by every Telegram account."""
-    await repo.session.flush()  # this transaction's own count first
-    total = await repo.session.scalar(
-        select(func.coalesce(func.sum(ChatBinding.tries), 0)).where(
-            ChatBinding.tenant_id == repo.tenant_id, ChatBinding.contract_id == contract_id
-        )
-    )
-    return int(total or 0)
+    return await repo.wrong_codes(contract_id)
 
 
 async def link_closed(repo: TenantRepo, contract_id: int) -> bool:
@@ -70,31 +62,9 @@ async def code_mails(repo: TenantRepo, contract_id: int) -> MailWindow:
     """The code mails of the last hour (queued, sent or failed: each was meant for the inbox).
 
     The database's clock, not this process's, so every process counts the same window."""
-    row = (
-        await repo.session.execute(
-            select(func.count(Message.id), func.min(Message.created_at), func.now()).where(
-                Message.tenant_id == repo.tenant_id,
-                Message.contract_id == contract_id,
-                Message.direction == "out",
-                Message.kind == "chat_code",
-                Message.created_at > func.now() - WINDOW,
-            )
-        )
-    ).one()
-    sent, oldest, now = int(row[0]), row[1], row[2]
+    sent, oldest, now = await repo.mail_window(contract_id, "chat_code", WINDOW)
     retry_in = oldest + WINDOW - now if oldest is not None else dt.timedelta(0)
     return MailWindow(sent, retry_in)
-
-
-async def _told(repo: TenantRepo, kind: str, contract_id: int, within: bool) -> bool:
-    stmt = select(Notification.id).where(
-        Notification.tenant_id == repo.tenant_id,
-        Notification.kind == kind,
-        Notification.subject == f"contract:{contract_id}",
-    )
-    if within:
-        stmt = stmt.where(Notification.created_at > func.now() - WINDOW)
-    return await repo.session.scalar(stmt.limit(1)) is not None
 
 
 async def close_link(
@@ -102,30 +72,10 @@ async def close_link(
 ) -> None:
     """Lock every pending binding of the contract; staff and the audit log hear of it once
     (a later account trying the closed link is recorded by the caller, not notified)."""
-    await repo.session.execute(
-        update(ChatBinding)
-        .where(
-            ChatBinding.tenant_id == repo.tenant_id,
-            ChatBinding.contract_id == contract.id,
-            ChatBinding.status == "pending",
-        )
-        .values(status="locked", code_hash=None, code_expires_at=None)
-    )
-    if await _told(repo, LINK_CLOSED, contract.id, within=False):
+    await repo.lock_pending_bindings(contract.id)
+    if await repo.told(LINK_CLOSED, f"contract:{contract.id}"):
         return
-    accounts = list(
-        (
-            await repo.session.scalars(
-                select(ChatBinding.telegram_user_id)
-                .where(
-                    ChatBinding.tenant_id == repo.tenant_id,
-                    ChatBinding.contract_id == contract.id,
-                    ChatBinding.tries > 0,
-                )
-                .order_by(ChatBinding.id)
-            )
-        ).all()
-    )
+    accounts = await repo.accounts_with_wrong_codes(contract.id)
     total = await wrong_codes(repo, contract.id)
     await audit.record(
         repo.session,
@@ -167,7 +117,7 @@ async def refuse_code_mail(
         f"contract:{contract.id}",
         {"sent_last_hour": window.sent, "limit": CODE_MAILS_PER_HOUR, "telegram_user_id": user_id},
     )
-    if await _told(repo, CODE_LIMIT, contract.id, within=True):
+    if await repo.told(CODE_LIMIT, f"contract:{contract.id}", within=WINDOW):
         return
     await notify_staff(
         repo.session,

@@ -16,12 +16,9 @@ import datetime as dt
 import logging
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import or_, select
-
 from bot.chat.bots import ChatBots
 from bot.core.settings import TelegramSettings
 from bot.transports.telegram import ChatSendError, send_text
-from storage.models import Notification
 from templates.chat import render_chat
 
 if TYPE_CHECKING:
@@ -54,21 +51,12 @@ def digest_cutoff(now: dt.datetime, hour: int) -> dt.datetime:
 
 async def _each(rt: Runtime, slug: str, cfg: TelegramSettings, bot: Any, now: dt.datetime) -> int:
     assert cfg.staff_chat_id is not None
-    tid = rt.tenant_ids[slug]
+    tenant = rt.scope(slug)
     done = 0
     while True:
-        async with rt.db.transaction(tenants=[tid]) as s:
-            stmt = select(Notification).where(
-                Notification.tenant_id == tid,
-                Notification.delivered_at.is_(None),
-                # A grouped notice held to its window's end (storage/notify.py) waits till then.
-                or_(Notification.deliver_after.is_(None), Notification.deliver_after <= now),
-            )
-            if cfg.digest:
-                stmt = stmt.where(Notification.kind.not_in(DIGEST_KINDS))
-            note = await s.scalar(
-                stmt.order_by(Notification.id).limit(1).with_for_update(skip_locked=True)
-            )
+        async with rt.db.transaction(tenants=[tenant.id]) as s:
+            held = DIGEST_KINDS if cfg.digest else ()
+            note = await tenant.repo(s).next_notification(now, held=held)
             if note is None:
                 return done
             note.attempts = (note.attempts or 0) + 1
@@ -90,22 +78,9 @@ async def _each(rt: Runtime, slug: str, cfg: TelegramSettings, bot: Any, now: dt
 async def _digest(rt: Runtime, slug: str, cfg: TelegramSettings, bot: Any, now: dt.datetime) -> int:
     assert cfg.staff_chat_id is not None
     cutoff = digest_cutoff(now, cfg.digest_hour)
-    async with rt.db.transaction(tenants=[rt.tenant_ids[slug]]) as s:
-        notes = list(
-            (
-                await s.scalars(
-                    select(Notification)
-                    .where(
-                        Notification.tenant_id == rt.tenant_ids[slug],
-                        Notification.delivered_at.is_(None),
-                        Notification.kind.in_(DIGEST_KINDS),
-                        Notification.created_at < cutoff,
-                    )
-                    .order_by(Notification.id)
-                    .with_for_update(skip_locked=True)
-                )
-            ).all()
-        )
+    tenant = rt.scope(slug)
+    async with rt.db.transaction(tenants=[tenant.id]) as s:
+        notes = await tenant.repo(s).digest_notifications(DIGEST_KINDS, before=cutoff)
         if not notes:
             return 0
         for note in notes:

@@ -1,4 +1,4 @@
-"""TODO docstring."""
+"""What the chat asks a customer next: the first missing answer, or the final version to accept."""
 
 from __future__ import annotations
 

@@ -1,16 +1,18 @@
-"""TODO docstring."""
+"""Applying what a customer said (by mail or in the chat) to their contract, in one place."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.contracts import negotiation
 from bot.domain.notices import notice
 from bot.domain.workflow import Effect, Event, State, Transition, decide
 from bot.jobs.queue import defer
-from storage.models import Contract, ContractVersion, Message
+from handlers.reader.model import Interpretation
+from storage.models import Contract, ContractVersion, Customer, Message
 from storage.notify import notify_staff
 from storage.repositories import TenantRepo
 from templates import unprintable
@@ -27,14 +29,14 @@ class Applied:
 
 
 async def apply_reading(
-    s: Any,
+    s: AsyncSession,
     repo: TenantRepo,
     slug: str,
     contract: Contract,
-    customer: Any,
+    customer: Customer,
     version: ContractVersion,
     row: Message,
-    reading: Any,
+    reading: Interpretation,
     *,
     accepts_final: Callable[[], Awaitable[bool]],
     reason: str,

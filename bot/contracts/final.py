@@ -14,7 +14,11 @@ import datetime as dt
 from email.message import EmailMessage
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from bot.core.runtime import Runtime
+from bot.core.settings import TenantSettings
+from bot.core.tenant_signing import TenantSigning
 from bot.domain.data import document_data
 from bot.domain.fingerprint import fingerprint
 from bot.domain.notices import notice
@@ -27,14 +31,14 @@ from signing import certify_processor
 from signing.keys import signer_identity
 from storage import audit
 from storage.blobs import sha256_hex
-from storage.models import Contract, ContractVersion
+from storage.models import Contract, ContractVersion, Customer
 from storage.repositories import TenantRepo
 
 
 def final_mail(
-    tenant: Any,
-    customer: Any,
-    contract: Any,
+    tenant: TenantSettings,
+    customer: Customer,
+    contract: Contract,
     fields: dict[str, str],
     *,
     version: int,
@@ -63,11 +67,11 @@ def final_mail(
 
 async def resend_final(
     rt: Runtime,
-    s: Any,
+    s: AsyncSession,
     slug: str,
     repo: TenantRepo,
     contract: Contract,
-    customer: Any,
+    customer: Customer,
     version: ContractVersion,
     mail: ParsedMail,
 ) -> bool:
@@ -186,9 +190,7 @@ async def finalize(rt: Runtime, slug: str, contract_id: int, version_no: int) ->
         await queue_mail(s, slug, repo, contract, msg, "final", version=version_no)
 
         # A customer bound in the chat gets it there too, with the acceptance button.
-        await queue_final(
-            s, repo.tenant_id, tenant.name, customer, contract, str(path), digest, processor_first
-        )
+        await queue_final(repo, tenant.name, customer, contract, str(path), digest, processor_first)
         await audit.record(
             s,
             repo.tenant_id,
@@ -200,7 +202,7 @@ async def finalize(rt: Runtime, slug: str, contract_id: int, version_no: int) ->
 
 
 def processor_signature(
-    signing: Any, contract_id: int, version_no: int, blob_path: str, pdf_sha256: str
+    signing: TenantSigning, contract_id: int, version_no: int, blob_path: str, pdf_sha256: str
 ) -> dict[str, Any]:
     """The signatures row of the processor's own signature (its key's identity)."""
     signer_name, cert_sha = signer_identity(signing.processor_signer)

@@ -1,10 +1,11 @@
-"""TODO docstring."""
+"""What became of a customer's message: its outcome kept and audited, staff told if need be."""
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
-from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.contracts import stranger
 from bot.core.runtime import Runtime
@@ -54,7 +55,7 @@ STAFF_MUST_KNOW = {
 
 
 async def settle(
-    session: Any,
+    session: AsyncSession,
     repo: TenantRepo,
     row: Message,
     outcome: str,

@@ -16,6 +16,8 @@ import logging
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from bot.core.runtime import Runtime
 from bot.domain.data import annex_fields, document_data
 from bot.domain.workflow import Effect, Event, State, decide
@@ -76,7 +78,7 @@ def staff_text(slug: str, contract: Contract, customer: Customer, cr: ChangeRequ
 
 
 async def record_requests(
-    session: Any,
+    session: AsyncSession,
     repo: TenantRepo,
     slug: str,
     contract: Contract,
@@ -280,8 +282,7 @@ async def decide_change(
 
         # A customer bound in the chat hears the decision there too.
         await queue_for_chat(
-            s,
-            repo.tenant_id,
+            repo,
             contract,
             "decision",
             render_customer(

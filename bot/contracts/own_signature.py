@@ -15,6 +15,8 @@ import json
 import logging
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from bot.contracts.inbox import settle, shunt
 from bot.core.runtime import Runtime
 from bot.domain.workflow import Event, State, decide
@@ -27,6 +29,7 @@ from signing import check_returned_pdf
 from signing.returned import REASONS
 from storage import audit
 from storage.blobs import sha256_hex
+from storage.models import Contract, Message
 from storage.notify import notify_staff
 from storage.repositories import TenantRepo
 
@@ -41,7 +44,7 @@ def returned_pdf(raw: bytes, sha256: str) -> bytes:
     raise RuntimeError("the checked PDF is no longer in the stored mail")
 
 
-def detail_of(row: Any) -> dict[str, Any]:
+def detail_of(row: Message) -> dict[str, Any]:
     """The structured detail a returned-PDF message carries (see :func:`check_returned`)."""
     try:
         value = json.loads(row.detail or "{}")
@@ -124,7 +127,7 @@ async def _check(rt: Runtime, slug: str, contract_id: int, message_row_id: int) 
         )
         await queue_mail(s, slug, repo, contract, msg, "followup")
         if row.channel == "telegram":  # sent in the chat: the reason goes back there too
-            await queue_for_chat(s, repo.tenant_id, contract, outcome, sentence)
+            await queue_for_chat(repo, contract, outcome, sentence)
         row.detail = json.dumps(info)
         await settle(s, repo, row, outcome, row.detail, contract)
         hint = (
@@ -148,11 +151,11 @@ def _not_current(lang: str) -> str:
 
 
 async def _accept(
-    s: Any,
+    s: AsyncSession,
     slug: str,
     repo: TenantRepo,
-    contract: Any,
-    row: Any,
+    contract: Contract,
+    row: Message,
     info: dict[str, Any],
     *,
     confirmed_by: str | None,

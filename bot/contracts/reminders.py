@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.runtime import Runtime
@@ -64,15 +63,8 @@ async def _tenant(rt: Runtime, slug: str, now: dt.datetime) -> tuple[int, int]:
     reminded = expired = 0
     async with rt.db.transaction() as s:
         repo = rt.repo(s, slug)
-        contracts = (
-            await s.scalars(
-                select(Contract)
-                .where(Contract.tenant_id == repo.tenant_id, Contract.state.in_(WAITING))
-                .order_by(Contract.id)
-                # Another worker handling the same contract (a reply) wins; we see it next run.
-                .with_for_update(skip_locked=True)
-            )
-        ).all()
+        # Another worker handling the same contract (a reply) wins; we see it next run.
+        contracts = await repo.lock_contracts_in(WAITING)
         for contract in contracts:
             age = now - contract.created_at
             if cfg.expire_after_days and age >= dt.timedelta(days=cfg.expire_after_days):
@@ -91,16 +83,8 @@ async def _tenant(rt: Runtime, slug: str, now: dt.datetime) -> tuple[int, int]:
                 )
                 expired += 1
                 continue
-            sent = (
-                await s.scalars(
-                    select(Message.created_at).where(
-                        Message.tenant_id == repo.tenant_id,
-                        Message.contract_id == contract.id,
-                        Message.kind == "reminder",
-                    )
-                )
-            ).all()
-            if not _due(cfg.after_days, age, list(sent), now):
+            sent = await repo.mail_times(contract, "reminder")
+            if not _due(cfg.after_days, age, sent, now):
                 continue
             await queue_reminder(s, rt, slug, repo, contract)
             reminded += 1

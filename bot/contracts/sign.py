@@ -1,4 +1,4 @@
-"""TODO docstring."""
+"""The customer's signature on the final version, then the processor's if second, LTA, archive."""
 
 from __future__ import annotations
 

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core import redact
 from bot.core.settings import ServiceSettings, TenantSettings
+from bot.core.tenancy import TenantScope
 from bot.core.tenant_signing import TenantSigning, for_tenant
 from bot.errors import ConfigError
 from bot.transports import ImapMailbox, MaildirMailbox, MaildirSender, MailSender, SmtpSender
@@ -42,18 +43,26 @@ class Runtime:
     app: procrastinate.App
     blobs: FileBlobStore
     archive: BlobStore
-    tenant_ids: dict[str, int] = field(default_factory=dict)
+    tenant_ids: dict[str, int] = field(default_factory=dict)  # slug → row id; see scope()
     senders: dict[str, MailSender] = field(default_factory=dict)
     signing: dict[str, TenantSigning] = field(default_factory=dict)
     pki: DevPKI | None = None
     # DNS TXT lookup for DKIM keys (dkimpy's dnsfunc); None: real DNS. Tests inject their keys.
     dkim_dns: Any | None = None
 
+    def scope(self, slug: str) -> TenantScope:
+        """The tenant's scope (id, slug, settings); an unknown slug is a ConfigError."""
+        settings = self.tenant(slug)
+        return TenantScope(self.tenant_ids[slug], slug, settings)
+
+    def scopes(self) -> list[TenantScope]:
+        """Every configured tenant's scope."""
+        return [self.scope(slug) for slug in self.tenants]
+
     def repo(self, session: AsyncSession, slug: str) -> TenantRepo:
         """The tenant's repository on this session, which then acts for that tenant only
         (row-level security included)."""
-        self.tenant(slug)  # an unknown tenant: ConfigError naming it
-        return TenantRepo(session, self.tenant_ids[slug])
+        return self.scope(slug).repo(session)
 
     def tenant(self, slug: str) -> TenantSettings:
         try:

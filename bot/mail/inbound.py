@@ -7,7 +7,6 @@ import email.policy
 import json
 import logging
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.contracts import resend_final
@@ -98,13 +97,7 @@ async def _contract_for(repo: TenantRepo, mail: ParsedMail, address: str) -> Con
     # No plus address (some clients reply to From): follow In-Reply-To to our own mail.
     refs = [r for r in (mail.in_reply_to, *mail.references) if r]
     if refs:
-        sent = await repo.session.scalar(
-            select(Message).where(
-                Message.tenant_id == repo.tenant_id,
-                Message.direction == "out",
-                Message.message_id.in_(refs),
-            )
-        )
+        sent = await repo.sent_message(refs)
         if sent is not None and sent.contract_id is not None:
             return await repo.contract(sent.contract_id)
     return None

@@ -4,9 +4,8 @@ contract a bounce names (the pure checks are bot.mail.steps)."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain import quotes_version
 from bot.domain.workflow import OPEN_STATES, Event, State, decide
@@ -39,19 +38,12 @@ async def answers_final(repo: TenantRepo, contract: Contract, mail: ParsedMail) 
 Settle = Callable[..., Awaitable[None]]
 
 
-async def bounce(session: Any, repo: TenantRepo, row: Message, settle: Settle) -> None:
+async def bounce(session: AsyncSession, repo: TenantRepo, row: Message, settle: Settle) -> None:
     """A DSN naming one of our Message-IDs or reply tokens marks that contract bounced."""
     ids, tokens = bounce_references(row.raw)
     contract_id = None
     if ids:
-        contract_id = await session.scalar(
-            select(Message.contract_id).where(
-                Message.tenant_id == repo.tenant_id,
-                Message.direction == "out",
-                Message.message_id.in_(ids),
-                Message.contract_id.is_not(None),
-            )
-        )
+        contract_id = await repo.contract_of_sent(ids)
     for token in tokens if contract_id is None else ():
         found = await repo.contract_by_token(token)
         contract_id = found.id if found is not None else None

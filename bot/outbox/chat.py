@@ -1,14 +1,12 @@
-"""TODO docstring."""
+"""Messages for a customer's chat: kept in the chat outbox until the chat runner sends them."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
-
-from sqlalchemy import select
 
 from bot.transports.telegram import Buttons
-from storage.models import ChatBinding, ChatOutbox, Contract, Customer
+from storage.models import ChatOutbox, Contract, Customer
+from storage.repositories import TenantRepo
 from templates.chat import render_customer
 
 
@@ -42,8 +40,7 @@ def final_reply(
 
 
 async def queue_for_chat(
-    s: Any,
-    tenant_id: int,
+    repo: TenantRepo,
     contract: Contract,
     kind: str,
     text: str,
@@ -53,19 +50,12 @@ async def queue_for_chat(
     buttons: Buttons | None = None,
 ) -> ChatOutbox | None:
     """Queue a message to the contract's bound chat (none bound: nothing, returns None)."""
-    b = await s.scalar(
-        select(ChatBinding).where(
-            ChatBinding.tenant_id == tenant_id,
-            ChatBinding.contract_id == contract.id,
-            ChatBinding.status == "bound",
-        )
-    )
+    b = await repo.bound_binding(contract.id)
     if b is None:
         return None
     if kind == "final":
         b.step = "accept"
-    row = ChatOutbox(
-        tenant_id=tenant_id,
+    return await repo.add_chat_message(
         contract_id=contract.id,
         chat_id=b.chat_id,
         kind=kind,
@@ -75,14 +65,10 @@ async def queue_for_chat(
         buttons=[[list(btn) for btn in r] for r in buttons] if buttons else None,
         attempts=0,
     )
-    s.add(row)
-    await s.flush()
-    return row
 
 
 async def queue_final(
-    s: Any,
-    tenant_id: int,
+    repo: TenantRepo,
     tenant_name: str,
     customer: Customer,
     contract: Contract,
@@ -94,8 +80,7 @@ async def queue_final(
     reply = final_reply(customer.language, tenant_name, contract, sha, b"", processor_signed)
     assert reply.document is not None
     await queue_for_chat(
-        s,
-        tenant_id,
+        repo,
         contract,
         "final",
         reply.text,

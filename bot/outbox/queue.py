@@ -6,6 +6,8 @@ import email.message
 from collections.abc import Sequence
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from bot.core.settings import TenantSettings
 from bot.domain.data import annex_fields, label, questions
 from bot.jobs.queue import defer
@@ -45,7 +47,7 @@ def mail_context(
 
 
 async def queue_mail(
-    session: Any,
+    session: AsyncSession,
     slug: str,
     repo: TenantRepo,
     contract: Contract,
@@ -62,7 +64,7 @@ async def queue_mail(
 
 
 async def queue_mails(
-    session: Any,
+    session: AsyncSession,
     slug: str,
     repo: TenantRepo,
     mails: Sequence[tuple[Contract, email.message.EmailMessage]],

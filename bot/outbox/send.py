@@ -1,4 +1,4 @@
-"""TODO docstring."""
+"""The send job: queued mails over one SMTP session, each marked sent as it leaves."""
 
 from __future__ import annotations
 

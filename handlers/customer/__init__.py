@@ -46,7 +46,7 @@ class CustomerState:
 
     @property
     def tenants(self) -> dict[int, str]:
-        return {self.rt.tenant_ids[s]: s for s in self.directory.slugs}
+        return {t.id: t.slug for t in map(self.rt.scope, self.directory.slugs)}
 
     def is_staff(self, user_id: int) -> bool:
         return any(user_id in self.directory.staff[s] for s in self.directory.slugs)

@@ -15,6 +15,7 @@ from telegram.ext import CallbackContext
 
 from bot.core.runtime import Runtime
 from bot.core.settings import StaffMember, TenantSettings
+from bot.core.tenancy import TenantScope
 from bot.transports.telegram import MAX_CAPTION, MAX_MESSAGE, Buttons, keyboard, split_text
 from storage.repositories import TenantRepo
 from templates.chat import render_chat
@@ -38,8 +39,7 @@ class StaffContext:
     """One staff member's command (or button press, or upload) for one tenant."""
 
     rt: Runtime
-    slug: str
-    tenant_id: int
+    scope: TenantScope
     member: StaffMember
     chat_id: int
     update: Update
@@ -62,8 +62,16 @@ class StaffContext:
         return self.member.role
 
     @property
+    def slug(self) -> str:
+        return self.scope.slug
+
+    @property
+    def tenant_id(self) -> int:
+        return self.scope.id
+
+    @property
     def tenant(self) -> TenantSettings:
-        return self.rt.tenant(self.slug)
+        return self.scope.settings
 
     @property
     def text(self) -> str:
@@ -76,7 +84,7 @@ class StaffContext:
     async def repo(self) -> AsyncIterator[TenantRepo]:
         """The tenant's repository in a transaction: ids of other tenants are not found."""
         async with self.rt.db.transaction() as s:
-            yield TenantRepo(s, self.tenant_id)
+            yield self.scope.repo(s)
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:

@@ -11,7 +11,6 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
 from telegram import Update
 from telegram.ext import (
     Application,
@@ -27,8 +26,8 @@ from bot.core.runtime import Runtime
 from handlers.staff._context import StaffContext
 from handlers.staff._registry import Command, Handler, Registry
 from storage import audit
-from storage.models import AuditEvent
 from storage.notify import notify_staff
+from storage.repositories import BotTenants
 from templates.chat import render_chat
 
 log = logging.getLogger("dpabot.chat")
@@ -87,23 +86,16 @@ async def _refuse(
     """One polite refusal per person (remembered in memory and in the audit log); a staff
     member listed by several tenants sharing the bot is told each time where to ask."""
     rt = state.rt
-    tenant_ids = [rt.tenant_ids[s] for s in access.concerned]
+    tenant_ids = [rt.scope(s).id for s in access.concerned]
     subject = f"telegram:{user_id}"
     if access.refusal != AMBIGUOUS:
         if user_id in state.refused:
             return
         if tenant_ids:
             async with rt.db.transaction(tenants=tenant_ids) as s:
-                told = await s.scalar(
-                    select(AuditEvent.id)
-                    .where(
-                        AuditEvent.tenant_id.in_(tenant_ids),
-                        AuditEvent.action == "chat.refused",
-                        AuditEvent.subject == subject,
-                    )
-                    .limit(1)
-                )
-            if told is not None:
+                # Refused by any tenant the update concerns: told once is enough.
+                told = await BotTenants(s, tenant_ids).has_event("chat.refused", subject)
+            if told:
                 state.refused.add(user_id)
                 return
         state.refused.add(user_id)
@@ -130,8 +122,7 @@ def _context(
     assert chat is not None
     return StaffContext(
         rt=state.rt,
-        slug=access.slug,
-        tenant_id=state.rt.tenant_ids[access.slug],
+        scope=state.rt.scope(access.slug),
         member=access.member,
         chat_id=chat.id,
         update=update,
@@ -279,7 +270,7 @@ async def on_error(update: object, context: Context) -> None:
         async with state.rt.db.transaction() as s:
             await notify_staff(
                 s,
-                state.rt.tenant_ids[access.slug],
+                state.rt.scope(access.slug).id,
                 "chat_error",
                 f"A staff chat request ({command}) failed with "
                 f"{type(context.error).__name__}; the service log has the details.",

@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 from typing import Any
-
-from sqlalchemy import func, or_, select
 
 from bot.contracts.reminders import WAITING
 from bot.domain.workflow import State
 from handlers.staff._context import StaffContext
 from handlers.staff._registry import STAFF, command
-from storage.models import ArchiveEntry, Contract, Customer
+from storage.models import Contract
 
 MAX_FOUND = 50
 
@@ -20,25 +17,9 @@ MAX_FOUND = 50
 @command("status", roles=STAFF, help="contracts per state and the oldest one waiting")
 async def status(sc: StaffContext) -> None:
     async with sc.repo() as repo:
-        s = repo.session
-        rows = (
-            await s.execute(
-                select(Contract.state, func.count())
-                .where(Contract.tenant_id == sc.tenant_id)
-                .group_by(Contract.state)
-            )
-        ).all()
-        oldest = (
-            await s.execute(
-                select(Contract, Customer.name)
-                .join(Customer, Customer.id == Contract.customer_id)
-                .where(Contract.tenant_id == sc.tenant_id, Contract.state.in_(WAITING))
-                .order_by(Contract.created_at, Contract.id)
-                .limit(1)
-            )
-        ).first()
+        counts = await repo.contract_counts()
+        oldest = await repo.oldest_in(WAITING)
     now = dt.datetime.now(dt.UTC)
-    counts = {state: n for state, n in rows}
     order = [s.value for s in State]
     await sc.reply_template(
         "status",
@@ -79,37 +60,14 @@ async def find(sc: StaffContext) -> None:
 async def search(sc: StaffContext, query: str) -> list[dict[str, Any]]:
     """The tenant's customers (with their contracts) matching the query, newest first."""
     q = query.strip()
-    like = f"%{q}%"
-    digits = re.sub(r"\D", "", q)
-    conditions: list[Any] = [Customer.name.ilike(like), Customer.email.ilike(like)]
-    if len(digits) >= 4:
-        # BE0840.465.705, 0840 465 705 and 0840465705 are the same number.
-        conditions.append(
-            func.regexp_replace(Customer.enterprise_number, "[^0-9]", "", "g").contains(digits)
-        )
     ident = q.removeprefix("#").removeprefix(f"{sc.slug}-")
-    if ident.isdigit() and len(ident) < 10:
-        conditions.append(Contract.id == int(ident))
-    if q.lower() in {s.value for s in State}:
-        conditions.append(Contract.state == q.lower())
     async with sc.repo() as repo:
-        rows = (
-            await repo.session.execute(
-                select(Customer, Contract, ArchiveEntry.id)
-                .outerjoin(
-                    Contract,
-                    (Contract.customer_id == Customer.id) & (Contract.tenant_id == sc.tenant_id),
-                )
-                .outerjoin(
-                    ArchiveEntry,
-                    (ArchiveEntry.contract_id == Contract.id)
-                    & (ArchiveEntry.tenant_id == sc.tenant_id),
-                )
-                .where(Customer.tenant_id == sc.tenant_id, or_(*conditions))
-                .order_by(Contract.id.desc().nulls_last(), Customer.id.desc())
-                .limit(MAX_FOUND)
-            )
-        ).all()
+        rows = await repo.search_customers(
+            q,
+            contract_id=int(ident) if ident.isdigit() and len(ident) < 10 else None,
+            state=q.lower() if q.lower() in {s.value for s in State} else None,
+            limit=MAX_FOUND,
+        )
     now = dt.datetime.now(dt.UTC)
     return [
         {

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
 from bot.contracts.reminders import WAITING, queue_reminder
 from handlers.staff._context import StaffContext
 from handlers.staff._registry import STAFF, command
 from storage.errors import NotFound
-from storage.models import Contract
 
 
 @command(
@@ -27,17 +24,8 @@ async def remind(sc: StaffContext) -> None:
     skipped: list[dict[str, str]] = []
     async with sc.repo() as repo:
         if target == "all":
-            contracts = list(
-                (
-                    await repo.session.scalars(
-                        select(Contract)
-                        .where(Contract.tenant_id == sc.tenant_id, Contract.state.in_(WAITING))
-                        .order_by(Contract.id)
-                        # A reply being handled right now wins; its contract is left out.
-                        .with_for_update(skip_locked=True)
-                    )
-                ).all()
-            )
+            # A reply being handled right now wins; its contract is left out.
+            contracts = list(await repo.lock_contracts_in(WAITING))
         else:
             try:
                 contracts = [await repo.contract(int(target), for_update=True)]

@@ -9,8 +9,10 @@ import sqlalchemy.exc
 from sqlalchemy import func, select, text
 
 from bot import contracts
+from bot.errors import ConfigError
+from storage.errors import NotFound
 from storage.models import Contract, Customer, Message
-from storage.repositories import TenantRepo
+from storage.repositories import BotTenants, TenantRepo
 from storage.scope import APP_ROLE, ScopeError, bind
 from tests.fixtures.runtime import make_tenant
 
@@ -78,6 +80,41 @@ async def test_one_transaction_never_mixes_tenants(runtime_factory):
         bind(s, rt.tenant_ids.values())
         TenantRepo(s, rt.tenant_ids[a])
         assert len(set((await s.scalars(select(Contract.tenant_id))).all())) == 2
+
+
+async def test_repositories_filter_by_their_own_tenants_inside_a_wider_scope(runtime_factory):
+    """The filter is the repositories' own, not only the database's: a transaction that may see
+    three tenants (bound wide on purpose) still gets from a tenant's scope, or from the tenants
+    of one bot, only their rows."""
+    tenants = [make_tenant() for _ in range(3)]
+    rt = await runtime_factory(tenants)
+    a, b, c = (t.slug for t in tenants)
+    for t in (a, b, c):
+        cid = await contracts.add_customer(
+            rt, t, name="Klant", representative="K", email=f"k@{t}.example"
+        )
+        await contracts.invite(rt, t, cid)
+    with pytest.raises(ConfigError, match="There is no tenant 'nope' in this configuration"):
+        rt.scope("nope")
+    scope_a = rt.scope(a)
+    assert (scope_a.id, scope_a.slug, scope_a.name) == (rt.tenant_ids[a], a, rt.tenants[a].name)
+    async with rt.db.transaction() as s:
+        bind(s, rt.tenant_ids.values())
+        everyone = (await s.scalars(select(Contract))).all()
+        by_tenant = {k.tenant_id: k for k in everyone}
+        assert len(everyone) == len(by_tenant) == 3
+        theirs = by_tenant[rt.tenant_ids[b]]
+        repo = scope_a.repo(s)
+        assert {k.tenant_id for k in await repo.lock_contracts_in(["invited"])} == {scope_a.id}
+        assert await repo.contract_counts() == {"invited": 1}
+        with pytest.raises(NotFound):
+            await repo.contract(theirs.id)
+        bot = BotTenants(s, [rt.tenant_ids[a], rt.tenant_ids[b]])
+        other = by_tenant[rt.tenant_ids[c]]
+        assert other.chat_token and theirs.chat_token
+        assert await bot.lock_contract_by_chat_token(other.chat_token) is None
+        found = await bot.lock_contract_by_chat_token(theirs.chat_token)
+        assert found is not None and found.id == theirs.id
 
 
 async def test_the_service_runs_as_a_role_that_cannot_bypass_it(runtime_factory):
