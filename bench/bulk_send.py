@@ -38,7 +38,7 @@ from cpu_meter import CpuMeter  # noqa: E402
 from bot import contracts  # noqa: E402
 from bot.app.demo import DEMO_TENANT  # noqa: E402
 from bot.app.runtime import open_runtime  # noqa: E402
-from bot.contracts import bulk  # noqa: E402
+from bot.contracts import bulk, customer_import  # noqa: E402
 from bot.core.settings import (  # noqa: E402
     SecretRef,
     ServiceSettings,
@@ -271,7 +271,7 @@ async def _measure(
     t0 = time.perf_counter()
     parsed = read_customer_file(_customers_csv(n), "bench.csv")
     assert parsed.ok, parsed.problems[:3]
-    result = await bulk.import_customers(rt, slug, parsed.rows, "bench")
+    result = await customer_import.import_customers(rt, slug, parsed.rows, "bench")
     import_s = time.perf_counter() - t0
     assert result.imported == n
     first = result.customer_ids[0]

@@ -153,6 +153,18 @@ async def bound_ctx(rt: Runtime, inc: Incoming, s: AsyncSession) -> Ctx | list[R
     return c
 
 
+async def open_ctx(rt: Runtime, inc: Incoming, s: AsyncSession, kind: str) -> Ctx | list[Reply]:
+    """A bound customer's context on an open contract, or what to answer instead (not bound,
+    still binding, or the contract closed: that message is kept as ``kind``)."""
+    got = await bound_ctx(rt, inc, s)
+    if isinstance(got, list):
+        return got
+    if got.binding.status != "bound":
+        return [Reply(got.t("type_code"))]
+    closed = await closed_reply(got, kind)
+    return got if closed is None else closed
+
+
 async def closed_reply(c: Ctx, kind: str) -> list[Reply] | None:
     if State(c.contract.state) in OPEN_STATES:
         return None

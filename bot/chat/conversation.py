@@ -12,7 +12,16 @@ from __future__ import annotations
 import json
 
 from bot.chat.binding import enter_code
-from bot.chat.context import Ctx, Duplicate, always, bound_ctx, closed_reply, never, store_message
+from bot.chat.context import (
+    Ctx,
+    Duplicate,
+    always,
+    bound_ctx,
+    closed_reply,
+    never,
+    open_ctx,
+    store_message,
+)
 from bot.chat.incoming import Incoming
 from bot.chat.questions import next_step
 from bot.contracts import settle
@@ -117,15 +126,10 @@ async def on_button(rt: Runtime, inc: Incoming, data: str) -> list[Reply]:
     action, _, rest = data.partition(":")
     try:
         async with rt.db.transaction(tenants=inc.tenants) as s:
-            got = await bound_ctx(rt, inc, s)
+            got = await open_ctx(rt, inc, s, f"button-{action}")
             if isinstance(got, list):
                 return got
             c = got
-            if c.binding.status != "bound":
-                return [Reply(c.t("type_code"))]
-            closed = await closed_reply(c, f"button-{action}")
-            if closed is not None:
-                return closed
             fields = {a.id for a in annex_fields(c.contract.template_id)}
             if action == "edit" and rest in fields:
                 c.binding.step = f"typing:{rest}"

@@ -7,7 +7,7 @@ import json
 from collections.abc import Awaitable, Callable
 from email.message import EmailMessage
 
-from bot.chat.context import Ctx, Duplicate, bound_ctx, closed_reply, store_message
+from bot.chat.context import Ctx, Duplicate, bound_ctx, open_ctx, store_message
 from bot.chat.conversation import _apply
 from bot.chat.incoming import Incoming
 from bot.chat.questions import next_step
@@ -38,15 +38,10 @@ async def on_document(
     customer's own certificate (checked like a mailed one); anything else is refused."""
     try:
         async with rt.db.transaction(tenants=inc.tenants) as s:
-            got = await bound_ctx(rt, inc, s)
+            got = await open_ctx(rt, inc, s, "document")
             if isinstance(got, list):
                 return got
             c = got
-            if c.binding.status != "bound":
-                return [Reply(c.t("type_code"))]
-            closed = await closed_reply(c, "document")
-            if closed is not None:
-                return closed
             limit = rt.tenant(c.slug).mail.max_attachment_bytes
             if size > limit:
                 await c.record("chat.document_refused", reason="too_large", size=size)

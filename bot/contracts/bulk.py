@@ -12,47 +12,16 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-from sqlalchemy import func, select
-
 from bot.contracts import invitations
-from bot.contracts.customer_import import (
-    ExistingCustomer,
-    ImportResult,
-    Preview,
-    import_customers,
-    preview,
-    preview_row,
-)
 from bot.core.runtime import Runtime
 from bot.errors import DpabotError
 from bot.jobs import cpu, run_jobs_until_idle
 from storage import audit
 from storage.errors import NotFound
-from storage.models import Customer, Message
+from storage.models import Customer
 from templates import TemplateError
 
 log = logging.getLogger(__name__)
-
-__all__ = [
-    "PENDING",
-    "Delivery",
-    "ExistingCustomer",
-    "ImportResult",
-    "Invitation",
-    "Preview",
-    "Progress",
-    "SendFailure",
-    "SendPlan",
-    "SendSummary",
-    "deliver",
-    "import_customers",
-    "plan_invitations",
-    "preview",
-    "preview_row",
-    "send_invitations",
-    "send_now",
-    "store_drafts",
-]
 
 # send_invitations(customers=PENDING): every customer of the tenant not invited yet.
 PENDING: Literal["pending"] = "pending"
@@ -244,7 +213,7 @@ async def send_invitations(
     async with rt.db.transaction() as s:
         await audit.record(
             s,
-            rt.tenant_ids[slug],
+            rt.scope(slug).id,
             actor,
             "invitations.sent",
             slug,
@@ -331,43 +300,6 @@ async def deliver(
     invitation mails that left."""
     await run_jobs_until_idle(rt, concurrency=concurrency)
     ids = [i.contract_id for i in summary.invited]
-    sent = 0
-    async with rt.db.transaction(tenants=[rt.tenant_ids[slug]]) as s:
-        for start in range(0, len(ids), 5000):
-            sent += (
-                await s.scalar(
-                    select(func.count())
-                    .select_from(Message)
-                    .where(
-                        Message.tenant_id == rt.tenant_ids[slug],
-                        Message.contract_id.in_(ids[start : start + 5000]),
-                        Message.kind == "invitation",
-                        Message.outcome == "sent",
-                    )
-                )
-                or 0
-            )
+    async with rt.db.transaction() as s:
+        sent = await rt.repo(s, slug).sent_count(ids, "invitation")
     return Delivery(sent=sent, waiting=len(ids) - sent)
-
-
-__all__ = [
-    "BATCH",
-    "GATHER_S",
-    "SEND_CONCURRENCY",
-    "Delivery",
-    "ExistingCustomer",
-    "ImportResult",
-    "Invitation",
-    "Preview",
-    "SendFailure",
-    "SendPlan",
-    "SendSummary",
-    "deliver",
-    "import_customers",
-    "plan_invitations",
-    "preview",
-    "preview_row",
-    "send_invitations",
-    "send_now",
-    "store_drafts",
-]

@@ -108,9 +108,7 @@ async def preview(rt: Runtime, slug: str, customer_id: int) -> Preview:
 async def preview_row(rt: Runtime, slug: str, row: CustomerRow) -> Preview:
     """preview() for a customer file's row not imported yet (a chat upload before confirming)."""
     rt.tenant(slug)
-    customer = Customer(
-        tenant_id=rt.tenant_ids[slug], **{**row.values(), "email": row.email.lower()}
-    )
+    customer = Customer(tenant_id=rt.scope(slug).id, **{**row.values(), "email": row.email.lower()})
     return await _preview(rt, slug, customer)
 
 

@@ -19,7 +19,7 @@ from typing import Any, Literal
 
 from telegram.error import TelegramError
 
-from bot.contracts import bulk
+from bot.contracts import bulk, customer_import
 from bot.transports.telegram import keyboard
 from handlers.reader.customer_file import CustomerRow, problems_text, read_customer_file
 from handlers.staff._context import StaffContext
@@ -119,7 +119,7 @@ async def send(sc: StaffContext) -> None:
     if not plan.customers:
         await sc.reply("\n".join([*intro, "Nothing to send."]))
         return
-    preview = await bulk.preview(sc.rt, sc.slug, plan.customers[0].id)
+    preview = await customer_import.preview(sc.rt, sc.slug, plan.customers[0].id)
     ids = [c.id for c in plan.customers]
     pending = PendingSend(sc.slug, sc.chat_id, sc.member.user_id, ids, count=len(ids))
     await _ask(sc, pending, intro, preview)
@@ -142,7 +142,7 @@ async def send_file(sc: StaffContext) -> None:
         await sc.reply(f"{name}: the file has no customers.")
         return
     sc.detail["rows"] = len(parsed.rows)
-    preview = await bulk.preview_row(sc.rt, sc.slug, parsed.rows[0])
+    preview = await customer_import.preview_row(sc.rt, sc.slug, parsed.rows[0])
     pending = PendingSend(
         sc.slug, sc.chat_id, sc.member.user_id, [], rows=parsed.rows, count=len(parsed.rows)
     )
@@ -191,7 +191,7 @@ async def _run(sc: StaffContext, pending: PendingSend) -> None:
         customers = pending.customers
         imported = ""
         if pending.rows:
-            result = await bulk.import_customers(sc.rt, sc.slug, pending.rows, sc.actor)
+            result = await customer_import.import_customers(sc.rt, sc.slug, pending.rows, sc.actor)
             customers = list(result.customer_ids)
             imported = (
                 f"Imported {result.imported} new customer(s); {len(result.existing)} were "

@@ -9,38 +9,24 @@ from typing import Any, TypeVar
 from sqlalchemy import ColumnElement, Select, Update, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage import scope
+from storage import models, scope
 from storage.errors import NotFound
-from storage.models import (
-    ArchiveEntry,
-    AuditEvent,
-    ChangeRequest,
-    ChatBinding,
-    ChatOutbox,
-    Contract,
-    ContractVersion,
-    Customer,
-    Message,
-    Notification,
-    Signature,
-    Staff,
-)
 
 # Every model that carries tenant_id (all but Tenant itself).
 Row = TypeVar(
     "Row",
-    ArchiveEntry,
-    AuditEvent,
-    ChangeRequest,
-    ChatBinding,
-    ChatOutbox,
-    Contract,
-    ContractVersion,
-    Customer,
-    Message,
-    Notification,
-    Signature,
-    Staff,
+    models.ArchiveEntry,
+    models.AuditEvent,
+    models.ChangeRequest,
+    models.ChatBinding,
+    models.ChatOutbox,
+    models.Contract,
+    models.ContractVersion,
+    models.Customer,
+    models.Message,
+    models.Notification,
+    models.Signature,
+    models.Staff,
 )
 
 

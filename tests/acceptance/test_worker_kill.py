@@ -21,7 +21,7 @@ import psycopg
 
 from bot import contracts
 from bot.app.runtime import open_runtime
-from bot.contracts import bulk
+from bot.contracts import bulk, customer_import
 from bot.core.settings import ServiceSettings, load_tenant
 from handlers.reader.customer_file import read_customer_file
 from tests.fixtures.smtpd import Smtpd
@@ -142,7 +142,7 @@ async def _kill_and_restart(database_url: str, tmp_path: Path, smtpd: Smtpd) -> 
     # The invitations are stored and their send job queued here; a worker process sends them.
     settings = ServiceSettings(data_dir=data, database_url=database_url)
     async with open_runtime(settings, [tenant]) as rt:
-        await bulk.import_customers(rt, slug, parsed.rows, "test")
+        await customer_import.import_customers(rt, slug, parsed.rows, "test")
         plan = await bulk.plan_invitations(rt, slug, bulk.PENDING)
         drafts = await asyncio.gather(
             *(contracts.render_invitation(tenant, c) for c in plan.customers)

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import delete, func, select
 
 from bot import contracts
-from bot.contracts import bulk
+from bot.contracts import bulk, customer_import
 from bot.core.settings import SecretRef, SmtpSettings, TenantSettings
 from bot.outbox import send_messages
 from bot.transports import TransportError
@@ -65,10 +65,10 @@ async def test_import_then_send_all_puts_one_invitation_with_pdf_per_customer_in
     rt = await runtime_factory([tenant])
     slug = tenant.slug
 
-    result = await bulk.import_customers(rt, slug, rows(), "test:staff")
+    result = await customer_import.import_customers(rt, slug, rows(), "test:staff")
     assert (result.imported, result.existing, len(result.customer_ids)) == (5, (), 5)
     # The same file again: every row is a customer already, counted, nothing duplicated.
-    again = await bulk.import_customers(rt, slug, rows(), "test:staff")
+    again = await customer_import.import_customers(rt, slug, rows(), "test:staff")
     assert again.imported == 0
     assert [(e.row, e.email) for e in again.existing][:2] == [
         (2, "karolien@mooi.example"),
@@ -133,8 +133,8 @@ async def test_import_then_send_all_puts_one_invitation_with_pdf_per_customer_in
 async def test_another_tenants_customer_is_unknown_and_nothing_is_sent(runtime_factory):
     a, b = make_tenant(), make_tenant()
     rt = await runtime_factory([a, b])
-    (b_id,) = (await bulk.import_customers(rt, b.slug, rows()[:1], "test")).customer_ids
-    (a_id,) = (await bulk.import_customers(rt, a.slug, rows()[1:2], "test")).customer_ids
+    (b_id,) = (await customer_import.import_customers(rt, b.slug, rows()[:1], "test")).customer_ids
+    (a_id,) = (await customer_import.import_customers(rt, a.slug, rows()[1:2], "test")).customer_ids
 
     summary = await bulk.send_invitations(rt, a.slug, [b_id, 999_999], "test")
     assert summary.invited == [] and summary.skipped == []
@@ -146,7 +146,7 @@ async def test_another_tenants_customer_is_unknown_and_nothing_is_sent(runtime_f
     assert outbox(rt, a.slug) == [] and outbox(rt, b.slug) == []
     assert await count(rt, Contract, a.slug) == 0 and await count(rt, Contract, b.slug) == 0
     with pytest.raises(NotFound):
-        await bulk.preview(rt, a.slug, b_id)
+        await customer_import.preview(rt, a.slug, b_id)
     plan = await bulk.plan_invitations(rt, a.slug, [a_id, b_id])
     assert [c.id for c in plan.customers] == [a_id] and plan.unknown == (b_id,)
     # Tenant B's pending customers are B's only.
@@ -157,7 +157,9 @@ async def test_another_tenants_customer_is_unknown_and_nothing_is_sent(runtime_f
 async def test_one_failure_does_not_stop_the_batch(runtime_factory):
     tenant = make_tenant()
     rt = await runtime_factory([tenant])
-    ok_ids = list((await bulk.import_customers(rt, tenant.slug, rows(), "test")).customer_ids)
+    ok_ids = list(
+        (await customer_import.import_customers(rt, tenant.slug, rows(), "test")).customer_ids
+    )
     # A name the contract's font cannot print (added around the file check) fails its render.
     bad_id = await contracts.add_customer(
         rt,
@@ -180,7 +182,7 @@ async def test_one_failure_does_not_stop_the_batch(runtime_factory):
 async def test_two_sends_at_once_invite_each_customer_once(runtime_factory):
     tenant = make_tenant()
     rt = await runtime_factory([tenant])
-    await bulk.import_customers(rt, tenant.slug, rows(), "test")
+    await customer_import.import_customers(rt, tenant.slug, rows(), "test")
     first, second = await asyncio.gather(
         bulk.send_invitations(rt, tenant.slug, bulk.PENDING, "one"),
         bulk.send_invitations(rt, tenant.slug, bulk.PENDING, "two"),
@@ -194,8 +196,10 @@ async def test_two_sends_at_once_invite_each_customer_once(runtime_factory):
 async def test_preview_is_the_invitation_and_stores_nothing(runtime_factory):
     tenant = make_tenant()
     rt = await runtime_factory([tenant])
-    (cid, *_) = (await bulk.import_customers(rt, tenant.slug, rows(), "test")).customer_ids
-    shown = await bulk.preview(rt, tenant.slug, cid)
+    (cid, *_) = (
+        await customer_import.import_customers(rt, tenant.slug, rows(), "test")
+    ).customer_ids
+    shown = await customer_import.preview(rt, tenant.slug, cid)
     assert shown.to == "karolien@mooi.example"
     assert "MOOI Schoonheidsverzorging" in shown.subject and "[" not in shown.subject
     assert "Beste Karolien Piskor" in shown.text
@@ -221,7 +225,7 @@ async def test_preview_of_a_file_row_not_imported_yet(runtime_factory):
     tenant = make_tenant()
     rt = await runtime_factory([tenant])
     row = rows()[2]  # Boulangerie Dupont, in French
-    shown = await bulk.preview_row(rt, tenant.slug, row)
+    shown = await customer_import.preview_row(rt, tenant.slug, row)
     assert shown.to == "marie@dupont.example"
     assert shown.text.startswith("Bonjour Marie Dupont,")
     assert shown.pdf.startswith(b"%PDF")
@@ -259,7 +263,7 @@ async def test_send_now_over_smtp_delivers_every_invitation(
     tenant = _smtp_tenant(smtpd, tmp_path, monkeypatch)
     rt = await runtime_factory([tenant])
     smtpd.clear()
-    await bulk.import_customers(rt, tenant.slug, _many(12), "t")
+    await customer_import.import_customers(rt, tenant.slug, _many(12), "t")
     summary, delivery = await bulk.send_now(rt, tenant.slug, bulk.PENDING, "test")
     assert (len(summary.invited), delivery.sent, delivery.waiting) == (12, 12, 0)
     received = await smtpd.wait_for(12)
@@ -289,7 +293,7 @@ async def test_a_batch_shares_one_connection_and_a_refused_mail_waits_alone(
     rt = await runtime_factory([tenant])
     smtpd.clear()
     smtpd.refuse("klant3@klanten.example")
-    await bulk.import_customers(rt, tenant.slug, _many(6), "t")
+    await customer_import.import_customers(rt, tenant.slug, _many(6), "t")
     summary = await bulk.send_invitations(rt, tenant.slug, bulk.PENDING, "test")
     assert len(summary.invited) == 6  # queued; no worker runs here
     async with scoped(rt) as s:
@@ -342,7 +346,7 @@ async def test_a_batch_shares_one_connection_and_a_refused_mail_waits_alone(
 async def test_a_draft_that_cannot_be_stored_fails_alone(runtime_factory):
     tenant = make_tenant()
     rt = await runtime_factory([tenant])
-    await bulk.import_customers(rt, tenant.slug, rows()[:3], "test")
+    await customer_import.import_customers(rt, tenant.slug, rows()[:3], "test")
     plan = await bulk.plan_invitations(rt, tenant.slug, bulk.PENDING)
     drafts = [await contracts.render_invitation(tenant, c) for c in plan.customers]
     # The second customer is gone by the time the batch is stored.
@@ -398,7 +402,7 @@ async def test_raw_send_of_8bit_text_and_bcc(smtpd):
 async def test_a_progress_report_that_fails_ends_the_send_instead_of_hanging(runtime_factory):
     tenant = make_tenant()
     rt = await runtime_factory([tenant])
-    await bulk.import_customers(rt, tenant.slug, rows(), "test")
+    await customer_import.import_customers(rt, tenant.slug, rows(), "test")
 
     async def progress(done: int, total: int, failures: int) -> None:
         if done == 2:

@@ -22,7 +22,7 @@ from bot.app.cli.common import (
 from bot.app.runtime import open_runtime
 from bot.archive.retention import erase_customer
 from bot.contracts import bulk
-from bot.contracts.bulk import import_customers
+from bot.contracts.customer_import import import_customers
 from handlers.reader.customer_file import read_customer_file
 from storage.blobs import FileBlobStore
 from storage.repositories import get_tenant
