@@ -12,7 +12,7 @@ _BLOCK = frozenset(
     "h4 h5 h6 header hr li main nav ol p pre section table tbody thead tfoot tr ul".split()
 )
 _SKIP = frozenset("script style head title template xml".split())
-# Deeper elements are read as children of the one at this depth: no mail client nests this
+# Deeper elements are dropped, their text kept at this depth: no mail client nests this
 # deep, and the tree is walked recursively (HTML nested 10,000 deep must not overflow it).
 MAX_DEPTH = 100
 # Elements a new <p>/<li>/<tr> closes implicitly (browsers do the same).
@@ -39,9 +39,11 @@ class _TreeBuilder(HTMLParser):
         closes = _AUTO_CLOSE.get(tag, set())
         while len(self.stack) > 1 and self.stack[-1].tag in closes:
             self.stack.pop()
+        if len(self.stack) >= MAX_DEPTH:
+            return  # deeper elements are dropped; their text goes to the element at the limit
         node = _Node(tag, {k.lower(): (v or "") for k, v in attrs})
         self.stack[-1].children.append(node)
-        if tag not in _VOID and len(self.stack) < MAX_DEPTH:
+        if tag not in _VOID:
             self.stack.append(node)
 
     def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
