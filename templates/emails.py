@@ -20,6 +20,10 @@ invitation
 followup
     missing            list of {number?, label} (or bare labels): required answers still empty
     invalid            list of {number?, label, reason, value?}: unusable answers, and why
+    read               optional, list of {number, label, value}: what was read in the reply,
+                       said back so a misread is caught before signing
+    uncertain          optional, list of {number, label, value}: read too uncertainly to fill
+                       in; the customer is asked whether that is what they meant
 reminder
     questions          as for invitation, value = the answer so far or else the proposal
     awaiting_signature bool: the final version went out and waits for the acceptance word; the
@@ -35,6 +39,7 @@ final
                        acceptance that does not thread under this mail must quote it
     notice             optional: why the final version is sent again (an acceptance that did
                        not name the current version)
+    questions          optional, as for invitation: the agreed values, said back in the mail
 completed
     sha256             hex SHA-256 of the signed PDF attached
 change_decision

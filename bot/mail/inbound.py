@@ -238,6 +238,16 @@ async def _act(
                 {**named_field(contract.template_id, customer.language, f), "reason": r}
                 for f, r in reading.invalid.items()
             ]
+            # Said back: what was read (a misread is caught before signing), and what was read
+            # too uncertainly to fill in, asked back.
+            said = [
+                {**named_field(contract.template_id, customer.language, f), "value": v}
+                for f, v in sorted(new_values.items())
+            ]
+            asked = [
+                {**named_field(contract.template_id, customer.language, f), "value": v}
+                for f, v in reading.uncertain.items()
+            ]
             msg = followup_mail(
                 tenant,
                 customer,
@@ -246,6 +256,8 @@ async def _act(
                 mail,
                 missing=missing,
                 invalid=invalid,
+                read=[r for r in said if r["number"] is not None],
+                uncertain=asked,
                 **extra,
             )
             await queue_mail(s, slug, repo, contract, msg, "followup")

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz
 
+from handlers.reader.closing import ends_answer, is_confirmation
 from handlers.reader.model import AnnexField
 from handlers.text.lang import clean, fold, fold_same_length
 
@@ -15,7 +16,28 @@ from handlers.text.lang import clean, fold, fold_same_length
 # "Aard en doel van de verwerkng" is the nature and purpose, "Duur" vs "Doel" is nobody's.
 FUZZY_MIN = 88
 FUZZY_MARGIN = 6
-FUZZY_MIN_LENGTH = 8
+FUZZY_MIN_LENGTH = 6
+# Between this and FUZZY_MIN a label is too uncertain to fill, but worth asking back.
+NEAR_MIN = 80
+# Words a label may drop or abbreviate ("Onderwerp vd verwerking", "Categorie betrokkenen").
+_LABEL_STOPWORDS = frozenset(
+    "van de het der den des du la le les l d of the a an vd vh v en et and zijn sont are is".split()
+)
+
+
+def _content(text: str) -> str:
+    """A label's content words, plurals and -e endings cut: "Categorien betrokkene" and
+    "Categorieën van betrokkenen" both become "categorie betrokken"."""
+    out = []
+    for w in fold(text).split():
+        if w in _LABEL_STOPWORDS:
+            continue
+        for suffix, keep in (("ieen", "ie"), ("ies", "y"), ("en", ""), ("e", ""), ("s", "")):
+            if w.endswith(suffix) and len(w) - len(suffix) >= 4:
+                w = w[: len(w) - len(suffix)] + keep
+                break
+        out.append(w)
+    return " ".join(out)
 
 
 @dataclass
@@ -39,9 +61,20 @@ class LabelMatcher:
                 key = fold(label)
                 if key and f not in self.exact.setdefault(key, []):
                     self.exact[key].append(f)
+        self.near_hit = False
         self.long = [(key, fs) for key, fs in self.exact.items() if len(key) >= FUZZY_MIN_LENGTH]
+        self.content: dict[str, list[AnnexField]] = {}
+        for key, fs in self.exact.items():
+            c = _content(key)
+            if len(c) >= FUZZY_MIN_LENGTH:
+                for f in fs:
+                    if f not in self.content.setdefault(c, []):
+                        self.content[c].append(f)
 
-    def match(self, head: str, *, fuzzy: bool = True) -> AnnexField | None:
+    def match(self, head: str, *, fuzzy: bool = True, near: bool = False) -> AnnexField | None:
+        """The field of a label. ``near``: also one only somewhat like a label (NEAR_MIN), which
+        sets ``near_hit``: the caller asks it back instead of filling it in."""
+        self.near_hit = False
         key = fold(head)
         if not key or len(key) > 120:
             return None
@@ -52,8 +85,15 @@ class LabelMatcher:
             return None
         best: dict[str, float] = {}
         owner: dict[str, AnnexField] = {}
+        content = _content(key)
         for label, fs in self.long:
             score = fuzz.ratio(key, label)
+            for f in fs:
+                if score > best.get(f.id, 0):
+                    best[f.id], owner[f.id] = score, f
+        for label, fs in self.content.items() if len(content) >= FUZZY_MIN_LENGTH else ():
+            # The same words, abbreviated or in another number: as good as the label itself.
+            score = fuzz.ratio(content, label)
             for f in fs:
                 if score > best.get(f.id, 0):
                     best[f.id], owner[f.id] = score, f
@@ -63,6 +103,9 @@ class LabelMatcher:
         top_id, top = ranked[0]
         second = ranked[1][1] if len(ranked) > 1 else 0.0
         if top >= FUZZY_MIN and top - second >= FUZZY_MARGIN:
+            return owner[top_id]
+        if near and top >= NEAR_MIN and top - second >= FUZZY_MARGIN:
+            self.near_hit = True
             return owner[top_id]
         return None
 
@@ -75,13 +118,59 @@ def _prefer_annex(found: list[AnnexField]) -> AnnexField | None:
 
 
 _NUMBERED = re.compile(
-    r"^\s*(?:(?:vraag|question|punt|point|nr|no|n°|q)\.?\s*)?(\d{1,2})"
-    r"(?:\s*[:)]\s*|\.\s+|\.$|\s*[-–—]\s+|\s*=\s*)(.*)$",
+    r"^\s*(?:(?:bij|voor|pour|for|at|au|à|op)\s+(?:(?:de|het|la|le|the)\s+)?)?"
+    r"(?:(?:vraag|question|punt|point|nr|no|n°|q|number|nummer)\.?\s*)?(\d{1,2})"
+    r"(?:\s*[:)/]\s*|\.\s+|\.$|\s*[-–—]\s+|\s*=\s*)(.*)$",
+    re.I,
+)
+_BARE_NUMBER = re.compile(r"^\s*(\d{1,2})\s+(\S.*)$")
+# "Sorry, punt 3 moet zijn: …", "Correction : 4 doit être …", "2 should be …", "I meant …".
+_CORRECTION_VERB = (
+    r"(?:moet\s+(?:het\s+)?(?:zijn|worden)|moet\s+er\s+staan|lees(?:\s+ook)?|lees\s+(?:daar|hier)|"
+    r"dient\s+te\s+zijn|wordt|doit\s+[êe]tre|devrait\s+[êe]tre|lire|il\s+faut\s+lire|"
+    r"should\s+(?:be|read|say)|must\s+be|read|i\s+meant|je\s+voulais\s+dire|bedoelde\s+ik)"
+)
+_CORRECTION = re.compile(
+    r"^\W*(?:(?:sorry|pardon|oeps|oops|excuses|excusez-moi|d[ée]sol[ée]e?|erratum|correcti[eo]n?"
+    r"|verbetering|rectificati[eo]n?|kleine\s+correctie|petite\s+correction|small\s+correction)"
+    r"\W+)*(?:(?:bij|voor|in|au|à|a|at|for|in|op|pour)\s+)?(?:(?:de|het|la|le|the)\s+)?"
+    r"(?:(?:punt|vraag|nr\.?|nummer|point|question|no\.?|n°|q)\s*)?(?P<num>\d{1,2})\b"
+    rf"(?:\s*[:.)])?\s*,?\s*{_CORRECTION_VERB}\s*[:=]?\s*(?P<value>\S.*)$",
+    re.I,
+)
+_CORRECTION_PREFIX = re.compile(
+    r"^\W*(?:sorry|pardon|correcti[eo]n?|erratum|rectificati[eo]n?|verbetering)\s*[:,-]\s*(?=\d)",
+    re.I,
+)
+# "Actually I meant "order processing", not …": the answer just given, said again.
+_MEANT = re.compile(
+    r"\b(?:i\s+meant|ik\s+bedoelde|je\s+voulais\s+dire)\s*:?\s*(?P<value>\S.*)$", re.I
+)
+# "Sorry I meant 2 years for number 2, not 3".
+_MEANT_FOR = re.compile(
+    r"\b(?:i\s+meant|je\s+voulais\s+dire|ik\s+bedoelde|bedoeld\s+was)\s+(?P<value>.+?)\s+"
+    r"(?:for|voor|pour|bij|at)\s+(?:(?:the|de|het|la|le)\s+)?(?:number|nummer|nr\.?|punt|point|"
+    r"question|vraag|q)\s*(?P<num>\d{1,2})\b",
+    re.I,
+)
+# "Everything is fine as proposed, except number 5: our clients only".
+_EXCEPT = re.compile(
+    r"\b(?:except|but|behalve|buiten|uitgezonderd|sauf|hormis|à\s+part)\s+(?:for\s+)?"
+    r"(?:(?:de|het|la|le|the)\s+)?(?:number|nummer|nr\.?|punt|point|question|vraag|q)?\s*"
+    r"(?P<num>\d{1,2})\s*[:=,]\s*(?P<value>\S.*)$",
     re.I,
 )
 _LABELLED = re.compile(r"^\s*(?:[-*•]\s*)?\**([^:=\n]{1,90}?)\**\s*(?::|=|\s[-–—]\s)\s*(.*)$")
 _PROPOSAL_PREFIX = re.compile(
     r"^(voorstel|proposition|proposal|antwoord|r[ée]ponse|answer)\s*:\s*", re.I
+)
+
+
+# An explanation before the answer itself: "…, dus graag: naam, gsm", "…, donc : nom".
+_LEAD_IN = re.compile(
+    r"^[^\n:]{0,120}?\b(?:dus\s+graag|dus|graag|namelijk|donc|à\s+savoir|soit|so|namely|"
+    r"i\.e\.|instead)\s*:\s*(?=\S)",
+    re.I,
 )
 
 
@@ -100,21 +189,73 @@ def strip_label(value: str, f: AnnexField, matcher: LabelMatcher) -> str:
             if lab and folded.startswith(lab) and re.match(r"\s*([:=\-–—]|$)", rest):
                 value = rest.lstrip(" \t:=-–—")
                 break
+    value = _LEAD_IN.sub("", value)
     return _PROPOSAL_PREFIX.sub("", value).strip()
+
+
+def _looks_labelled(text: str) -> bool:
+    m = _LABELLED.match(text)
+    if m is None:
+        return False
+    return 1 <= len(m.group(1).split()) <= 5 and bool(m.group(2).strip())
+
+
+def _meant_again(lines: Sequence[str], answers: list[Answer], used: set[int]) -> None:
+    """ "I meant …" with no number corrects the answer just above it, when there is one."""
+    for i, line in enumerate(lines):
+        if i in used:
+            continue
+        m = _MEANT.search(clean(line))
+        before = [a for a in answers if a.line < i]
+        if not m or not before or _MEANT_FOR.search(line):
+            continue
+        value = m.group("value")
+        quoted = re.search(r"[\"“„«]\s*([^\"”»“]{3,})\s*[\"”»]", value)
+        value = quoted.group(1) if quoted else re.split(r",\s*(?:not|pas|niet)\b", value)[0]
+        value = value.strip().rstrip(".").strip()
+        if value:
+            answers.append(Answer(before[-1].field, value, i, "correction"))
+            used.add(i)
+
+
+def read_correction(
+    line: str, by_number: dict[int, AnnexField], matcher: LabelMatcher
+) -> tuple[AnnexField, str, str] | None:
+    """A correction of an earlier answer, read as a new answer to that field (the last wins);
+    also "everything is fine, except number 5: …", an answer inside a sentence."""
+    m = _CORRECTION.match(line) or _MEANT_FOR.search(line)
+    source = "correction"
+    if m is None:
+        m = _EXCEPT.search(line)
+        source = "except"  # the rest of its sentence ("everything is fine …") still counts
+    if m and int(m.group("num")) in by_number:
+        f = by_number[int(m.group("num"))]
+        value = m.group("value").strip().strip("«»\"“”„'").strip().rstrip(".").strip()
+        value = value.strip("«»\"“”„'").strip()
+        return f, strip_label(value, f, matcher), source
+    return None
 
 
 def _marker(
     line: str, by_number: dict[int, AnnexField], matcher: LabelMatcher
 ) -> tuple[AnnexField, str, str] | None:
     """(field, first-line value, source) when the line starts an answer."""
-    m = _NUMBERED.match(line)
+    m = _NUMBERED.match(_CORRECTION_PREFIX.sub("", line))
     if m and int(m.group(1)) in by_number:
         numbered = by_number[int(m.group(1))]
         return numbered, strip_label(m.group(2), numbered, matcher), "numbered"
+    correction = read_correction(line, by_number, matcher)
+    if correction is not None:
+        return correction
+    # "3 klopt ook": a number and a confirmation, with no separator between them.
+    m = _BARE_NUMBER.match(line)
+    if m and int(m.group(1)) in by_number and is_confirmation(m.group(2)):
+        return by_number[int(m.group(1))], m.group(2).strip(), "numbered"
     m = _LABELLED.match(line)
-    labelled = matcher.match(m.group(1)) if m else None
+    labelled = matcher.match(m.group(1), near=True) if m else None
     if m and labelled is not None:
-        return labelled, _PROPOSAL_PREFIX.sub("", m.group(2).strip()), "label"
+        source = "uncertain" if matcher.near_hit else "label"
+        return labelled, _PROPOSAL_PREFIX.sub("", m.group(2).strip()), source
     # A line that is exactly a label (no colon): the answer follows on the next lines.
     stripped = line.strip().rstrip(":").strip("*")
     if len(fold(stripped).split()) >= 2:
@@ -124,8 +265,45 @@ def _marker(
     return None
 
 
+_LIST_WORDS = re.compile(
+    r"\b(?:net\s+als|zoals|en|ook|evenals|als|ainsi\s+que|comme|et|aussi|de\s+m[êe]me\s+que|"
+    r"as\s+well\s+as|as\s+do|as\s+does|and|also|too|punten|points|vragen|questions|nr|nrs)\b",
+    re.I,
+)
+
+
+_RANGE = re.compile(
+    r"\b(\d{1,2})\s*(?:-|–|t/m|tot\s+en\s+met|tot|à|a|au|to|through|thru)\s*(\d{1,2})\b", re.I
+)
+
+
+def confirmed_numbers(line: str, by_number: dict[int, AnnexField]) -> list[AnnexField]:
+    """'3 klopt ook, net als 4 en 5', '1, 3 en 5: ok': the questions one line confirms."""
+    text = clean(line).strip()
+    # "1 tot en met 3", "1-3", "1 à 3", "1 to 3": every number of the range.
+    text = _RANGE.sub(
+        lambda m: (
+            " ".join(str(n) for n in range(int(m[1]), int(m[2]) + 1))
+            if int(m[1]) < int(m[2]) <= 20
+            else m[0]
+        ),
+        text,
+    )
+    numbers = [int(n) for n in re.findall(r"(?<![\d.,])\d{1,2}(?![\d.,]?\d)", text)]
+    if len(numbers) < 2 or not re.match(r"^\W*(?:punten|points|vragen|questions)?\s*\d", text):
+        return []
+    rest = _LIST_WORDS.sub(" ", re.sub(r"\d+", " ", text))
+    if not is_confirmation(rest) or any(n not in by_number for n in numbers):
+        return []
+    return [by_number[n] for n in numbers]
+
+
 def read_marked(
-    lines: Sequence[str], fields: Sequence[AnnexField], skip: frozenset[int] = frozenset()
+    lines: Sequence[str],
+    fields: Sequence[AnnexField],
+    skip: frozenset[int] = frozenset(),
+    *,
+    sender: str = "",
 ) -> tuple[list[Answer], set[int]]:
     """Numbered ('3: …', '3) …', '3. …') and labelled ('Duur: …') answers, several lines each.
 
@@ -135,10 +313,26 @@ def read_marked(
     matcher = LabelMatcher(fields)
     by_number = {f.number: f for f in fields if f.annex and f.number}
     markers: list[tuple[int, AnnexField, str, str]] = []
+    confirmations: list[Answer] = []
+    # "1 ok / 2 3 years / 3 afspraken": numbers with no separator count as answers only when
+    # the reply is such a list (three numbers or more), never a lone "5 jaar" in a sentence.
+    bare = {
+        int(m[1]) for ln in lines if (m := _BARE_NUMBER.match(clean(ln))) and int(m[1]) in by_number
+    }
+    bare_list = len(bare) >= 3
     for i, line in enumerate(lines):
         if i in skip:
             continue
+        several = confirmed_numbers(line, by_number)
+        if several:
+            confirmations.extend(Answer(f, "ok", i, "numbered") for f in several)
+            markers.append((i, several[0], "ok", "numbered"))
+            continue
         found = _marker(clean(line), by_number, matcher)
+        if found is None and bare_list and (m := _BARE_NUMBER.match(clean(line))):
+            if int(m[1]) in by_number:
+                f = by_number[int(m[1])]
+                found = (f, strip_label(m[2], f, matcher), "numbered")
         if found:
             markers.append((i, *found))
     answers: list[Answer] = []
@@ -146,7 +340,8 @@ def read_marked(
     for k, (i, f, first, source) in enumerate(markers):
         end = len(lines) if k == len(markers) - 1 else markers[k + 1][0]
         parts = [first] if first else []
-        used.add(i)
+        if source != "except":
+            used.add(i)
         for j in range(i + 1, end):
             if j in skip:
                 break
@@ -156,12 +351,19 @@ def read_marked(
                 if parts:
                     break
                 continue
+            if parts and (ends_answer(text, sender) or _looks_labelled(text)):
+                # "Pour le reste c'est correct.", a greeting, their name, or "Something: …" (a
+                # label we do not know): not part of this answer.
+                break
             parts.append(text)
             used.add(j)
         value = "\n".join(parts).strip()
         if not parts:
             value = ""
-        answers.append(Answer(f, value, i, source))
+        answers.append(Answer(f, value, i, "correction" if source == "except" else source))
+    _meant_again(lines, answers, used)
+    listed = {(a.line, a.field.id) for a in answers}
+    answers.extend(a for a in confirmations if (a.line, a.field.id) not in listed)
     return answers, used
 
 
@@ -191,6 +393,9 @@ class SentenceReader:
         sentence = clean(sentence).strip()
         if not sentence or sentence.endswith("?") or len(sentence) > 1000:
             return None
+        labelled = self._labelled(sentence)
+        if labelled is not None:
+            return labelled
         m = self.pattern.match(fold_same_length(sentence))
         if not m:
             return None
@@ -201,6 +406,30 @@ class SentenceReader:
         # "La durée est de 5 ans" → "5 ans".
         value = re.sub(r"^(de|d')\s*(?=\d)", "", value)
         return (f, value) if value else None
+
+    def _labelled(self, sentence: str) -> tuple[AnnexField, str] | None:
+        """ "La durée : tant que …", "Wat de duur betreft: …", "The duration: …" inside prose."""
+        m = _PROSE_LABEL.match(sentence)
+        if not m:
+            return None
+        f = self.matcher.match(m.group("label"))
+        if f is None:
+            return None
+        value = m.group("value").strip()
+        quoted = _QUOTED.search(value)
+        if quoted:  # 'ik zou schrijven "…"': the wording they want is the quoted part
+            value = quoted.group(1)
+        value = value.strip().rstrip(".").strip()
+        return (f, value) if value else None
+
+
+_PROSE_LABEL = re.compile(
+    r"^(?:(?:wat|quant\s+[àa]|as\s+for|regarding|concerning|pour|voor|bij|for)\s+)?"
+    r"(?:(?:de|het|la|le|les|l'|the|onze|our|nos|notre)\s*)?(?P<label>[^:;\n]{3,60}?)"
+    r"(?:\s+betreft|\s+concern[ée]e?s?)?\s*:\s*(?P<value>\S.*)$",
+    re.I,
+)
+_QUOTED = re.compile(r"[\"“„«]\s*([^\"”»“]{3,})\s*[\"”»]")
 
 
 # Abbreviations whose period does not end a sentence ("art. 7", "bv. 5 jaar", "p. ex.").

@@ -132,7 +132,10 @@ class _Renderer:
             quote = _is_quote(child, self.mark)
             if quote and not self.mark:
                 continue
-            text = self.render(child, pre or child.tag == "pre")
+            if child.tag == "tr":
+                text = self._row(child, pre)
+            else:
+                text = self.render(child, pre or child.tag == "pre")
             if child.tag == "li":
                 # The number of an <ol> item is drawn by the client, not in the text.
                 bullet = f"{counter}. " if node.tag == "ol" else "- "
@@ -152,6 +155,22 @@ class _Renderer:
                 text = _EDGE + text + _EDGE + gap
             parts.append(text)
         return "".join(parts)
+
+    def _row(self, row: _Node, pre: bool) -> str:
+        """A table row as one answer line: "3. answer" under a number (nr | question | answer),
+        "label: answer" under a label (question | answer), else its cells side by side."""
+        cells = [
+            " ".join(_tidy(self.render(c, pre)).split())
+            for c in row.children
+            if isinstance(c, _Node) and c.tag in ("td", "th")
+        ]
+        cells = [c for c in cells if c]
+        if len(cells) < 2:
+            return " ".join(cells)
+        number = re.fullmatch(r"(\d{1,2})[.)]?", cells[0])
+        if number:
+            return f"{number[1]}. {cells[-1]}"
+        return f"{cells[0]}: {' '.join(cells[1:])}"
 
 
 def _tidy(text: str) -> str:

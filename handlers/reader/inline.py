@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from rapidfuzz import fuzz
 
 from handlers.reader.answers import Answer, LabelMatcher, strip_label
+from handlers.reader.closing import ends_answer
 from handlers.reader.model import AnnexField
 from handlers.reader.quotes import is_quoted, is_signature, reply_header
 from handlers.text.lang import clean, fold
@@ -64,7 +65,7 @@ def _add(
 
 
 def read_inline(
-    lines: Sequence[str], fields: Sequence[AnnexField]
+    lines: Sequence[str], fields: Sequence[AnnexField], *, sender: str = ""
 ) -> tuple[list[Answer], set[int]]:
     """Unquoted lines below a quoted question answer it, until the next quoted question.
 
@@ -102,6 +103,9 @@ def read_inline(
             continue
         if reply_header(list(lines), i) or is_signature(list(lines), i):
             current = None
+            continue
+        if current.id in collected and ends_answer(raw, sender):
+            current = None  # "Agreed" then their name: the name is no part of the answer
             continue
         _add(collected, order, current, i, clean(raw).strip())
         used.add(i)

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass, field
 
 from handlers.reader.answers import sentences
+from handlers.reader.closing import REST_CONFIRMED
 from handlers.reader.mime import ParsedMail
 from handlers.text.lang import clean
 
@@ -152,6 +153,10 @@ def read_intent(free_text: str) -> Intent:
             if declined and not scoped:
                 out.decline = True
             remainder = _DECLINE.sub(" ", s)
+            if REST_CONFIRMED.search(s):
+                # "Agreed with all other points": the other answers, not the contract.
+                out.confirm_all = True
+                continue
             if _ACCEPT.search(remainder):
                 accept_seen = True
             if _CONFIRM_ALL.search(s):

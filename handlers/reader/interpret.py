@@ -6,6 +6,7 @@ import re
 from collections.abc import Sequence
 
 from handlers.reader.answers import Answer, SentenceReader, read_marked, sentences
+from handlers.reader.closing import is_confirmation
 from handlers.reader.intent import Intent, read_intent
 from handlers.reader.model import AnnexField, Interpretation
 from handlers.text.lang import clean, detect_language
@@ -61,11 +62,12 @@ def apply_answers(
         proposal = (known or {}).get(fid) or f.default
         if not value:
             continue
-        if value.endswith("?") and "\n" not in value and not _CONFIRM.match(value):
+        confirms = bool(_CONFIRM.match(value)) or is_confirmation(value)
+        if value.endswith("?") and "\n" not in value and not confirms:
             # "3. Wat bedoelt u met aard?" asks; it does not answer.
             result.questions.append(value)
             continue
-        if _CONFIRM.match(value):
+        if confirms:
             if not proposal:
                 result.notes.append(f"{fid} was confirmed but has no proposal to confirm")
                 continue
@@ -93,11 +95,15 @@ def sentence_answers(
     for i, line in enumerate(lines):
         if i in used:
             continue
-        for s in sentences(line):
+        said = sentences(line)
+        for s in said:
             hit = reader.read(s)
             if hit:
                 found.append(Answer(hit[0], hit[1], i, "sentence"))
-                used.add(i)
+                if len(said) == 1:
+                    # A line of one sentence is that answer; in a paragraph the other
+                    # sentences stay the customer's words ("Le reste nous convient.").
+                    used.add(i)
     return found
 
 

@@ -38,6 +38,9 @@ class Interpretation:
     bounce: bool = False
     language: str = "nl"
     notes: list[str] = field(default_factory=list)
+    # Read with too little confidence to fill in (a label that only looks like one): asked
+    # back to the customer ("Bedoelde u …?"), never stored as their answer.
+    uncertain: dict[str, str] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -51,6 +54,7 @@ class Interpretation:
             "auto_reply": self.auto_reply,
             "bounce": self.bounce,
             "language": self.language,
+            "uncertain": self.uncertain,
         }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.errors import DpabotError
 from handlers.reader.answers import Answer, read_marked
+from handlers.reader.endorsed import endorses, forwarded_words, without_endorsement
 from handlers.reader.errors import ReaderError
 from handlers.reader.forms import form_answers
 from handlers.reader.html import html_to_text
@@ -36,16 +37,18 @@ def _bodies(mail: ParsedMail) -> list[str]:
     return [clean(t[:MAX_TEXT]) for t in out] or [""]
 
 
-def _read_body(body: str, fields: list[AnnexField]) -> tuple[list[Answer], str, str, list[int]]:
+def _read_body(
+    body: str, fields: list[AnnexField], sender: str = ""
+) -> tuple[list[Answer], str, str, list[int]]:
     """(answers in reading order, free text, quoted original, inline answer lines) of a body."""
     lines = body.split("\n")
-    inline, inline_used = read_inline(lines, fields)
+    inline, inline_used = read_inline(lines, fields, sender=sender)
     # Inline answers are gone before the quote is cut; the rest are the customer's own words.
     rest = "\n".join("" if i in inline_used else ln for i, ln in enumerate(lines))
     own, quoted = split_reply(rest)
     own = strip_quotes(own)
     own_lines = own.split("\n")
-    marked, used = read_marked(own_lines, fields)
+    marked, used = read_marked(own_lines, fields, sender=sender)
     sentence = sentence_answers(own_lines, fields, used)
     ordered = sorted(marked + sentence, key=lambda a: a.line)
     free = "\n".join(ln for i, ln in enumerate(own_lines) if i not in used)
@@ -96,11 +99,19 @@ def _read(
 
     best: tuple[list[Answer], str, str, list[int]] | None = None
     for body in _bodies(mail):
-        reading = _read_body(body, fields)
+        reading = _read_body(body, fields, mail.from_addr)
         if best is None or (not best[0] and not best[1].strip() and (reading[0] or reading[1])):
             best = reading
     assert best is not None
     answers, free, quoted, _ = best
+    endorsed = False
+    if endorses(free) and not answers:
+        # The answers are a colleague's, forwarded below and endorsed: read them there.
+        forwarded = forwarded_words(quoted).split("\n")
+        marked, used = read_marked(forwarded, fields, sender=mail.from_addr)
+        answers = sorted(marked + sentence_answers(forwarded, fields, used), key=lambda a: a.line)
+        free = without_endorsement(free)
+        endorsed = True
     own_words = "\n".join([free, *(a.value for a in answers if a.source != "form")])
     result.language = _language(own_words, quoted, lang_hint)
     result.auto_reply = not result.bounce and is_auto_reply(mail, free)
@@ -111,10 +122,20 @@ def _read(
 
     forms, notes = form_answers(mail.attachments, fields)
     result.notes.extend(notes)
+    # An answer under a label that only looks like one is asked back, not filled in.
+    sure = [a for a in answers if a.source != "uncertain"]
+    result.uncertain = {
+        a.field.id: a.value
+        for a in answers
+        if a.source == "uncertain" and a.value and a.field.id not in {b.field.id for b in sure}
+    }
+    answers = sure
     # Typed answers win over the form: the mail is what the customer wrote last.
     typed = {a.field.id for a in answers}
     apply_answers(result, [*(a for a in forms if a.field.id not in typed), *answers], known)
     apply_intent(result, read_intent(free), fields, known)
+    if endorsed:
+        result.accept = False  # "akkoord" there approved a colleague's answers, not the contract
     result.missing = missing_fields(fields, result, known)
     return result
 

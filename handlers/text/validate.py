@@ -133,11 +133,15 @@ _DURATION_PHRASE = re.compile(
     r"tot (het einde|de beeindiging|beeindiging|opzegging)|einde van de (overeenkomst|"
     r"samenwerking|dienstverlening)|"
     r"duree (du|de la|de l) (contrat|convention|service|prestation|commande|collaboration|"
-    r"relation)|tant que|aussi longtemps que|duree indeterminee|jusqu a (la fin|la resiliation|"
+    r"relation)|tant que|tant qu|aussi longtemps que|duree indeterminee|"
+    r"jusqu a (la fin|la resiliation|"
     r"l expiration|la cessation)|pendant (toute )?la duree|"
     r"term of the (agreement|contract|service|order)|duration of the (agreement|contract|"
     r"service|order|main agreement)|as long as|for as long as|indefinite|until (the end|"
-    r"termination|the termination|expiry)|for the duration|unlimited|onbeperkt|illimitee)\b"
+    r"termination|the termination|expiry)|for the duration|unlimited|onbeperkt|illimitee|"
+    # "tot we stoppen met iBeauty", "until we cancel", "jusqu'à fin 2027": an end named
+    r"(tot|totdat|until|till|jusqu a|jusqu au|jusqu en|jusqu ce que) \w+ \w+|"
+    r"(eind|einde|fin|end) (van |de |of )?(19|20)\d\d|so long as|while we|voor de duur)\b"
 )
 
 

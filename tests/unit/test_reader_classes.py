@@ -1,0 +1,108 @@
+"""Classes of replies the reader once missed (issue 15), one example each in the main corpus:
+each was found as a miss in the blind held-out set and fixed as a class, not as that mail."""
+
+from __future__ import annotations
+
+from email.message import EmailMessage
+
+import pytest
+
+from handlers.reader import read_reply
+from templates import load_manifest
+
+PROPOSAL = {f.id: f.default or "" for f in load_manifest("ibeauty").annex_fields}
+
+
+def mail(body: str, html: str | None = None, sender: str = "noor.peeters@salon.example") -> bytes:
+    m = EmailMessage()
+    m["From"] = f"Noor Peeters <{sender}>"
+    m["To"] = "dpa+abcdefghijklmnopqrstuvwxyz@ibeauty.example"
+    m["Subject"] = "Re: Verwerkersovereenkomst iBeauty"
+    m["Message-ID"] = "<class@salon.example>"
+    m.set_content(body)
+    if html:
+        m.add_alternative(html, subtype="html")
+    return bytes(m)
+
+
+def fields(body: str, **kw: str) -> dict[str, str]:
+    return read_reply(mail(body, **kw), "ibeauty", {}).fields
+
+
+def test_a_list_of_bare_numbers_is_read_as_numbered_answers() -> None:
+    got = fields("1 ok\n2 drie jaar\n3 afspraken\n4 naam en gsm\n5 klanten\n\nNoor")
+    assert got["duration"] == "drie jaar" and got["data_subjects"] == "klanten"
+    assert got["subject"] == PROPOSAL["subject"]
+    # A lone "5 jaar" in a sentence is not a list of answers.
+    assert "duration" not in fields("We werken al 5 jaar met jullie samen.")
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["1 tot en met 3 zijn ok.", "1-3: ok", "1 à 3 : c'est correct", "1 to 3 are fine"],
+)
+def test_a_range_of_questions_confirmed_on_one_line(line: str) -> None:
+    got = fields(f"{line}\n4. naam en e-mail\n5. klanten")
+    assert {k: got[k] for k in ("subject", "duration", "nature_purpose")} == {
+        k: PROPOSAL[k] for k in ("subject", "duration", "nature_purpose")
+    }
+    assert got["data_types"] == "naam en e-mail"
+
+
+def test_slash_numbers_and_corrections_with_a_prefix() -> None:
+    got = fields("1/ ok\n2/ 5 ans\n3/ ok\n4/ nom\n5/ clientes\n\nCorrection : 4. nom et GSM\n")
+    assert got["duration"] == "5 ans" and got["data_types"] == "nom et GSM"
+
+
+def test_everything_fine_except_one_answer() -> None:
+    got = fields("Everything is fine as proposed, except number 5: our clients only.")
+    assert got["data_subjects"] == "our clients only"
+    assert got["duration"] == PROPOSAL["duration"]
+
+
+def test_labels_inside_prose_and_the_wording_quoted() -> None:
+    got = fields(
+        "Bonjour,\n\nNous utilisons le logiciel pour l'agenda. La durée : tant que nous sommes "
+        "clients. Le reste de vos propositions nous convient.\n\nWat de duur betreft: ik zou "
+        'schrijven "zolang ons contract loopt".'
+    )
+    assert got["duration"] == "zolang ons contract loopt"  # the last answer counts
+    assert got["data_subjects"] == PROPOSAL["data_subjects"]
+
+
+def test_i_meant_corrects_the_answer_just_given() -> None:
+    got = fields(
+        '1. Technical support\nRest is fine.\n\nActually I meant "order processing", not support.'
+    )
+    assert got["subject"] == "order processing"
+
+
+def test_an_answer_ends_at_the_senders_name_and_a_closing_line() -> None:
+    got = fields("5. Klanten en stagiairs\nNoor", sender="info.noor@salon.example")
+    assert got["data_subjects"] == "Klanten en stagiairs"
+    got = fields("2. Durée : 2 ans\nPour le reste c'est correct.\n\nBonne journée")
+    assert got["duration"] == "2 ans" and got["subject"] == PROPOSAL["subject"]
+
+
+def test_an_html_table_is_read_as_rows() -> None:
+    html = (
+        "<table><tr><td>Nr</td><td>Vraag</td><td>Antwoord</td></tr>"
+        "<tr><td>2</td><td>Duur</td><td>Zolang we klant zijn</td></tr>"
+        "<tr><td>Soort persoonsgegevens</td><td>Naam en gsm</td></tr></table>"
+    )
+    got = fields("zie tabel", html=html)
+    assert got["duration"] == "Zolang we klant zijn" and got["data_types"] == "Naam en gsm"
+
+
+def test_a_forwarded_colleagues_answers_endorsed_are_read_and_accept_nothing() -> None:
+    body = (
+        "Goedemiddag,\n\nZie antwoorden van onze boekhouder hieronder, akkoord.\n\nNoor\n\n"
+        "Van: Bart <bart@boekhouder.example>\nVerzonden: maandag 3 maart 2025 11:30\n"
+        "Aan: Noor <noor@salon.example>\nOnderwerp: RE: Verwerkersovereenkomst\n\n"
+        "Dag Noor,\n\n1. ok\n2. zolang jullie klant zijn\n3. ok\n4. naam en e-mail\n5. ok\n\n"
+        "Groeten,\nBart\n"
+    )
+    reading = read_reply(mail(body), "ibeauty", {})
+    assert reading.fields["duration"] == "zolang jullie klant zijn"
+    assert reading.fields["data_types"] == "naam en e-mail"
+    assert reading.accept is False
