@@ -4,9 +4,9 @@ was read too uncertainly to fill in, and the final-version mail lists every agre
 from __future__ import annotations
 
 from bot.app.demo import DEMO_ANSWERS, customer_reply
+from tests.fixtures.runtime import make_tenant
 from tests.integration.test_bad_input import _outbox
 from tests.integration.test_trust import INVITED, _deliver, _setup
-from tests.fixtures.runtime import make_tenant
 
 
 def _text(mail) -> str:
