@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
 from pathlib import Path
+from threading import Lock
 from typing import Any
 from urllib.parse import quote
 
@@ -119,7 +119,7 @@ def alembic_config(url: str) -> Any:
 _MIGRATION_LOCK = 0x64706162  # "dpab"
 # Alembic's context and op are module-level proxies: two upgrades in one process at once would
 # swap each other's; this lock keeps them apart, the advisory lock keeps processes apart.
-_ALEMBIC = threading.Lock()
+_ALEMBIC = Lock()
 
 
 def upgrade_schema(url: str) -> None:
