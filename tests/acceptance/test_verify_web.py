@@ -8,6 +8,7 @@ import json
 import select
 import socket
 import uuid
+import zlib
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -179,3 +180,42 @@ def test_a_file_that_takes_too_long_is_stopped_then_the_client_is_rate_limited(
     assert "Too many files from your address in a short time." in limited.text
     page = httpx.get(f"{strict_server.url}/?lang=en", timeout=60)
     assert "This installation names no trust roots" in page.text
+
+
+def pdf_bomb(inflated: int) -> bytes:
+    """A 300 KB PDF whose cross-reference stream inflates to ``inflated`` bytes of zeros."""
+    c = zlib.compressobj(9, zlib.DEFLATED, -15)  # raw deflate; the zlib frame is added below
+    block = b"\0" * (1 << 20)
+    blocks = inflated >> 20
+    first = c.compress(block) + c.flush(zlib.Z_FULL_FLUSH)
+    # After the first, every megabyte of zeros deflates to the same bytes: repeat them.
+    again = c.compress(block) + c.flush(zlib.Z_FULL_FLUSH)
+    adler = 1
+    for _ in range(blocks):
+        adler = zlib.adler32(block, adler)
+    raw = first + again * (blocks - 2) + c.compress(block) + c.flush()
+    data = b"\x78\xda" + raw + adler.to_bytes(4, "big")
+    head = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n"
+    objs = (
+        b"1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n"
+        b"2 0 obj\n<< /Type /Pages /Kids [] /Count 0 >>\nendobj\n"
+    )
+    xref = (
+        (
+            b"3 0 obj\n<< /Type /XRef /Size %d /W [1 4 2] /Root 1 0 R /Filter /FlateDecode "
+            b"/Length %d >>\nstream\n" % (inflated // 7, len(data))
+        )
+        + data
+        + b"\nendstream\nendobj\n"
+    )
+    return head + objs + xref + b"startxref\n%d\n%%%%EOF\n" % (len(head) + len(objs))
+
+
+def test_a_pdf_bomb_gets_a_plain_answer_and_the_page_goes_on(verify_web, demo_install):
+    bomb = pdf_bomb(400 << 20)
+    assert len(bomb) < 1 << 20
+    r = upload(f"{verify_web.url}/?lang=en", bomb)
+    assert r.status_code == 422
+    assert "This PDF took too long or too much memory to check" in r.text
+    after = upload(f"{verify_web.url}/api/verify", demo_install.pdf.read_bytes()).json()
+    assert after["verdict"] == "valid"

@@ -41,11 +41,13 @@ def sniff(pdf: bytes) -> str | None:
 
 
 def check_sync(pdf: bytes, root_ders: list[bytes]) -> tuple[str | None, dict[str, Any] | None]:
-    """Runs in the worker: ("encrypted", None), ("unreadable", None) or (None, report)."""
+    """Runs in the worker: (reason, None) for a file it refuses (encrypted, unreadable,
+    too_complex), else (None, report)."""
     # Imported in the worker that runs it: pyHanko's import is the worker's, not the page's.
     from io import BytesIO
 
     from asn1crypto import x509
+    from pyhanko.pdf_utils.misc import PdfDecodeLimitError
     from pyhanko.pdf_utils.reader import PdfFileReader
 
     from signing import validate_pdf_sync
@@ -53,10 +55,15 @@ def check_sync(pdf: bytes, root_ders: list[bytes]) -> tuple[str | None, dict[str
     try:
         if PdfFileReader(BytesIO(pdf), strict=False).encrypted:
             return "encrypted", None
+    except (MemoryError, PdfDecodeLimitError):  # a stream that inflates past the limits
+        return "too_complex", None
     except Exception:  # pyHanko raises many types on a malformed file
         return "unreadable", None
     roots = [x509.Certificate.load(der) for der in root_ders]
-    report = validate_pdf_sync(pdf, roots)
+    try:
+        report = validate_pdf_sync(pdf, roots)
+    except MemoryError:
+        return "too_complex", None
     if report.error and not report.signatures and "could not be read" in report.error:
         return "unreadable", None
     return None, report.to_dict()
