@@ -30,6 +30,9 @@ def cmd_verify_web(args: argparse.Namespace) -> int:
         proxy_headers=True,
         forwarded_allow_ips=args.forwarded_allow_ips,
         server_header=False,
+        # Each waiting upload holds up to --max-mb in memory while the one worker is busy:
+        # beyond this many open connections uvicorn answers 503 at once.
+        limit_concurrency=32,
         log_level="info" if args.verbose else "warning",
     )
     return OK
