@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import signal
 
 from bot.app.cli.common import OK, UsageError
 
@@ -21,6 +22,10 @@ def cmd_verify_web(args: argparse.Namespace) -> int:
         burst=args.burst,
         timeout=args.timeout,
     )
+    # uvicorn shuts down gracefully on SIGTERM, then raises it again with the handler found
+    # before it started: a no-op one lets the command return, so atexit hooks run (the
+    # embedded PostgreSQL of a demo configuration is stopped, not left behind).
+    signal.signal(signal.SIGTERM, lambda *_: None)
     uvicorn.run(
         create_app(args.config, web),
         host=args.host,
