@@ -48,6 +48,15 @@ def test_demo_pdf_is_valid_archived_here_and_the_page_agrees_with_the_cli(verify
     assert cli.returncode == 0, cli.stderr
     assert body["report"] == json.loads(cli.stdout)
 
+    # The match is an audit event of the tenant that archived it (the chain still verifies).
+    config = str(demo_install.workdir / "dpabot.toml")
+    log = run_dpabot("audit", "--config", config, "--tenant", "ibeauty", "--verify", "--json")
+    assert log.returncode == 0, log.stderr
+    matches = [e for e in json.loads(log.stdout)["events"] if e["action"] == "archive.public_match"]
+    assert [(e["actor"], e["subject"]) for e in matches] == [
+        ("web:verify", demo_install.out["archive_id"])
+    ]
+
     page = upload(f"{verify_web.url}/?lang=en", pdf)
     assert page.status_code == 200
     assert "Valid: every signature is intact and trusted" in page.text
