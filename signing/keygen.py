@@ -1,6 +1,6 @@
 """A tenant's own keys, made here: the processor's signing key with a self-signed certificate
-(or a request for a CA to certify it) and the customer CA with its empty CRL. Pure: bytes in
-memory; the caller writes the files."""
+(or a request for a CA to certify it, and the certificate it returns put with the key) and the
+customer CA with its empty CRL. Pure: bytes in memory; the caller writes the files."""
 
 from __future__ import annotations
 
@@ -11,13 +11,19 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from cryptography import x509
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from cryptography.hazmat.primitives.asymmetric.types import CertificateIssuerPrivateKeyTypes
+from cryptography.hazmat.primitives.asymmetric.types import (
+    CertificateIssuerPrivateKeyTypes,
+    PrivateKeyTypes,
+)
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-__all__ = ["KeyFiles", "fingerprint", "make_tenant_keys"]
+from .errors import SigningError
+
+__all__ = ["KeyFiles", "fingerprint", "make_tenant_keys", "with_certificate"]
 
 SIGNER_YEARS = 3
 CA_YEARS = 10
@@ -198,3 +204,45 @@ def _p12(
     return pkcs12.serialize_key_and_certificates(
         label.encode(), key, cert, None, serialization.BestAvailableEncryption(passphrase)
     )
+
+
+def with_certificate(
+    key: PrivateKeyTypes,
+    cert_pem: bytes,
+    chain_pem: bytes,
+    passphrase: bytes,
+    *,
+    label: str,
+) -> tuple[bytes, x509.Certificate]:
+    """A new PKCS#12 of the key with the certificate a CA issued for it (and the CA's chain);
+    a certificate for another key, out of date or not issued by the chain is refused."""
+    try:
+        cert = x509.load_pem_x509_certificate(cert_pem)
+        chain = x509.load_pem_x509_certificates(chain_pem) if chain_pem.strip() else []
+    except ValueError as exc:
+        raise SigningError("The certificate file is not a PEM certificate.") from exc
+    if not isinstance(key, ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey):
+        raise SigningError("Only EC and RSA keys are supported.")
+    if cert.public_key().public_bytes(*_SPKI) != key.public_key().public_bytes(*_SPKI):
+        raise SigningError("The certificate is not for this key (its public key differs).")
+    now = dt.datetime.now(dt.UTC)
+    if now < cert.not_valid_before_utc:
+        raise SigningError(
+            f"The certificate is valid only from {cert.not_valid_before_utc:%Y-%m-%d}."
+        )
+    if now > cert.not_valid_after_utc:
+        raise SigningError(f"The certificate expired on {cert.not_valid_after_utc:%Y-%m-%d}.")
+    if chain:
+        try:
+            cert.verify_directly_issued_by(chain[0])
+        except (ValueError, TypeError, InvalidSignature) as exc:
+            raise SigningError(
+                "The certificate was not issued by the first certificate of --chain."
+            ) from exc
+    data = pkcs12.serialize_key_and_certificates(
+        label.encode(), key, cert, chain or None, serialization.BestAvailableEncryption(passphrase)
+    )
+    return data, cert
+
+
+_SPKI = (serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)

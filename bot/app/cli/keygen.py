@@ -1,4 +1,5 @@
-"""`dpabot tenant keygen`: a tenant's signing key and customer CA as files, and what to do next."""
+"""`dpabot tenant keygen` (a tenant's signing key and customer CA as files, and what to do next)
+and `tenant install-cert` (the certificate a CA issued for that key, put with it)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pathlib import Path
 
 from bot.app.cli.common import OK, UsageError
 from bot.core import redact
+from bot.errors import DpabotError
 from signing.keygen import KeyFiles, fingerprint, make_tenant_keys
 
 MIN_PASSPHRASE = 8
@@ -56,7 +58,7 @@ def keygen(args: argparse.Namespace) -> int:
     return OK
 
 
-def _passphrase(env: str | None, file: Path | None, what: str) -> str:
+def _passphrase(env: str | None, file: Path | None, what: str, *, ask_twice: bool = True) -> str:
     """From the environment, a file, or asked twice on a terminal; never printed."""
     if env:
         value = os.environ.get(env)
@@ -71,7 +73,7 @@ def _passphrase(env: str | None, file: Path | None, what: str) -> str:
             ) from exc
     elif sys.stdin.isatty():
         value = getpass.getpass(f"Passphrase for the {what}: ")
-        if getpass.getpass("The same passphrase again: ") != value:
+        if ask_twice and getpass.getpass("The same passphrase again: ") != value:
             raise UsageError("The two passphrases differ; nothing was written.")
     else:
         raise UsageError(
@@ -165,3 +167,49 @@ def _summary(args: argparse.Namespace, targets: dict[str, Path], keys: KeyFiles)
         f"Then: dpabot tenant check {args.slug}",
     ]
     return "\n".join(lines)
+
+
+def install_cert(args: argparse.Namespace) -> int:
+    """Put the certificate a CA issued for the key into the PKCS#12 file; the old file stays
+    beside it as FILE.self-signed."""
+    from signing.keyfiles import open_pkcs12
+    from signing.keygen import with_certificate
+
+    p12: Path = args.p12
+    kept = p12.with_name(p12.name + ".self-signed")
+    if kept.exists():
+        raise UsageError(f"{kept} already exists; move it away first (nothing was changed).")
+    passphrase = _passphrase(args.passphrase_env, args.passphrase_file, "key file", ask_twice=False)
+    cert_pem = _read(args.cert, "certificate")
+    chain_pem = _read(args.chain, "chain") if args.chain else b""
+    try:
+        key, _, _ = open_pkcs12(p12, passphrase.encode(), "signing key")
+        data, cert = with_certificate(key, cert_pem, chain_pem, passphrase.encode(), label=p12.stem)
+    except DpabotError as exc:
+        raise UsageError(str(exc)) from exc
+    new = p12.with_name(p12.name + ".new")
+    try:
+        fd = os.open(new, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+        os.link(p12, kept)  # the old file kept under its new name, then replaced
+        os.replace(new, p12)
+    except OSError as exc:
+        new.unlink(missing_ok=True)
+        raise UsageError(
+            f"{p12} cannot be replaced ({exc.strerror}); nothing was changed."
+        ) from exc
+    print(
+        f"{p12} now holds the certificate of {cert.subject.rfc4514_string()} issued by "
+        f"{cert.issuer.rfc4514_string()} (SHA-256 {fingerprint(cert)}); the self-signed one is "
+        f"kept as {kept}. Put the issuer's root in 'signing.trust_roots' and run "
+        "dpabot tenant check."
+    )
+    return OK
+
+
+def _read(path: Path, what: str) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise UsageError(f"The {what} file {path} cannot be read ({exc.strerror}).") from exc

@@ -82,3 +82,9 @@ def cmd_tenant_keygen(args: argparse.Namespace) -> int:
     from bot.app.cli.keygen import keygen
 
     return keygen(args)
+
+
+def cmd_tenant_install_cert(args: argparse.Namespace) -> int:
+    from bot.app.cli.keygen import install_cert
+
+    return install_cert(args)
