@@ -4,19 +4,25 @@ TSA, Dovecot, aiosmtpd with STARTTLS and AUTH, the Bot API stand-in, PostgreSQL,
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
 import os
 import socket
 import stat
 import sys
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
 from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 from bot.core.tenant_signing import load_cert
 from signing import CustomerCA, DevPKI, certify_processor, make_lta
+from signing.keyfiles import open_pkcs12
 from signing.keys import load_pkcs12_signer
 from templates import render_pdf
 from tests.fixtures.pki import nss_db, pdfsig_signatures
@@ -91,8 +97,12 @@ async def test_keygen_files_sign_and_validate_only_with_their_root(
         "verify", str(signed), "--trust", str(keys / "acme-signer.pem"), "--trust", tsa_root
     )
     assert code == 0 and "Verdict: all signatures valid." in out, out + err
-    code, out, _ = await dpabot("verify", str(signed), "--trust", tsa_root)
-    assert code == 1 and "NOT valid" in out
+    code, out, err = await dpabot("verify", str(signed), "--trust", tsa_root)
+    assert (code, err) == (1, "")
+    assert out.splitlines()[-1] == (
+        "Verdict: NOT valid: the certificate chain of Processor reaches none of the roots "
+        "given with --trust."
+    )
     # An independent validator (poppler/NSS) trusts it once told to trust the PEM.
     (tmp_path / "nss").mkdir()
     nssdir = nss_db(keys / "acme-signer.pem", tmp_path / "nss")
@@ -323,3 +333,81 @@ async def test_tenant_add_refuses_a_tenant_that_cannot_sign(  # type: ignore[no-
     assert "It can sign, but Telegram failed" in err
     with psycopg.connect(site.database_url) as conn:
         assert conn.execute("SELECT 1 FROM tenants WHERE slug = 'acme-ok'").fetchall() == [(1,)]
+
+
+def _ca(tmp: Path) -> tuple[Any, x509.Certificate, Path]:
+    """A small CA of the test's own, as a commercial CA would be: key, certificate, PEM file."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Test Qualified CA")])
+    now = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now)
+        .not_valid_after(now + dt.timedelta(days=365))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    path = tmp / "ca.pem"
+    path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    return key, cert, path
+
+
+def _issue(ca_key: Any, ca_cert: x509.Certificate, csr: x509.CertificateSigningRequest) -> bytes:
+    now = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(csr.subject)
+        .issuer_name(ca_cert.subject)
+        .public_key(csr.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now)
+        .not_valid_after(now + dt.timedelta(days=300))
+    )
+    for ext in csr.extensions:
+        builder = builder.add_extension(ext.value, critical=ext.critical)
+    return builder.sign(ca_key, hashes.SHA256()).public_bytes(serialization.Encoding.PEM)
+
+
+async def test_install_cert_puts_the_cas_certificate_with_the_key(tmp_path: Path):
+    keys = tmp_path / "keys"
+    code, _, err = await dpabot(
+        "tenant", "keygen", "--slug", "acme", "--name", "Acme NV", "--email", "dpa@acme.example",
+        "--dir", str(keys), "--csr", "--passphrase-env", "ACME_PW", env={"ACME_PW": PASSPHRASE},
+    )  # fmt: skip
+    assert code == 0, err
+    csr = x509.load_pem_x509_csr((keys / "acme-signer.csr").read_bytes())
+    ca_key, ca_cert, ca_pem = _ca(tmp_path)
+    issued = tmp_path / "issued.pem"
+    issued.write_bytes(_issue(ca_key, ca_cert, csr))
+    p12 = keys / "acme-signer.p12"
+    before = p12.read_bytes()
+
+    # A certificate for another key is refused, nothing changed.
+    other = tmp_path / "other.pem"
+    other.write_bytes((keys / "acme-customer-ca.pem").read_bytes())
+    install = ("tenant", "install-cert", str(p12))
+    code, out, err = await dpabot(
+        *install, str(other), "--passphrase-env", "ACME_PW", env={"ACME_PW": PASSPHRASE}
+    )
+    assert (code, out) == (2, "")
+    assert err == "dpabot: The certificate is not for this key (its public key differs).\n"
+    code, out, err = await dpabot(
+        *install, str(issued), "--passphrase-env", "ACME_PW", env={"ACME_PW": "wrong one!"}
+    )
+    assert (code, err) == (2, f"dpabot: The passphrase of the signing key file {p12} is wrong.\n")
+    assert p12.read_bytes() == before
+
+    code, out, err = await dpabot(
+        *install, str(issued), "--chain", str(ca_pem), "--passphrase-env", "ACME_PW",
+        env={"ACME_PW": PASSPHRASE},
+    )  # fmt: skip
+    assert code == 0, err
+    assert (keys / "acme-signer.p12.self-signed").read_bytes() == before
+    assert stat.S_IMODE(p12.stat().st_mode) == 0o600
+    _, cert, chain = open_pkcs12(p12, PASSPHRASE.encode(), "signing key")
+    assert cert.issuer == ca_cert.subject and chain == [ca_cert]
+    assert "issued by CN=Test Qualified CA" in out

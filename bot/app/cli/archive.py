@@ -24,6 +24,7 @@ from bot.app.cli.common import (
     tenants_of,
 )
 from bot.app.cli.lookup import registered
+from bot.app.cli.quiet import quiet_validation
 from bot.archive.store import export_zip, verify_entry
 from bot.core.runtime import archive_store
 from bot.core.settings import ServiceSettings
@@ -174,7 +175,8 @@ async def cmd_archive_verify(args: argparse.Namespace) -> int:
                 ).all()
             else:
                 entries = [await TenantRepo(s, tenant.id).archive_entry(args.id)]
-            checks = [await verify_entry(e, roots, store) for e in entries]
+            with quiet_validation(args.verbose):
+                checks = [await verify_entry(e, roots, store) for e in entries]
             await audit.record(
                 s,
                 tenant.id,
