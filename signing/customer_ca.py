@@ -14,10 +14,10 @@ from cryptography.hazmat.primitives.asymmetric.types import (
     CertificateIssuerPrivateKeyTypes,
     CertificatePublicKeyTypes,
 )
-from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from .errors import SigningError
+from .keyfiles import open_pkcs12
 from .keys import CachedKeySigner, make_signer
 
 __all__ = ["CustomerCA"]
@@ -59,18 +59,7 @@ class CustomerCA:
         cls, path: Path, passphrase: bytes | None, *, crl_url: str, ocsp_url: str | None = None
     ) -> CustomerCA:
         """Load the CA key and certificate of a production tenant from a PKCS#12 file."""
-        try:
-            key, cert, extra = pkcs12.load_key_and_certificates(Path(path).read_bytes(), passphrase)
-        except (OSError, ValueError) as exc:
-            raise SigningError(
-                f"The customer-signing CA file {path} could not be opened: "
-                "check the path and passphrase."
-            ) from exc
-        if key is None or cert is None:
-            raise SigningError(
-                f"The customer-signing CA file {path} must contain a private key "
-                "and its certificate."
-            )
+        key, cert, extra = open_pkcs12(path, passphrase, "customer-signing CA")
         if not isinstance(key, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey):
             raise SigningError(f"The customer-signing CA key in {path} must be RSA or ECDSA.")
         return cls(cert, key, crl_url, chain=list(extra or []), ocsp_url=ocsp_url)

@@ -10,11 +10,10 @@ from asn1crypto import keys as asn1_keys
 from asn1crypto import x509 as asn1_x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
-from cryptography.hazmat.primitives.serialization import pkcs12
 from pyhanko.sign import signers
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
-from .errors import SigningError
+from .keyfiles import open_pkcs12
 
 __all__ = ["CachedKeySigner", "load_pkcs12_signer", "make_signer"]
 
@@ -86,17 +85,8 @@ def load_pkcs12_signer(path: Path, passphrase: bytes | None) -> CachedKeySigner:
         cached = _cache.get(path)
         if cached is not None:
             return cached
-        try:
-            key, cert, extra = pkcs12.load_key_and_certificates(path.read_bytes(), passphrase)
-        except (OSError, ValueError) as exc:
-            # Never echo the passphrase or key bytes; the path is enough to act on.
-            raise SigningError(
-                f"The signing key file {path} could not be opened: check the path and passphrase."
-            ) from exc
-        if key is None or cert is None:
-            raise SigningError(
-                f"The signing key file {path} must contain a private key and its certificate."
-            )
+        # Never echoes the passphrase or key bytes; one sentence for each way it fails.
+        key, cert, extra = open_pkcs12(path, passphrase, "signing key")
         chain = [
             asn1_x509.Certificate.load(c.public_bytes(serialization.Encoding.DER))
             for c in extra or []

@@ -33,7 +33,8 @@ async def notify_staff(
     note = Notification(tenant_id=tenant_id, kind=kind, subject=subject, text=text)
     session.add(note)
     await session.flush()
-    log.warning("tenant %s staff notification [%s] %s: %s", tenant_id, kind, subject, text)
+    # INFO: telling staff is the normal course (a completed contract too), not a problem.
+    log.info("tenant %s staff notification [%s] %s: %s", tenant_id, kind, subject, text)
     return note
 
 

@@ -182,12 +182,29 @@ def _check_value(manifest: Manifest, spec: FieldSpec, value: str) -> None:
             ) from None
 
 
+# The top level of the document data (bot/domain/data.py document_data makes it).
+DATA_KEYS = ("processor", "fields", "version", "draft", "amendments")
+
+
 def prepare_data(template_id: str, data: dict[str, Any], *, draft: bool) -> dict[str, Any]:
     """Check `data` against the manifest; return the exact JSON object the Typst document gets."""
     manifest = load_manifest(template_id)
     if not isinstance(data, dict) or not isinstance(data.get("fields", {}), dict):
         raise TemplateError(
             "The document data must be an object with 'processor' and 'fields' objects."
+        )
+    unknown_keys = sorted(set(data) - set(DATA_KEYS))
+    if unknown_keys:
+        key = unknown_keys[0]
+        where = (
+            f"'{key}' is a field of template '{template_id}': put it under 'fields'"
+            if key in manifest.fields
+            else f"'{key}' is not a key of the document data"
+        )
+        raise TemplateError(
+            f"{where}. The data must be an object like "
+            '{"processor": {"name": "…"}, "fields": {"customer_name": "…"}} '
+            f"(its keys: {', '.join(DATA_KEYS)})."
         )
     processor_in = data.get("processor") or {}
     if not isinstance(processor_in, dict):

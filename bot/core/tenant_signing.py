@@ -91,7 +91,7 @@ def for_tenant(tenant: TenantSettings, pki: Any | None) -> TenantSigning:
     if not s.trust_roots:
         raise ConfigError(f"{tenant.source}: key 'signing.trust_roots' must list the root PEM(s).")
     return TenantSigning(
-        processor_signer=_processor_signer(tenant),
+        processor_signer=processor_signer(tenant),
         customer_ca=CustomerCA.from_pkcs12(
             s.customer_ca_pkcs12,
             ca_pass,
@@ -106,7 +106,7 @@ def for_tenant(tenant: TenantSettings, pki: Any | None) -> TenantSigning:
     )
 
 
-def _processor_signer(tenant: TenantSettings) -> Any:
+def processor_signer(tenant: TenantSettings) -> Any:
     """The tenant's own key: a PKCS#12 file or a key on a PKCS#11 token."""
     s = tenant.signing
     if s.mode == "pkcs11":

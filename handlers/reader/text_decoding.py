@@ -23,6 +23,9 @@ def decode(data: bytes) -> tuple[str, str] | Problem:
         except UnicodeDecodeError:
             return Problem(None, "The file starts as UTF-16 text but is not valid UTF-16.")
     if b"\x00" in data:
+        unmarked = _utf16_without_bom(data)
+        if unmarked is not None:
+            return unmarked
         return Problem(None, "The file is not text (it holds NUL bytes); save it as CSV or XLSX.")
     try:
         return data.decode("utf-8-sig"), "UTF-8"
@@ -50,6 +53,29 @@ def decode(data: bytes) -> tuple[str, str] | Problem:
             "Windows-1252, which is not plausible text; save the file as 'CSV UTF-8'.",
         )
     return text, "Windows-1252"
+
+
+def _utf16_without_bom(data: bytes) -> tuple[str, str] | None:
+    """UTF-16 text saved without a byte order mark, told by its NUL pattern: in text of Latin
+    letters every character's high byte is NUL, so NULs sit on odd offsets only (little
+    endian) or even offsets only (big endian). Anything else holding NULs is not text."""
+    if len(data) % 2 or len(data) < 4:
+        return None
+    pairs = len(data) // 2
+    even_nuls, odd_nuls = data[0::2].count(0), data[1::2].count(0)
+    for codec, high, low in (
+        ("utf-16-le", odd_nuls, even_nuls),
+        ("utf-16-be", even_nuls, odd_nuls),
+    ):
+        if low == 0 and high * 2 >= pairs:
+            try:
+                text = data.decode(codec)
+            except UnicodeDecodeError:
+                return None
+            if any(unicodedata.category(ch) == "Cc" and ch not in "\t\r\n" for ch in text):
+                return None
+            return text, "UTF-16"
+    return None
 
 
 def line_of(data: bytes, offset: int) -> int:

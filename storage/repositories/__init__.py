@@ -5,6 +5,7 @@ part of ``TenantRepo``; ``BotTenants`` reads across the tenants of one Telegram 
 
 from storage.repositories.base import Scoped, TenantScoped
 from storage.repositories.chat import BotTenants
+from storage.repositories.contract_list import ContractList, ListedContract
 from storage.repositories.contracts import COMPLETED
 from storage.repositories.erasure import ERASED
 from storage.repositories.tenant import TenantRepo
@@ -14,6 +15,8 @@ __all__ = [
     "COMPLETED",
     "ERASED",
     "BotTenants",
+    "ContractList",
+    "ListedContract",
     "Scoped",
     "TenantRepo",
     "TenantScoped",

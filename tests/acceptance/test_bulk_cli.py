@@ -5,6 +5,7 @@ from __future__ import annotations
 import email
 import email.policy
 import io
+import json
 import mailbox
 import os
 import pty
@@ -141,6 +142,40 @@ def test_import_then_send_all(site: Site):
     )
     assert len(site.outbox()) == 3
 
+    # Where they stand: invited, none archived.
+    listed = site.run("contracts", "list", "--tenant", site.slug, "--state", "invited")
+    assert listed.returncode == 0, listed.stderr
+    table = listed.stdout.splitlines()
+    assert table[0].split() == ["ID", "TENANT", "STATE", "CUSTOMER", "EMAIL", "UPDATED"]
+    assert len(table) == 4 and all(f"{site.slug}  invited" in row for row in table[1:])
+    one = site.run("contracts", "list", "--customer", "0840 465 705", "--json")
+    (mooi,) = json.loads(one.stdout)
+    assert (mooi["tenant"], mooi["state"], mooi["email"]) == (
+        site.slug,
+        "invited",
+        "karolien@mooi.example",
+    )
+    shown = site.run("contracts", "show", str(mooi["id"]), "--json")
+    assert json.loads(shown.stdout)["state"] == "invited"
+    bad_state = site.run("contracts", "list", "--state", "sent")
+    assert bad_state.returncode == 2 and bad_state.stderr.startswith(
+        "dpabot: There is no contract state 'sent'; the states are draft, invited, collecting"
+    )
+    search = site.run("archive", "search", "--tenant", site.slug, "--state", "invited")
+    assert search.returncode == 0, search.stderr
+    assert search.stdout == (
+        "Nothing archived matches; 3 contracts match but are not archived yet (3 invited): "
+        f"see dpabot contracts list --tenant {site.slug} --state invited.\n"
+    )
+    search = site.run("archive", "search", "mooi", "--tenant", site.slug, "--json")
+    assert (search.returncode, search.stdout) == (0, "[]\n")
+    assert search.stderr == (
+        "Nothing archived matches; 1 contract matches but is not archived yet (1 invited): "
+        f"see dpabot contracts list --tenant {site.slug} --customer mooi.\n"
+    )
+    nothing_at_all = site.run("archive", "search", "nobody-like-this", "--tenant", site.slug)
+    assert nothing_at_all.stdout == "Nothing found.\n"
+
 
 def test_import_with_problems_prints_each_row_and_imports_nothing(site: Site):
     bad = site.root / "klanten.csv"
@@ -196,9 +231,28 @@ def test_import_xlsx_and_cp1252_csv(site: Site):
 
 
 def test_unknown_tenant_and_unreadable_file(site: Site):
-    proc = site.run("customers", "import", "--tenant", "nobody", str(site.root / "x.csv"))
-    assert proc.returncode == 2
-    assert proc.stderr == "dpabot: There is no tenant 'nobody' in this configuration.\n"
+    said = (
+        f"dpabot: There is no tenant 'nobody' in this configuration (known: {site.slug}); "
+        "a tenant's file must be listed in 'tenants' in dpabot.toml.\n"
+    )
+    mail = site.root / "x.eml"
+    mail.write_bytes(b"From: a@b.example\r\n\r\nhi\r\n")
+    for command in (
+        ["customers", "import", "--tenant", "nobody", str(site.root / "x.csv")],
+        ["customers", "erase", "--tenant", "nobody", "--email", "a@b.example"],
+        ["send", "--tenant", "nobody", "--all", "--yes"],
+        ["archive", "search", "--tenant", "nobody"],
+        ["archive", "export", "--tenant", "nobody", "-o", str(site.root / "x.zip")],
+        ["archive", "verify", "--all", "--tenant", "nobody"],
+        ["audit", "--tenant", "nobody"],
+        ["contracts", "list", "--tenant", "nobody"],
+        ["contracts", "show", "1", "--tenant", "nobody"],
+        ["contracts", "confirm-signer", "1", "--tenant", "nobody"],
+        ["mail", "ingest", "--tenant", "nobody", str(mail)],
+        ["tenant", "check", "nobody"],
+    ):
+        proc = site.run(*command)
+        assert (proc.returncode, proc.stdout, proc.stderr) == (2, "", said), command
     proc = site.run("customers", "import", "--tenant", site.slug, str(site.root / "missing.csv"))
     assert proc.returncode == 2
     assert proc.stderr.startswith(f"dpabot: The customer file {site.root / 'missing.csv'} cannot")

@@ -39,7 +39,14 @@ def demo(tmp_path_factory) -> tuple[Path, dict]:
     os.chmod(work, 0o755)  # the embedded server runs as its own system user when root
     proc = dpabot("demo", "--workdir", str(work), "--json")
     assert proc.returncode == 0, proc.stderr
+    (work / "demo.stderr").write_text(proc.stderr)
     return work, json.loads(proc.stdout)
+
+
+def test_a_successful_demo_prints_no_warning(demo):
+    work, _ = demo
+    said = (work / "demo.stderr").read_text()
+    assert "WARNING" not in said and "staff notification" not in said, said
 
 
 def test_demo_completes_with_two_valid_signatures_and_a_timestamp(demo):
@@ -75,14 +82,19 @@ def test_verify_passes_with_the_dev_root_and_fails_without_or_tampered(demo, tmp
     assert report["ok"] and len(report["signatures"]) == 2
     assert all(s["ades_status"] == "PASSED" for s in report["signatures"])
     untrusted = dpabot("verify", out["pdf"])
-    assert untrusted.returncode == 1 and "NOT valid" in untrusted.stdout
+    assert (untrusted.returncode, untrusted.stderr) == (1, "")  # no pyHanko traceback
+    assert untrusted.stdout.splitlines()[-1] == (
+        "Verdict: NOT valid: no trust root was given, so no certificate chain is trusted; "
+        "pass --trust ROOT.pem (the signers' root certificates)."
+    )
     data = bytearray(Path(out["pdf"]).read_bytes())
     at = data.index(b"Artikel") if b"Artikel" in data else len(data) // 3
     data[at] ^= 0x01
     bad = tmp_path / "tampered.pdf"
     bad.write_bytes(bytes(data))
     tampered = dpabot("verify", str(bad), "--trust", out["trust_root"])
-    assert tampered.returncode == 1
+    assert (tampered.returncode, tampered.stderr) == (1, "")
+    assert tampered.stdout.splitlines()[-1].startswith("Verdict: NOT valid: ")
 
 
 def test_archive_search_and_get_by_customer_and_enterprise_number(demo, tmp_path):
@@ -105,7 +117,7 @@ def test_archive_search_and_get_by_customer_and_enterprise_number(demo, tmp_path
     assert got.returncode == 0, got.stderr
     assert target.read_bytes() == Path(out["pdf"]).read_bytes()
     unknown_tenant = dpabot("archive", "search", "MOOI", "--tenant", "nobody", env=env)
-    assert unknown_tenant.returncode == 1 and "no tenant 'nobody'" in unknown_tenant.stderr
+    assert unknown_tenant.returncode == 2 and "no tenant 'nobody'" in unknown_tenant.stderr
 
 
 def test_parse_reply_json(tmp_path):
@@ -149,6 +161,15 @@ def test_render_example_and_bad_data(tmp_path):
     refused = dpabot("render", "--template", "ibeauty", "--data", str(bad), "-o", str(target))
     assert refused.returncode == 2
     assert "customer_enterprise_number" in refused.stderr and refused.stderr.count("\n") == 1
+    flat = tmp_path / "flat.json"
+    flat.write_text(json.dumps({"customer_name": "MOOI Schoonheidsverzorging"}))
+    refused = dpabot("render", "--template", "ibeauty", "--data", str(flat), "-o", str(target))
+    assert refused.returncode == 2
+    assert refused.stderr == (
+        "dpabot: 'customer_name' is a field of template 'ibeauty': put it under 'fields'. "
+        'The data must be an object like {"processor": {"name": "…"}, "fields": '
+        '{"customer_name": "…"}} (its keys: processor, fields, version, draft, amendments).\n'
+    )
 
 
 def test_bad_config_file_fails_in_one_sentence(tmp_path):

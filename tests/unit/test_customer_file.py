@@ -129,6 +129,27 @@ def test_utf16_file_from_excel_unicode_text():
     assert result.format == "csv (UTF-16, tab)"
 
 
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be"])
+def test_utf16_without_byte_order_mark(codec):
+    text = "Naam;E-mail;Vertegenwoordiger\r\nŁódź Café;l@lodz.example;Żaneta\r\n"
+    result = read_customer_file(text.encode(codec))
+    assert result.ok, result.problems
+    assert result.rows[0].name == "Łódź Café"
+    assert result.format == "csv (UTF-16, semicolon)"
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        bytes(range(256)) * 4,  # binary: NULs with no pattern
+        "name,email\n".encode("utf-16-le") + b"\x00\x00\x07\x00",  # a control character
+        "name,email\n".encode("utf-16-le")[:-1],  # odd length
+    ],
+)
+def test_binary_with_nuls_is_still_not_text(data):
+    assert problems(data) == ["The file is not text (it holds NUL bytes); save it as CSV or XLSX."]
+
+
 def test_blank_lines_and_trailing_empty_rows_are_skipped_row_numbers_kept():
     text = f"\n{HEADER}\n\n{MOOI}\n , ,\n,,,,,\n{UTOPIA}\n\n\n"
     result = read_customer_file(text.encode())

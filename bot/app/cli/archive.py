@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import shlex
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -21,17 +23,44 @@ from bot.app.cli.common import (
     show,
     tenants_of,
 )
+from bot.app.cli.lookup import registered
+from bot.app.cli.quiet import quiet_validation
 from bot.archive.store import export_zip, verify_entry
 from bot.core.runtime import archive_store
 from bot.core.settings import ServiceSettings
 from storage import audit
-from storage.models import ArchiveEntry
-from storage.repositories import TenantRepo, bind_all_tenants, get_tenant
+from storage.models import ArchiveEntry, Tenant
+from storage.repositories import ContractList, TenantRepo, bind_all_tenants
+
+
+async def _tenant(s: AsyncSession, args: argparse.Namespace) -> Tenant:
+    return await registered(s, service_settings(args.config), args.tenant)
+
+
+async def _unarchived_note(s: AsyncSession, tenant: Tenant, args: argparse.Namespace) -> str:
+    """Why an archive search found nothing although contracts match: they are not archived."""
+    counts = await ContractList(s, [tenant.id]).count_unarchived(
+        state=args.state, customer=args.query
+    )
+    total = sum(counts.values())
+    if not total:
+        return "Nothing found."
+    where = f"dpabot contracts list --tenant {tenant.slug}"
+    if args.state:
+        where += f" --state {args.state}"
+    if args.query.strip():
+        where += f" --customer {shlex.quote(args.query.strip())}"
+    states = ", ".join(f"{n} {state}" for state, n in sorted(counts.items()))
+    many = "contracts match" if total != 1 else "contract matches"
+    return (
+        f"Nothing archived matches; {total} {many} but {'are' if total != 1 else 'is'} not "
+        f"archived yet ({states}): see {where}."
+    )
 
 
 async def cmd_archive_search(args: argparse.Namespace) -> int:
     async def run(s: AsyncSession) -> int:
-        tenant = await get_tenant(s, args.tenant)
+        tenant = await _tenant(s, args)
         rows = await TenantRepo(s, tenant.id).search_archive(
             args.query, state=args.state, date_from=args.date_from, date_to=args.date_to
         )
@@ -60,15 +89,22 @@ async def cmd_archive_search(args: argparse.Namespace) -> int:
             }
             for r in rows
         ]
-        show(
-            data,
-            args.json,
-            "\n".join(
-                f"{d['id']}\t{d['customer']}\t{d['enterprise_number'] or '-'}\t{d['archived_at']}"
-                for d in data
+        note = "" if data else await _unarchived_note(s, tenant, args)
+        if args.json:
+            show(data, True, "")
+            if note != "Nothing found.":
+                print(note, file=sys.stderr)  # stdout stays the JSON list
+        else:
+            show(
+                data,
+                False,
+                "\n".join(
+                    f"{d['id']}\t{d['customer']}\t{d['enterprise_number'] or '-'}\t"
+                    f"{d['archived_at']}"
+                    for d in data
+                )
+                or note,
             )
-            or "Nothing found.",
-        )
         return OK
 
     return await archive_session(args, run)
@@ -79,7 +115,7 @@ async def cmd_archive_get(args: argparse.Namespace) -> int:
 
     async def run(s: AsyncSession) -> int:
         if args.tenant:
-            tenant = await get_tenant(s, args.tenant)
+            tenant = await _tenant(s, args)
             entry = await TenantRepo(s, tenant.id).archive_entry(args.id)
         else:
             await bind_all_tenants(s)
@@ -123,12 +159,12 @@ async def cmd_archive_verify(args: argparse.Namespace) -> int:
     if not args.all and not args.id:
         raise UsageError("Name an archive entry ID or pass --all.")
     settings = service_settings(args.config)
-    roots = _trust_roots(args, settings)
     store = archive_store(settings)
     db = await database(settings)
     try:
         async with db.transaction() as s:
-            tenant = await get_tenant(s, args.tenant)
+            tenant = await _tenant(s, args)
+            roots = _trust_roots(args, settings)
             if args.all:
                 entries = (
                     await s.scalars(
@@ -139,7 +175,8 @@ async def cmd_archive_verify(args: argparse.Namespace) -> int:
                 ).all()
             else:
                 entries = [await TenantRepo(s, tenant.id).archive_entry(args.id)]
-            checks = [await verify_entry(e, roots, store) for e in entries]
+            with quiet_validation(args.verbose):
+                checks = [await verify_entry(e, roots, store) for e in entries]
             await audit.record(
                 s,
                 tenant.id,
@@ -169,7 +206,7 @@ async def cmd_archive_export(args: argparse.Namespace) -> int:
     db = await database(settings)
     try:
         async with db.transaction() as s:
-            tenant = await get_tenant(s, args.tenant)
+            tenant = await _tenant(s, args)
             # A tenant with nothing archived yet still gets a zip with an empty SHA256SUMS.
             count = await export_zip(store, tenant.slug, args.output)
             await audit.record(
@@ -188,7 +225,7 @@ async def cmd_archive_export(args: argparse.Namespace) -> int:
 
 async def cmd_audit(args: argparse.Namespace) -> int:
     async def run(s: AsyncSession) -> int:
-        tenant = await get_tenant(s, args.tenant)
+        tenant = await _tenant(s, args)
         events = await audit.events(s, tenant.id)
         check = await audit.check_chain(s, tenant.id) if args.verify else None
         data: dict[str, Any] = {

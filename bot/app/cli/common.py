@@ -6,7 +6,7 @@ import argparse
 import asyncio
 import getpass
 import json
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -78,12 +78,23 @@ def date_arg(value: str) -> Any:
         raise argparse.ArgumentTypeError(f"{value!r} is not a date like 2026-11-23") from exc
 
 
+def no_tenant(slug: str, known: Iterable[str]) -> UsageError:
+    """The one error for an unknown tenant, whatever the command (exit 2)."""
+    names = sorted(set(known))
+    listed = f"known: {', '.join(names)}" if names else "none is configured"
+    return UsageError(
+        f"There is no tenant '{slug}' in this configuration ({listed}); a tenant's file must be "
+        "listed in 'tenants' in dpabot.toml."
+    )
+
+
 def configured_tenant(args: argparse.Namespace) -> tuple[Any, list[Any]]:
     """The service settings and the one tenant named by --tenant (a usage error if unknown)."""
     settings = service_settings(args.config)
-    tenants = [t for t in tenants_of(settings) if t.slug == args.tenant]
+    every = tenants_of(settings)
+    tenants = [t for t in every if t.slug == args.tenant]
     if not tenants:
-        raise UsageError(f"There is no tenant '{args.tenant}' in this configuration.")
+        raise no_tenant(args.tenant, (t.slug for t in every))
     return settings, tenants
 
 

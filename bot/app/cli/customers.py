@@ -19,13 +19,13 @@ from bot.app.cli.common import (
     service_settings,
     show,
 )
+from bot.app.cli.lookup import registered
 from bot.app.runtime import open_runtime
 from bot.archive.retention import erase_customer
 from bot.contracts import bulk
 from bot.contracts.customer_import import import_customers
 from handlers.reader.customer_file import read_customer_file
 from storage.blobs import FileBlobStore
-from storage.repositories import get_tenant
 
 
 async def cmd_customers_erase(args: argparse.Namespace) -> int:
@@ -33,7 +33,7 @@ async def cmd_customers_erase(args: argparse.Namespace) -> int:
     db = await database(settings)
     try:
         async with db.transaction() as s:
-            tenant = await get_tenant(s, args.tenant)
+            tenant = await registered(s, settings, args.tenant)
             result = await erase_customer(
                 s,
                 tenant.id,

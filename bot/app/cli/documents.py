@@ -6,8 +6,9 @@ import argparse
 import json
 
 from bot.app.cli.common import FAILURE, OK, UsageError, load_roots, show
+from bot.app.cli.quiet import quiet_validation
 from handlers.reader.reader import read_reply
-from signing import validate_pdf
+from signing import ValidationReport, validate_pdf
 from templates import TemplateError, load_manifest, render_pdf
 
 
@@ -58,7 +59,8 @@ async def cmd_verify(args: argparse.Namespace) -> int:
         pdf = args.file.read_bytes()
     except OSError as exc:
         raise UsageError(f"The PDF {args.file} cannot be read ({exc}).") from exc
-    report = await validate_pdf(pdf, load_roots(args.trust))
+    with quiet_validation(args.verbose):
+        report = await validate_pdf(pdf, load_roots(args.trust))
     data = report.to_dict()
     lines = []
     for s in data["signatures"]:
@@ -70,10 +72,36 @@ async def cmd_verify(args: argparse.Namespace) -> int:
         )
     for t in data["document_timestamps"]:
         lines.append(f"{t['field']}: document timestamp {t['time']} by {t['tsa_cn']}")
-    lines.append(
-        "Verdict: all signatures valid."
-        if report.ok
-        else f"Verdict: NOT valid. {data['error'] or ''}".strip()
-    )
+    lines.append(verdict(report, bool(args.trust)))
     show(data, args.json, "\n".join(lines))
     return OK if report.ok else FAILURE
+
+
+def verdict(report: ValidationReport, roots_given: bool) -> str:
+    """One line: valid, or the first reason it is not, in words that say what to do."""
+    if report.ok:
+        return "Verdict: all signatures valid."
+    if report.error:
+        return f"Verdict: NOT valid: {report.error}"
+    for s in report.signatures:
+        if not (s.intact and s.valid):
+            return (
+                f"Verdict: NOT valid: the signature in {s.field} no longer matches the document "
+                "(it was changed after signing)."
+            )
+    untrusted = [s.field for s in report.signatures if not s.trusted]
+    if untrusted and not roots_given:
+        return (
+            "Verdict: NOT valid: no trust root was given, so no certificate chain is trusted; "
+            "pass --trust ROOT.pem (the signers' root certificates)."
+        )
+    if untrusted:
+        return (
+            f"Verdict: NOT valid: the certificate chain of {', '.join(untrusted)} reaches none "
+            "of the roots given with --trust."
+        )
+    for s in report.signatures:
+        if not s.ok:
+            why = s.ades_message or s.ades_subindication or "its long-term validation failed"
+            return f"Verdict: NOT valid: {s.field}: {why}."
+    return "Verdict: NOT valid."
