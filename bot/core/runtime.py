@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import ssl
 from collections.abc import AsyncIterator, Callable
@@ -12,10 +11,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import procrastinate
-from sqlalchemy import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core import redact
+from bot.core.postgres import database_url
 from bot.core.settings import ServiceSettings, TenantSettings
 from bot.core.tenancy import TenantScope
 from bot.core.tenant_signing import TenantSigning, for_tenant
@@ -23,7 +22,6 @@ from bot.errors import ConfigError
 from bot.transports import ImapMailbox, MaildirMailbox, MaildirSender, MailSender, SmtpSender
 from storage.blobs import BlobStore, FileBlobStore
 from storage.database import Database
-from storage.embedded import start_embedded
 from storage.repositories import TenantRepo, ensure_tenant
 from storage.s3 import S3BlobStore
 from storage.scope import APP_ROLE
@@ -137,18 +135,6 @@ def current() -> Runtime:
     if _current is None:
         raise RuntimeError("dpabot's runtime is not started in this process.")
     return _current
-
-
-def database_url(settings: ServiceSettings) -> str:
-    if settings.database_url:
-        # A password in the URL is a secret like the ones given by reference; a URL that does
-        # not parse is reported where it is used.
-        with contextlib.suppress(Exception):
-            password = make_url(settings.database_url).password
-            if password:
-                redact.register(str(password))
-        return settings.database_url
-    return start_embedded(settings.data_dir)
 
 
 @asynccontextmanager

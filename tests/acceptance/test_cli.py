@@ -6,12 +6,14 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pikepdf
 import pytest
 
 from bot.app.demo import DEMO_ANSWERS
+from storage.embedded import stop_embedded
 from tests.fixtures.pki import nss_db, pdfsig_signatures, qpdf_check
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -33,13 +35,17 @@ def dpabot(
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory) -> tuple[Path, dict]:
-    """`dpabot demo --json` on embedded PostgreSQL (no DPABOT_DATABASE_URL), once per module."""
+def demo(tmp_path_factory) -> Iterator[tuple[Path, dict]]:
+    """`dpabot demo --json` on embedded PostgreSQL (no DPABOT_DATABASE_URL), once per module;
+    its server (left running for later commands) is stopped at the end."""
     work = tmp_path_factory.mktemp("demo")
     os.chmod(work, 0o755)  # the embedded server runs as its own system user when root
-    proc = dpabot("demo", "--workdir", str(work), "--json")
-    assert proc.returncode == 0, proc.stderr
-    return work, json.loads(proc.stdout)
+    try:
+        proc = dpabot("demo", "--workdir", str(work), "--json")
+        assert proc.returncode == 0, proc.stderr
+        yield work, json.loads(proc.stdout)
+    finally:
+        stop_embedded(work)
 
 
 def test_demo_completes_with_two_valid_signatures_and_a_timestamp(demo):

@@ -12,8 +12,8 @@ import importlib
 import logging
 import sys
 
-from bot.app.cli.common import BAD_INPUT, FAILURE, UsageError
 from bot.app.cli.parser import build_parser
+from bot.app.cli.usage import BAD_INPUT, FAILURE, UsageError, merge_config
 from bot.core import redact
 from bot.errors import ConfigError, DpabotError
 
@@ -35,6 +35,7 @@ def main(argv: list[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     try:
+        merge_config(args)
         run = _command(args.run)
         assert callable(run)
         result = run(args)

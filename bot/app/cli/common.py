@@ -10,18 +10,15 @@ from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
-from bot.core.runtime import database_url
+from bot.app.cli.usage import BAD_INPUT, FAILURE, OK, UsageError, date_arg
+from bot.core.postgres import database_url
 from bot.core.settings import ServiceSettings, TenantSettings, load_service, load_tenant
 from bot.core.tenant_signing import load_cert
 from bot.errors import DpabotError
 from storage.database import Database
 from storage.scope import APP_ROLE
 
-OK, FAILURE, BAD_INPUT = 0, 1, 2
-
-
-class UsageError(DpabotError):
-    """Bad input from the command line (exit 2)."""
+__all__ = ["BAD_INPUT", "FAILURE", "OK", "UsageError", "date_arg"]
 
 
 def service_settings(config: Path | None) -> ServiceSettings:
@@ -67,15 +64,6 @@ def actor() -> str:
         return f"cli:{getpass.getuser()}"
     except Exception:  # no user name (containers): still an actor
         return "cli"
-
-
-def date_arg(value: str) -> Any:
-    import datetime as dt
-
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a date like 2026-11-23") from exc
 
 
 def configured_tenant(args: argparse.Namespace) -> tuple[Any, list[Any]]:
