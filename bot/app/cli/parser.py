@@ -21,6 +21,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     d = sub.add_parser("demo", help="run the whole chain on embedded defaults")
     d.add_argument("--workdir", type=Path)
+    d.add_argument(
+        "--seed", choices=["000", "001", "002", "003", "004"], default="000", help="tenant+customer"
+    )
     d.add_argument("--json", action="store_true")
     d.set_defaults(run="demo:cmd_demo")
 
