@@ -150,11 +150,19 @@ def alembic_config(url: str) -> Any:
     return cfg
 
 
+# pg_advisory_lock key held while migrating ("dpab"): two commands started at once on a new
+# database migrate one after the other (the second then finds the schema at head).
+MIGRATION_LOCK = 0x64706162
+
+
 def upgrade_schema(url: str) -> None:
     """Alembic upgrade to head (sync; call from a thread inside a running loop)."""
+    import psycopg
     from alembic import command
 
-    command.upgrade(alembic_config(url), "head")
+    with psycopg.connect(libpq_url(url), autocommit=True) as lock:
+        lock.execute("SELECT pg_advisory_lock(%s)", (MIGRATION_LOCK,))
+        command.upgrade(alembic_config(url), "head")
 
 
 async def raw_connection(session: AsyncSession) -> Any:

@@ -143,7 +143,10 @@ def _ensure_database(server: Running, database: str) -> None:
                 "SELECT 1 FROM pg_database WHERE datname = %s", (database,)
             ).fetchone()
             if not exists:
-                conn.execute(f'CREATE DATABASE "{database}"')
+                try:
+                    conn.execute(f'CREATE DATABASE "{database}"')
+                except (psycopg.errors.DuplicateDatabase, psycopg.errors.UniqueViolation):
+                    pass  # another command, started at the same moment, made it first
     except psycopg.Error as exc:
         raise StorageError(f"The embedded PostgreSQL does not answer ({exc}).") from exc
 

@@ -12,6 +12,8 @@ import mailbox
 import os
 import re
 import secrets
+import shutil
+import tempfile
 from collections.abc import Iterator
 from email.message import EmailMessage
 from pathlib import Path
@@ -59,9 +61,11 @@ class Demo:
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory) -> Iterator[tuple[Demo, int]]:
+def demo() -> Iterator[tuple[Demo, int]]:
     """`dpabot demo`, then a second customer invited with the CLI: (the demo, its contract)."""
-    work = tmp_path_factory.mktemp("attacks")
+    # Not under pytest's base folder: each pytest run starting on the machine makes that private
+    # again, and the embedded server runs as its own system user when root.
+    work = Path(tempfile.mkdtemp(prefix="dpabot-attacks-"))
     os.chmod(work, 0o755)  # the embedded server runs as its own system user when root
     try:
         proc = dpabot("demo", "--workdir", str(work), "--json")
@@ -84,6 +88,7 @@ def demo(tmp_path_factory) -> Iterator[tuple[Demo, int]]:
         yield d, contract_id
     finally:
         stop_embedded(work)  # the demo leaves its server running for later commands
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def _from(raw: bytes, *values: str) -> bytes:

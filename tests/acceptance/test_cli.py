@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -35,10 +37,12 @@ def dpabot(
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory) -> Iterator[tuple[Path, dict]]:
+def demo() -> Iterator[tuple[Path, dict]]:
     """`dpabot demo --json` on embedded PostgreSQL (no DPABOT_DATABASE_URL), once per module;
     its server (left running for later commands) is stopped at the end."""
-    work = tmp_path_factory.mktemp("demo")
+    # Not under pytest's base folder: each pytest run starting on the machine makes that private
+    # again, and the embedded server runs as its own system user when root.
+    work = Path(tempfile.mkdtemp(prefix="dpabot-demo-"))
     os.chmod(work, 0o755)  # the embedded server runs as its own system user when root
     try:
         proc = dpabot("demo", "--workdir", str(work), "--json")
@@ -46,6 +50,7 @@ def demo(tmp_path_factory) -> Iterator[tuple[Path, dict]]:
         yield work, json.loads(proc.stdout)
     finally:
         stop_embedded(work)
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def test_demo_completes_with_two_valid_signatures_and_a_timestamp(demo):

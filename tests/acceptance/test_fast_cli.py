@@ -92,6 +92,21 @@ def test_a_stale_record_starts_a_new_server(folder: Path) -> None:
     assert new["pid"] in postmasters()
 
 
+def test_two_commands_started_at_once_start_one_server(folder: Path) -> None:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env.pop("DPABOT_DATABASE_URL", None)
+    cmd = [sys.executable, "-m", "bot.app.cli", "tenant", "list", "--config", str(folder)]
+    procs = [
+        subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for _ in range(2)
+    ]
+    outs = [p.communicate(timeout=300) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], outs
+    assert sum("starting the embedded PostgreSQL" in err for _, err in outs) == 1, outs
+    pgdata = str((folder.parent / "var" / "pg").resolve())
+    assert list(postmasters().values()).count(pgdata) == 1
+
+
 def test_db_stop_refuses_a_configured_database(tmp_path: Path) -> None:
     config = tmp_path / "dpabot.toml"
     config.write_text(
