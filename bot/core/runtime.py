@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.core import redact
 from bot.core.postgres import database_url
 from bot.core.settings import ServiceSettings, TenantSettings
+from bot.core.stores import archive_store
 from bot.core.tenancy import TenantScope
 from bot.core.tenant_signing import TenantSigning, for_tenant
 from bot.errors import ConfigError
@@ -23,7 +24,6 @@ from bot.transports import ImapMailbox, MaildirMailbox, MaildirSender, MailSende
 from storage.blobs import BlobStore, FileBlobStore
 from storage.database import Database
 from storage.repositories import TenantRepo, ensure_tenant
-from storage.s3 import S3BlobStore
 from storage.scope import APP_ROLE
 
 if TYPE_CHECKING:
@@ -107,27 +107,6 @@ def _sender(rt: Runtime, tenant: TenantSettings) -> MailSender:
         tls_context=(
             ssl.create_default_context(cafile=str(mail.smtp.ca_file)) if mail.smtp.ca_file else None
         ),
-    )
-
-
-def archive_store(settings: ServiceSettings) -> BlobStore:
-    """The [archive] store: files under <data_dir>/archive, or an S3-compatible bucket."""
-    a = settings.archive
-    if a.store == "file":
-        return FileBlobStore(settings.data_dir / "archive")
-    missing = [k for k in ("bucket", "access_key_id", "secret_access_key") if getattr(a, k) is None]
-    if missing:
-        raise ConfigError(
-            f"The [archive] store 's3' needs {', '.join(repr(k) for k in missing)} in dpabot.toml."
-        )
-    assert a.bucket and a.access_key_id and a.secret_access_key
-    return S3BlobStore(
-        bucket=a.bucket,
-        endpoint_url=a.endpoint_url,
-        region=a.region,
-        access_key_id=a.access_key_id.resolve("[archive] S3 access key id"),
-        secret_access_key=a.secret_access_key.resolve("[archive] S3 secret access key"),
-        addressing_style=a.addressing_style,
     )
 
 

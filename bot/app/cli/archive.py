@@ -21,9 +21,8 @@ from bot.app.cli.common import (
     show,
     tenants_of,
 )
-from bot.archive.store import export_zip, verify_entry
-from bot.core.runtime import archive_store
 from bot.core.settings import ServiceSettings
+from bot.core.stores import archive_store
 from storage import audit
 from storage.models import ArchiveEntry
 from storage.repositories import TenantRepo, bind_all_tenants, get_tenant
@@ -122,6 +121,9 @@ def _trust_roots(args: argparse.Namespace, settings: ServiceSettings) -> list[An
 async def cmd_archive_verify(args: argparse.Namespace) -> int:
     if not args.all and not args.id:
         raise UsageError("Name an archive entry ID or pass --all.")
+    # Here, not at the top: the archive's checks load pyHanko; search, get and audit do not.
+    from bot.archive.store import verify_entry
+
     settings = service_settings(args.config)
     roots = _trust_roots(args, settings)
     store = archive_store(settings)
@@ -164,6 +166,8 @@ async def cmd_archive_verify(args: argparse.Namespace) -> int:
 
 
 async def cmd_archive_export(args: argparse.Namespace) -> int:
+    from bot.archive.store import export_zip  # here: see cmd_archive_verify
+
     settings = service_settings(args.config)
     store = archive_store(settings)
     db = await database(settings)

@@ -17,9 +17,7 @@ from bot.app.cli.common import (
     show,
     tenants_of,
 )
-from bot.app.ops import contract_report, contract_text, ingest
-from bot.app.runtime import open_runtime
-from bot.contracts.own_signature import confirm_signer
+from bot.app.report import contract_report, contract_text
 from storage import audit
 from storage.models import Contract, Tenant
 from storage.repositories import TenantRepo
@@ -27,6 +25,10 @@ from storage.scope import bind
 
 
 async def cmd_contracts_confirm_signer(args: argparse.Namespace) -> int:
+    # Here, not at the top: the whole runtime, which `contracts show` does not need.
+    from bot.app.runtime import open_runtime
+    from bot.contracts.own_signature import confirm_signer
+
     """Staff confirm the signer of a returned signed PDF whose name/email did not match."""
 
     settings = service_settings(args.config)
@@ -43,6 +45,9 @@ async def cmd_contracts_confirm_signer(args: argparse.Namespace) -> int:
 
 
 async def cmd_mail_ingest(args: argparse.Namespace) -> int:
+    from bot.app.ops import ingest  # here: see cmd_contracts_confirm_signer
+    from bot.app.runtime import open_runtime
+
     """One raw mail through the same pipeline as the IMAP listener (re-injection by hand)."""
 
     settings, tenants = configured_tenant(args)
