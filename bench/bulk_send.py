@@ -49,6 +49,7 @@ from bot.domain.data import document_data  # noqa: E402
 from bot.jobs import cpu  # noqa: E402
 from bot.outbox.mailer import flatten  # noqa: E402
 from handlers.reader.customer_file import read_customer_file  # noqa: E402
+from storage.embedded import stop_embedded  # noqa: E402
 from storage.models import Contract, Customer  # noqa: E402
 
 SMTP_USER, SMTP_PASSWORD = "mailer@bench.example", "bench-secret"
@@ -250,6 +251,8 @@ async def run(n: int, sample: int, profile: str | None) -> None:
                 )
         finally:
             server.kill()
+            # The embedded server outlives its starter: stop it before its folder goes.
+            stop_embedded(Path(work) / "var")
 
 
 async def _measure(

@@ -20,6 +20,7 @@ sys.path.insert(0, str(ROOT))
 from bot.app.demo import DEMO_TENANT, run_chain  # noqa: E402
 from bot.app.runtime import open_runtime  # noqa: E402
 from bot.core.settings import ServiceSettings  # noqa: E402
+from storage.embedded import stop_embedded  # noqa: E402
 
 
 async def raw_stages(rt, n: int) -> float:
@@ -56,15 +57,19 @@ async def main() -> None:
         settings = ServiceSettings(
             data_dir=Path(work), database_url=os.environ.get("DPABOT_DATABASE_URL")
         )
-        async with open_runtime(settings, [DEMO_TENANT]) as rt:
-            startup_s = time.perf_counter() - t0
-            chains = []
-            for _ in range(args.n):
-                c0 = time.perf_counter()
-                result = await run_chain(rt, c0)
-                assert result["state"] == "completed", result
-                chains.append((time.perf_counter() - c0) * 1000)
-            raw_ms = await raw_stages(rt, args.n)
+        try:
+            async with open_runtime(settings, [DEMO_TENANT]) as rt:
+                startup_s = time.perf_counter() - t0
+                chains = []
+                for _ in range(args.n):
+                    c0 = time.perf_counter()
+                    result = await run_chain(rt, c0)
+                    assert result["state"] == "completed", result
+                    chains.append((time.perf_counter() - c0) * 1000)
+                raw_ms = await raw_stages(rt, args.n)
+        finally:
+            # The embedded server outlives its starter: stop it before its folder goes.
+            stop_embedded(Path(work))
     chain_ms = statistics.mean(chains)
     print(f"chain_ms per contract: {[round(c) for c in chains]}")
     print(

@@ -33,6 +33,7 @@ from bot.app.serve import run  # noqa: E402
 from bot.core.settings import ImapSettings, SecretRef, ServiceSettings, SmtpSettings  # noqa: E402
 from bot.jobs import run_jobs_until_idle  # noqa: E402
 from storage.database import libpq_url  # noqa: E402
+from storage.embedded import start_embedded, stop_embedded  # noqa: E402
 from tests.fixtures.dovecot import Dovecot  # noqa: E402
 from tests.fixtures.runtime import make_tenant  # noqa: E402
 from tests.fixtures.smtpd import Smtpd  # noqa: E402
@@ -157,8 +158,6 @@ def main() -> None:
     os.chmod(work, 0o755)  # Dovecot and the embedded server run as their own users
     base = args.database_url or os.environ.get("DPABOT_DATABASE_URL")
     if not base:
-        from storage.embedded import start_embedded
-
         base = start_embedded(work / "pg", database="postgres")
     admin = libpq_url(base)
     name = f"dpabot_bench_{secrets.token_hex(4)}"
@@ -170,6 +169,7 @@ def main() -> None:
     finally:
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        stop_embedded(work / "pg")  # an embedded server outlives its starter: leave none behind
         shutil.rmtree(work, ignore_errors=True)
 
 

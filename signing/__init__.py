@@ -1,33 +1,41 @@
 """dpabot signing: tenant signers, one-time customer certificates, PAdES B-T/B-LTA, checks.
 
 PKCS#11 tenant keys live in signing.pkcs11 (imported on use: it needs python-pkcs11).
+Each name is imported from its module when first used (PEP 562), so that a command needing
+one part (``dpabot verify``: validation) does not load the others (certomancer, the CA).
 """
 
-from .customer_ca import CustomerCA
-from .devpki import ROOT_COMMON_NAME, DevPKI
-from .errors import SigningError, TimestampError, ValidationError
-from .keys import CachedKeySigner, load_pkcs12_signer, make_signer
-from .pades import (
-    FIELD_ARCHIVE_TIMESTAMP,
-    FIELD_CUSTOMER,
-    FIELD_PROCESSOR,
-    SigningOrder,
-    add_signature_fields,
-    approve_processor,
-    certify_processor,
-    make_lta,
-    sign_both,
-    sign_customer,
-)
-from .returned import ReturnedVerdict, check_returned_pdf
-from .tsa import FallbackTimeStamper
-from .validate import (
-    SignatureReport,
-    TimestampReport,
-    ValidationReport,
-    validate_pdf,
-    validate_pdf_sync,
-)
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .customer_ca import CustomerCA
+    from .devpki import ROOT_COMMON_NAME, DevPKI
+    from .errors import SigningError, TimestampError, ValidationError
+    from .keys import CachedKeySigner, load_pkcs12_signer, make_signer
+    from .pades import (
+        FIELD_ARCHIVE_TIMESTAMP,
+        FIELD_CUSTOMER,
+        FIELD_PROCESSOR,
+        SigningOrder,
+        add_signature_fields,
+        approve_processor,
+        certify_processor,
+        make_lta,
+        sign_both,
+        sign_customer,
+    )
+    from .returned import ReturnedVerdict, check_returned_pdf
+    from .tsa import FallbackTimeStamper
+    from .validate import (
+        SignatureReport,
+        TimestampReport,
+        ValidationReport,
+        validate_pdf,
+        validate_pdf_sync,
+    )
 
 __all__ = [
     "FIELD_ARCHIVE_TIMESTAMP",
@@ -58,3 +66,43 @@ __all__ = [
     "validate_pdf",
     "validate_pdf_sync",
 ]
+
+
+_MODULES = {
+    "CustomerCA": "customer_ca",
+    "ROOT_COMMON_NAME": "devpki",
+    "DevPKI": "devpki",
+    "SigningError": "errors",
+    "TimestampError": "errors",
+    "ValidationError": "errors",
+    "CachedKeySigner": "keys",
+    "load_pkcs12_signer": "keys",
+    "make_signer": "keys",
+    "FIELD_ARCHIVE_TIMESTAMP": "pades",
+    "FIELD_CUSTOMER": "pades",
+    "FIELD_PROCESSOR": "pades",
+    "SigningOrder": "pades",
+    "add_signature_fields": "pades",
+    "approve_processor": "pades",
+    "certify_processor": "pades",
+    "make_lta": "pades",
+    "sign_both": "pades",
+    "sign_customer": "pades",
+    "ReturnedVerdict": "returned",
+    "check_returned_pdf": "returned",
+    "FallbackTimeStamper": "tsa",
+    "SignatureReport": "validate",
+    "TimestampReport": "validate",
+    "ValidationReport": "validate",
+    "validate_pdf": "validate",
+    "validate_pdf_sync": "validate",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _MODULES.get(name)
+    if module is None:
+        raise AttributeError(f"module 'signing' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value

@@ -170,7 +170,9 @@ def _subject_email(cert: asn1_x509.Certificate) -> str | None:
 async def _signature_report(
     sig: EmbeddedPdfSignature, spec: PdfSignatureValidationSpec
 ) -> SignatureReport:
-    report = SignatureReport(field=sig.field_name)
+    # str(): pyHanko's TextStringObject refers to the whole parsed PDF, which asdict() (and
+    # any copy) would then deep-copy (0.9 s for one contract).
+    report = SignatureReport(field=str(sig.field_name))
     cert = sig.signer_cert
     report.signer_cn = cert.subject.native.get("common_name")
     report.signer_email = _subject_email(cert)
@@ -267,7 +269,7 @@ async def _validate_at_poe(
 
 
 async def _timestamp_report(sig: EmbeddedPdfSignature, vc: ValidationContext) -> TimestampReport:
-    report = TimestampReport(field=sig.field_name)
+    report = TimestampReport(field=str(sig.field_name))  # str(): see above
     report.tsa_cn = sig.signer_cert.subject.native.get("common_name")
     try:
         status = await async_validate_pdf_timestamp(sig, validation_context=vc)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -98,11 +99,46 @@ class Database:
                 await fn()
 
     async def upgrade(self) -> None:
-        """Bring the schema to the newest Alembic revision (runs Alembic in a thread)."""
-        await asyncio.to_thread(upgrade_schema, self.owner_url)
+        """Bring the schema to the newest Alembic revision (runs Alembic in a thread).
+
+        Alembic (its import and its environment cost most of a short command's start) runs
+        only when the database's revision differs from the newest migration file's.
+        """
+        if await self.schema_revision() != {head_revision()}:
+            await asyncio.to_thread(upgrade_schema, self.owner_url)
+
+    async def schema_revision(self) -> set[str]:
+        """The revisions recorded in the database (empty: none, or no schema yet)."""
+        import psycopg
+
+        try:
+            async with await psycopg.AsyncConnection.connect(self.owner_url) as conn:
+                cur = await conn.execute("SELECT version_num FROM alembic_version")
+                return {str(row[0]) for row in await cur.fetchall()}
+        except psycopg.errors.UndefinedTable:
+            return set()
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+_REVISION = re.compile(r"^revision\b[^=]*=\s*['\"]([^'\"]+)['\"]", re.M)
+_DOWN = re.compile(r"^down_revision\b[^=]*=(.*)$", re.M)
+
+
+def head_revision() -> str | None:
+    """The newest migration's revision, read from the files (as Alembic's head: the revision
+    no other names as its down_revision); None when there is not exactly one."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in (MIGRATIONS / "versions").glob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        if found := _REVISION.search(text):
+            revisions.add(found[1])
+        if down := _DOWN.search(text):
+            parents.update(re.findall(r"['\"]([^'\"]+)['\"]", down[1]))
+    heads = revisions - parents
+    return heads.pop() if len(heads) == 1 else None
 
 
 def alembic_config(url: str) -> Any:

@@ -1,78 +1,61 @@
-"""`dpabot demo`: the whole chain on embedded defaults, with a scripted customer."""
+"""`dpabot demo`: the whole chain on embedded defaults, with a scripted customer (one of the
+seeds in bot/app/demo_seeds.py)."""
 
 from __future__ import annotations
 
+import asyncio
 import email
+import email.parser
 import email.policy
 import json
 import mailbox
+import sys
 import time
+from concurrent.futures import Future
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from pathlib import Path
 from typing import Any
 
 from bot import contracts
+from bot.app.demo_config import write_config
+from bot.app.demo_seeds import DEFAULT_SEED, SEEDS, DemoSeed
 from bot.app.runtime import open_runtime
 from bot.core import redact
 from bot.core.runtime import Runtime
-from bot.core.settings import MailSettings, ServiceSettings, TenantSettings
+from bot.core.settings import ServiceSettings
 from bot.jobs import run_jobs_until_idle
 from bot.mail.listener import poll_once
 
-DEMO_TENANT = TenantSettings(
-    slug="ibeauty",
-    name="iBeauty BVBA",
-    template="ibeauty",
-    enterprise_number="BE0662.785.756",
-    representative="Michel Smekens",
-    representative_function="Zaakvoerder",
-    place="Antwerpen",
-    mail=MailSettings(
-        address="dpa@ibeauty.example", display_name="iBeauty BVBA", transport="maildir"
-    ),
-)
-DEMO_CUSTOMER = {
-    "name": "MOOI Schoonheidsverzorging",
-    "enterprise_number": "BE0840.465.705",
-    "representative": "Karolien Piskor",
-    "representative_function": "Zaakvoerder",
-    "email": "karolien@mooi-schoonheid.example",
-}
-DEMO_ANSWERS = """Beste,
-
-Hierbij onze antwoorden voor bijlage 1:
-
-1. Onderwerp van de verwerking: Beheer van het klantenbestand en de afspraken van het
-schoonheidsinstituut in de salonsoftware van iBeauty.
-2: Zolang de overeenkomst voor de salonsoftware loopt.
-3) Registratie van klantgegevens, afspraken, behandelingen en facturatie.
-4. Naam, adres, telefoonnummer, e-mailadres, geboortedatum en behandelingshistoriek.
-5. Klanten van het schoonheidsinstituut.
-
-Met vriendelijke groeten,
-Karolien Piskor
-MOOI Schoonheidsverzorging
-"""
+DEMO_SEED = SEEDS[DEFAULT_SEED]
+DEMO_TENANT = DEMO_SEED.tenant
+DEMO_CUSTOMER = DEMO_SEED.customer
+DEMO_ANSWERS = DEMO_SEED.answers
 
 
 def _latest(outbox: Path, kind: str, reply_to: str) -> EmailMessage:
-    """The contract's mail of that kind (the outbox holds every contract's mail)."""
+    """The contract's mail of that kind (the outbox holds every contract's mail: only the
+    headers are read until the one wanted is found)."""
     box = mailbox.Maildir(outbox, create=False)
-    found = []
+    headers = email.parser.BytesHeaderParser(policy=email.policy.default)
+    found = None
     for key in box.iterkeys():
-        msg = email.message_from_bytes(box.get_bytes(key), policy=email.policy.default)
-        if msg["X-Dpabot-Kind"] == kind and str(msg["Reply-To"]) == reply_to:
-            found.append(msg)
-    if not found:
+        with box.get_file(key) as f:
+            head = headers.parse(f)  # type: ignore[arg-type]
+        if head["X-Dpabot-Kind"] == kind and str(head["Reply-To"]) == reply_to:
+            found = key
+    if found is None:
         raise RuntimeError(f"the demo expected a '{kind}' mail in {outbox} and found none")
-    return found[-1]  # type: ignore[return-value]
+    msg = email.message_from_bytes(box.get_bytes(found), policy=email.policy.default)
+    return msg  # type: ignore[return-value]
 
 
-def customer_reply(original: EmailMessage, body: str, sender: str) -> bytes:
+def customer_reply(
+    original: EmailMessage, body: str, sender: str, name: str = "Karolien Piskor"
+) -> bytes:
     """A reply as a mail client writes it: top-posted, the original quoted below."""
     reply = EmailMessage()
-    reply["From"] = f"Karolien Piskor <{sender}>"
+    reply["From"] = f"{name} <{sender}>"
     reply["To"] = str(original["Reply-To"])
     reply["Delivered-To"] = str(original["Reply-To"])
     reply["Subject"] = f"Re: {original['Subject']}"
@@ -92,72 +75,58 @@ def _drop_in_inbox(inbox: Path, raw: bytes) -> None:
     mailbox.Maildir(inbox, create=True).add(raw)
 
 
-async def run_demo(workdir: Path, database_url: str | None = None) -> dict[str, Any]:
-    """Invite, reply, finalize, accept, sign, archive; returns the summary."""
+async def run_demo(
+    workdir: Path,
+    database_url: str | None = None,
+    seed: str = DEFAULT_SEED,
+    *,
+    warming: Future[None] | None = None,
+) -> dict[str, Any]:
+    """Invite, reply, finalize, accept, sign, archive for the seed's tenant and customer;
+    returns the summary, with the configuration written for the commands after it.
+
+    ``warming``: the render worker's warm-up (bot.jobs.cpu.warm), awaited before the first
+    render so that the render goes to that worker."""
     redact.install()
     started = time.monotonic()
+    demo = SEEDS[seed]
     settings = ServiceSettings(data_dir=workdir, database_url=database_url)
-    async with open_runtime(settings, [DEMO_TENANT]) as rt:
-        result = await _chain(rt, started)
-    result["config"] = str(write_config(workdir))
+    if not (workdir / "pki").exists():
+        print(
+            f"dpabot: making a development PKI and timestamp authority under {workdir / 'pki'} "
+            "(not trusted outside dpabot).",
+            file=sys.stderr,
+        )
+    async with open_runtime(settings, [demo.tenant]) as rt:
+        if warming is not None:
+            await asyncio.wrap_future(warming)
+        result = await _chain(rt, demo, started)
+    result["seed"] = seed
+    result["tenant"] = demo.tenant.slug
+    result["config"] = str(write_config(workdir, demo.tenant))
     return result
 
 
-def _toml_value(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False)  # a JSON string is a TOML basic string
-
-
-def write_config(workdir: Path) -> Path:
-    """WORKDIR/dpabot.toml and its tenant file: every command can be tried on the demo's data
-    (``dpabot mail ingest --config WORKDIR/dpabot.toml --tenant ibeauty reply.eml``)."""
-    t = DEMO_TENANT
-    tenant_file = workdir / "tenants" / f"{t.slug}.toml"
-    tenant_file.parent.mkdir(parents=True, exist_ok=True)
-    keys = ("slug", "name", "template", "enterprise_number", "representative")
-    lines = [f"{k} = {_toml_value(getattr(t, k))}" for k in keys]
-    lines += [
-        f"representative_function = {_toml_value(t.representative_function)}",
-        f"place = {_toml_value(t.place)}",
-        "",
-        "[mail]",
-        f"address = {_toml_value(t.mail.address)}",
-        f"display_name = {_toml_value(t.mail.display_name)}",
-        'transport = "maildir"   # outbox and inbox under data_dir/mail/<slug>/',
-        "",
-        "[signing]",
-        'mode = "dev"   # the development PKI under data_dir/pki (not trusted outside dpabot)',
-    ]
-    tenant_file.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    config = workdir / "dpabot.toml"
-    config.write_text(
-        "# Written by `dpabot demo`: the demo's embedded database, mail folders and archive.\n"
-        'data_dir = "."\n'
-        f'tenants = ["tenants/{t.slug}.toml"]\n',
-        encoding="utf-8",
-    )
-    return config
-
-
-async def run_chain(rt: Runtime, started: float) -> dict[str, Any]:
+async def run_chain(rt: Runtime, started: float, seed: str = DEFAULT_SEED) -> dict[str, Any]:
     """One contract through the whole chain on an open runtime (also used by bench/demo.py)."""
-    return await _chain(rt, started)
+    return await _chain(rt, SEEDS[seed], started)
 
 
-async def _chain(rt: Runtime, started: float) -> dict[str, Any]:
-    slug = DEMO_TENANT.slug
+async def _chain(rt: Runtime, demo: DemoSeed, started: float) -> dict[str, Any]:
+    slug, customer = demo.tenant.slug, demo.customer
     outbox, inbox = rt.maildir(slug, "outbox"), rt.maildir(slug, "inbox")
-    customer_id = await contracts.add_customer(rt, slug, **DEMO_CUSTOMER)
+    customer_id = await contracts.add_customer(rt, slug, **customer)
     contract_id = await contracts.invite(rt, slug, customer_id)
     reply_to = await _reply_address(rt, slug, contract_id)
     await run_jobs_until_idle(rt)
     invitation = _latest(outbox, "invitation", reply_to)
-    _drop_in_inbox(inbox, customer_reply(invitation, DEMO_ANSWERS, DEMO_CUSTOMER["email"]))
+    answers = customer_reply(invitation, demo.answers, customer["email"], demo.signer)
+    _drop_in_inbox(inbox, answers)
     await poll_once(rt, slug)
     await run_jobs_until_idle(rt)
     final = _latest(outbox, "final", reply_to)
-    _drop_in_inbox(
-        inbox, customer_reply(final, "AKKOORD\n\nKarolien Piskor", DEMO_CUSTOMER["email"])
-    )
+    accept = f"AKKOORD\n\n{demo.signer}"
+    _drop_in_inbox(inbox, customer_reply(final, accept, customer["email"], demo.signer))
     await poll_once(rt, slug)
     await run_jobs_until_idle(rt)
     return await summary(rt, slug, contract_id, time.monotonic() - started)
@@ -178,6 +147,7 @@ async def summary(rt: Runtime, slug: str, contract_id: int, seconds: float) -> d
         entry = await repo.archive_entry_for(contract)
     result: dict[str, Any] = {
         "state": contract.state,
+        "contract_id": contract_id,
         "archive_id": entry.id if entry else None,
         "pdf": entry.path if entry else None,
         "signatures": [],

@@ -1,19 +1,20 @@
-"""Operator commands on a running configuration: re-inject a mail, show a contract as it is."""
+"""Operator commands on a running configuration: re-inject a mail (showing a contract is in
+bot/app/report.py, re-exported here)."""
 
 from __future__ import annotations
 
 import email
 import email.policy
-import json
 from typing import Any
 
 from bot import mail
+from bot.app.report import contract_report, contract_text
 from bot.core.runtime import Runtime
 from bot.jobs import run_jobs_until_idle
 from storage import audit
 from storage.blobs import sha256_hex
-from storage.models import Customer
-from storage.repositories import TenantRepo
+
+__all__ = ["INGEST_MAILBOX", "contract_report", "contract_text", "ingest"]
 
 # Mail put in by hand has no IMAP folder or UID; its Message-ID (or its hash) keeps it unique.
 INGEST_MAILBOX = "dpabot-ingest"
@@ -58,76 +59,3 @@ async def _existing(rt: Runtime, slug: str, raw: bytes) -> int:
     if found is None:
         raise LookupError("the mail was neither stored nor found")
     return int(found)
-
-
-def _detail(text: str) -> Any:
-    try:
-        return json.loads(text)
-    except ValueError:
-        return text
-
-
-async def contract_report(repo: TenantRepo, contract_id: int) -> dict[str, Any]:
-    """A contract as it stands: state, version, fields, signatures, each mail's last outcome."""
-    contract = await repo.contract(contract_id)
-    customer: Customer = await repo.customer(contract.customer_id)
-    version = await repo.version(contract)
-    messages = await repo.messages(contract)
-    return {
-        "id": contract.id,
-        "customer": {"id": customer.id, "name": customer.name, "email": customer.email},
-        "template": contract.template_id,
-        "state": contract.state,
-        "version": contract.current_version,
-        "fields": dict(version.fields),
-        "final_sha256": version.sent_pdf_sha256,
-        "signatures": [
-            {
-                "party": g.party,
-                "version": g.version,
-                "signer": g.signer,
-                "method": g.method,
-                "signed_at": g.signed_at.isoformat(),
-            }
-            for g in await repo.signatures(contract)
-        ],
-        "inbound": [
-            {
-                "message": m.id,
-                "channel": m.channel,
-                "from": m.from_addr,
-                "message_id": m.message_id,
-                "received_at": m.created_at.isoformat(),
-                "outcome": m.outcome,
-                "detail": _detail(m.detail),
-            }
-            for m in messages
-            if m.direction == "in"
-        ],
-        "outbound": [
-            {"message": m.id, "kind": m.kind, "version": m.version, "outcome": m.outcome}
-            for m in messages
-            if m.direction == "out"
-        ],
-    }
-
-
-def contract_text(report: dict[str, Any]) -> str:
-    """The report for a person: one line per signature and per inbound mail."""
-    c = report["customer"]
-    lines = [
-        f"Contract {report['id']} ({report['template']}) with {c['name']} <{c['email']}>",
-        f"State: {report['state']}, version {report['version']}",
-    ]
-    for fid, value in report["fields"].items():
-        lines.append(f"  {fid}: {value or '-'}")
-    for g in report["signatures"]:
-        lines.append(
-            f"Signature: {g['party']} (v{g['version']}) {g['signer']}, {g['method']}, "
-            f"{g['signed_at']}"
-        )
-    for m in report["inbound"]:
-        lines.append(
-            f"Mail {m['message']} from {m['from'] or '-'} at {m['received_at']}: {m['outcome']}"
-        )
-    return "\n".join(lines)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import ssl
 from collections.abc import AsyncIterator, Callable
@@ -12,20 +11,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import procrastinate
-from sqlalchemy import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core import redact
+from bot.core.postgres import database_url
 from bot.core.settings import ServiceSettings, TenantSettings
+from bot.core.stores import archive_store
 from bot.core.tenancy import TenantScope
 from bot.core.tenant_signing import TenantSigning, for_tenant
 from bot.errors import ConfigError
 from bot.transports import ImapMailbox, MaildirMailbox, MaildirSender, MailSender, SmtpSender
 from storage.blobs import BlobStore, FileBlobStore
 from storage.database import Database
-from storage.embedded import start_embedded
 from storage.repositories import TenantRepo, ensure_tenant
-from storage.s3 import S3BlobStore
 from storage.scope import APP_ROLE
 
 if TYPE_CHECKING:
@@ -112,43 +110,10 @@ def _sender(rt: Runtime, tenant: TenantSettings) -> MailSender:
     )
 
 
-def archive_store(settings: ServiceSettings) -> BlobStore:
-    """The [archive] store: files under <data_dir>/archive, or an S3-compatible bucket."""
-    a = settings.archive
-    if a.store == "file":
-        return FileBlobStore(settings.data_dir / "archive")
-    missing = [k for k in ("bucket", "access_key_id", "secret_access_key") if getattr(a, k) is None]
-    if missing:
-        raise ConfigError(
-            f"The [archive] store 's3' needs {', '.join(repr(k) for k in missing)} in dpabot.toml."
-        )
-    assert a.bucket and a.access_key_id and a.secret_access_key
-    return S3BlobStore(
-        bucket=a.bucket,
-        endpoint_url=a.endpoint_url,
-        region=a.region,
-        access_key_id=a.access_key_id.resolve("[archive] S3 access key id"),
-        secret_access_key=a.secret_access_key.resolve("[archive] S3 secret access key"),
-        addressing_style=a.addressing_style,
-    )
-
-
 def current() -> Runtime:
     if _current is None:
         raise RuntimeError("dpabot's runtime is not started in this process.")
     return _current
-
-
-def database_url(settings: ServiceSettings) -> str:
-    if settings.database_url:
-        # A password in the URL is a secret like the ones given by reference; a URL that does
-        # not parse is reported where it is used.
-        with contextlib.suppress(Exception):
-            password = make_url(settings.database_url).password
-            if password:
-                redact.register(str(password))
-        return settings.database_url
-    return start_embedded(settings.data_dir)
 
 
 @asynccontextmanager

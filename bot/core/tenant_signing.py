@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from bot.core.settings import TenantSettings
 from bot.errors import ConfigError
+
+if TYPE_CHECKING:
+    from bot.core.settings import TenantSettings
 
 
 @dataclass

@@ -6,7 +6,7 @@ import asyncio
 import multiprocessing
 import os
 from collections.abc import Awaitable, Callable
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any, TypeVar
 
 from bot.errors import DpabotError
@@ -69,6 +69,21 @@ def _kill(executor: ProcessPoolExecutor) -> None:
 
 def _warm_up() -> None:
     import templates  # noqa: F401  (typst and the fonts load once per worker, not per render)
+
+
+def _warm_for(template_id: str) -> None:
+    # Imported in the pool worker that runs it, not in the parent.
+    import handlers.reader.reader  # noqa: F401
+    from templates import render_pdf
+
+    render_pdf(template_id, {"fields": {}}, draft=True)
+
+
+def warm(template_id: str) -> Future[None]:
+    """Start a pool worker now and have it do its first work ahead (Typst, the fonts, this
+    template compiled, the reader imported) while the caller goes on loading; await the
+    returned future before the first render so that it goes to this warm worker."""
+    return pool().submit(_warm_for, template_id)
 
 
 def pool() -> ProcessPoolExecutor:

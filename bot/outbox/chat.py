@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from bot.transports.telegram import Buttons
 from storage.models import ChatOutbox, Contract, Customer
 from storage.repositories import TenantRepo
 from templates.chat import render_customer
+
+if TYPE_CHECKING:  # python-telegram-bot costs 0.2 s to import; only the type is needed here
+    from bot.transports.telegram import Buttons
 
 
 @dataclass

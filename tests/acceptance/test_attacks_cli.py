@@ -12,12 +12,16 @@ import mailbox
 import os
 import re
 import secrets
+import shutil
+import tempfile
+from collections.abc import Iterator
 from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
 
 from bot.app.demo import DEMO_ANSWERS, customer_reply
+from storage.embedded import stop_embedded
 from tests.acceptance.test_cli import dpabot
 
 CUSTOMER = "sofie@salon-sofie.example"
@@ -57,27 +61,34 @@ class Demo:
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory) -> tuple[Demo, int]:
+def demo() -> Iterator[tuple[Demo, int]]:
     """`dpabot demo`, then a second customer invited with the CLI: (the demo, its contract)."""
-    work = tmp_path_factory.mktemp("attacks")
+    # Not under pytest's base folder: each pytest run starting on the machine makes that private
+    # again, and the embedded server runs as its own system user when root.
+    work = Path(tempfile.mkdtemp(prefix="dpabot-attacks-"))
     os.chmod(work, 0o755)  # the embedded server runs as its own system user when root
-    proc = dpabot("demo", "--workdir", str(work), "--json")
-    assert proc.returncode == 0, proc.stderr
-    assert json.loads(proc.stdout)["config"] == str(work / "dpabot.toml")
-    d = Demo(work)
-    csv = work / "klanten.csv"
-    csv.write_text(
-        f"naam;e-mail;vertegenwoordiger\nSalon Sofie;{CUSTOMER};Sofie Peeters\n", encoding="utf-8"
-    )
-    for args in (
-        ("customers", "import", "--tenant", "ibeauty", str(csv)),
-        ("send", "--tenant", "ibeauty", "--all", "--yes"),
-    ):
-        proc = dpabot(*args, "--config", d.config)
-        assert proc.returncode == 0, proc.stdout + proc.stderr
-    (invitation,) = d.mails("invitation")
-    contract_id = int(re.search(r"\[ibeauty-(\d+)\]", str(invitation["Subject"]))[1])
-    return d, contract_id
+    try:
+        proc = dpabot("demo", "--workdir", str(work), "--json")
+        assert proc.returncode == 0, proc.stderr
+        assert json.loads(proc.stdout)["config"] == str(work / "dpabot.toml")
+        d = Demo(work)
+        csv = work / "klanten.csv"
+        csv.write_text(
+            f"naam;e-mail;vertegenwoordiger\nSalon Sofie;{CUSTOMER};Sofie Peeters\n",
+            encoding="utf-8",
+        )
+        for args in (
+            ("customers", "import", "--tenant", "ibeauty", str(csv)),
+            ("send", "--tenant", "ibeauty", "--all", "--yes"),
+        ):
+            proc = dpabot(*args, "--config", d.config)
+            assert proc.returncode == 0, proc.stdout + proc.stderr
+        (invitation,) = d.mails("invitation")
+        contract_id = int(re.search(r"\[ibeauty-(\d+)\]", str(invitation["Subject"]))[1])
+        yield d, contract_id
+    finally:
+        stop_embedded(work)  # the demo leaves its server running for later commands
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def _from(raw: bytes, *values: str) -> bytes:

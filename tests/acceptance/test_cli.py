@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pikepdf
 import pytest
 
 from bot.app.demo import DEMO_ANSWERS
+from storage.embedded import stop_embedded
 from tests.fixtures.pki import nss_db, pdfsig_signatures, qpdf_check
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -33,14 +37,21 @@ def dpabot(
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory) -> tuple[Path, dict]:
-    """`dpabot demo --json` on embedded PostgreSQL (no DPABOT_DATABASE_URL), once per module."""
-    work = tmp_path_factory.mktemp("demo")
+def demo() -> Iterator[tuple[Path, dict]]:
+    """`dpabot demo --json` on embedded PostgreSQL (no DPABOT_DATABASE_URL), once per module;
+    its server (left running for later commands) is stopped at the end."""
+    # Not under pytest's base folder: each pytest run starting on the machine makes that private
+    # again, and the embedded server runs as its own system user when root.
+    work = Path(tempfile.mkdtemp(prefix="dpabot-demo-"))
     os.chmod(work, 0o755)  # the embedded server runs as its own system user when root
-    proc = dpabot("demo", "--workdir", str(work), "--json")
-    assert proc.returncode == 0, proc.stderr
-    (work / "demo.stderr").write_text(proc.stderr)
-    return work, json.loads(proc.stdout)
+    try:
+        proc = dpabot("demo", "--workdir", str(work), "--json")
+        assert proc.returncode == 0, proc.stderr
+        (work / "demo.stderr").write_text(proc.stderr)
+        yield work, json.loads(proc.stdout)
+    finally:
+        stop_embedded(work)
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def test_a_successful_demo_prints_no_warning(demo):

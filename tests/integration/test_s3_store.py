@@ -14,8 +14,8 @@ import pytest
 from bot.app.runtime import open_runtime
 from bot.archive import retention
 from bot.archive.store import export_zip, verify_entry
-from bot.core.runtime import archive_store
 from bot.core.settings import ArchiveSettings, SecretRef, ServiceSettings
+from bot.core.stores import archive_store
 from bot.errors import ConfigError
 from storage.blobs import sha256_hex
 from storage.errors import BlobConflict, BlobCorrupt, BlobError, BlobMissing

@@ -7,13 +7,13 @@ imported when the command runs, so a command pays for no other command's librari
 
 from __future__ import annotations
 
-import asyncio
 import importlib
 import logging
 import sys
+import types
 
-from bot.app.cli.common import BAD_INPUT, FAILURE, UsageError
 from bot.app.cli.parser import build_parser
+from bot.app.cli.usage import BAD_INPUT, FAILURE, UsageError, merge_config
 from bot.core import redact
 from bot.errors import ConfigError, DpabotError
 
@@ -35,10 +35,13 @@ def main(argv: list[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     try:
+        merge_config(args)
         run = _command(args.run)
         assert callable(run)
         result = run(args)
-        if asyncio.iscoroutine(result):
+        if isinstance(result, types.CoroutineType):
+            import asyncio  # here: --help and the commands that need no loop start faster
+
             result = asyncio.run(result)
         return int(result)
     except DpabotError as exc:

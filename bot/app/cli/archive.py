@@ -25,9 +25,8 @@ from bot.app.cli.common import (
 )
 from bot.app.cli.lookup import registered
 from bot.app.cli.quiet import quiet_validation
-from bot.archive.store import export_zip, verify_entry
-from bot.core.runtime import archive_store
 from bot.core.settings import ServiceSettings
+from bot.core.stores import archive_store
 from storage import audit
 from storage.models import ArchiveEntry, Tenant
 from storage.repositories import ContractList, TenantRepo, bind_all_tenants
@@ -158,6 +157,9 @@ def _trust_roots(args: argparse.Namespace, settings: ServiceSettings) -> list[An
 async def cmd_archive_verify(args: argparse.Namespace) -> int:
     if not args.all and not args.id:
         raise UsageError("Name an archive entry ID or pass --all.")
+    # Here, not at the top: the archive's checks load pyHanko; search, get and audit do not.
+    from bot.archive.store import verify_entry
+
     settings = service_settings(args.config)
     store = archive_store(settings)
     db = await database(settings)
@@ -201,6 +203,8 @@ async def cmd_archive_verify(args: argparse.Namespace) -> int:
 
 
 async def cmd_archive_export(args: argparse.Namespace) -> int:
+    from bot.archive.store import export_zip  # here: see cmd_archive_verify
+
     settings = service_settings(args.config)
     store = archive_store(settings)
     db = await database(settings)

@@ -8,33 +8,40 @@ import getpass
 import json
 from collections.abc import Callable, Coroutine, Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from bot.core.runtime import database_url
-from bot.core.settings import ServiceSettings, TenantSettings, load_service, load_tenant
-from bot.core.tenant_signing import load_cert
+from bot.app.cli.usage import BAD_INPUT, FAILURE, OK, UsageError, date_arg
 from bot.errors import DpabotError
-from storage.database import Database
-from storage.scope import APP_ROLE
 
-OK, FAILURE, BAD_INPUT = 0, 1, 2
+if TYPE_CHECKING:
+    from bot.core.settings import ServiceSettings, TenantSettings
+    from storage.database import Database
 
+# Settings (pydantic), the database (SQLAlchemy, psycopg) and certificates are imported in the
+# functions that need them: `dpabot verify` and `render` need none of them (start-up cost).
 
-class UsageError(DpabotError):
-    """Bad input from the command line (exit 2)."""
+__all__ = ["BAD_INPUT", "FAILURE", "OK", "UsageError", "date_arg"]
 
 
 def service_settings(config: Path | None) -> ServiceSettings:
+    from bot.core.settings import load_service
+
     if config is None and Path("dpabot.toml").exists():
         config = Path("dpabot.toml")
     return load_service(config)
 
 
 def tenants_of(settings: ServiceSettings) -> list[TenantSettings]:
+    from bot.core.settings import load_tenant
+
     return [load_tenant(p) for p in settings.tenants]
 
 
 async def database(settings: ServiceSettings) -> Database:
+    from bot.core.postgres import database_url
+    from storage.database import Database
+    from storage.scope import APP_ROLE
+
     db = Database(await asyncio.to_thread(database_url, settings), role=APP_ROLE)
     await db.upgrade()
     return db
@@ -45,6 +52,8 @@ def show(data: Any, as_json: bool, text: str) -> None:
 
 
 def load_roots(paths: list[Path]) -> list[Any]:
+    from bot.core.tenant_signing import load_cert
+
     try:
         return [load_cert(p) for p in paths]
     except DpabotError as exc:
@@ -67,15 +76,6 @@ def actor() -> str:
         return f"cli:{getpass.getuser()}"
     except Exception:  # no user name (containers): still an actor
         return "cli"
-
-
-def date_arg(value: str) -> Any:
-    import datetime as dt
-
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a date like 2026-11-23") from exc
 
 
 def no_tenant(slug: str, known: Iterable[str]) -> UsageError:

@@ -20,9 +20,7 @@ from bot.app.cli.common import (
     tenants_of,
 )
 from bot.app.cli.lookup import configured, registered
-from bot.app.ops import contract_report, contract_text, ingest
-from bot.app.runtime import open_runtime
-from bot.contracts.own_signature import confirm_signer
+from bot.app.report import contract_report, contract_text
 from bot.domain.workflow import State
 from storage import audit
 from storage.models import Contract, Tenant
@@ -34,6 +32,9 @@ STATES = [s.value for s in State]
 
 async def cmd_contracts_confirm_signer(args: argparse.Namespace) -> int:
     """Staff confirm the signer of a returned signed PDF whose name/email did not match."""
+    # Here, not at the top: the whole runtime, which `contracts show` does not need.
+    from bot.app.runtime import open_runtime
+    from bot.contracts.own_signature import confirm_signer
 
     settings, tenants = configured_tenant(args)
     async with open_runtime(settings, tenants) as rt:
@@ -47,6 +48,8 @@ async def cmd_contracts_confirm_signer(args: argparse.Namespace) -> int:
 
 async def cmd_mail_ingest(args: argparse.Namespace) -> int:
     """One raw mail through the same pipeline as the IMAP listener (re-injection by hand)."""
+    from bot.app.ops import ingest  # here: see cmd_contracts_confirm_signer
+    from bot.app.runtime import open_runtime
 
     settings, tenants = configured_tenant(args)
     raw = read_file(args.file, "mail file")

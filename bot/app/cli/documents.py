@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import argparse
 import json
+from typing import TYPE_CHECKING
 
 from bot.app.cli.common import FAILURE, OK, UsageError, load_roots, show
 from bot.app.cli.quiet import quiet_validation
-from handlers.reader.reader import read_reply
-from signing import ValidationReport, validate_pdf
-from templates import TemplateError, load_manifest, render_pdf
+
+if TYPE_CHECKING:
+    from signing import ValidationReport
+
+# Each command imports its own library inside it (start-up cost: Typst, the reader and
+# pyHanko are each a good part of a second, and each command needs one of them).
 
 
 def cmd_render(args: argparse.Namespace) -> int:
+    from templates import TemplateError, render_pdf
+
     try:
         data = json.loads(args.data.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
@@ -27,6 +33,9 @@ def cmd_render(args: argparse.Namespace) -> int:
 
 
 def cmd_parse_reply(args: argparse.Namespace) -> int:
+    from handlers.reader.reader import read_reply
+    from templates import TemplateError, load_manifest
+
     try:
         raw = args.file.read_bytes()
     except OSError as exc:
@@ -55,6 +64,8 @@ def cmd_parse_reply(args: argparse.Namespace) -> int:
 
 
 async def cmd_verify(args: argparse.Namespace) -> int:
+    from signing.validate import validate_pdf
+
     try:
         pdf = args.file.read_bytes()
     except OSError as exc:

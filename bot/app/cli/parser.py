@@ -5,12 +5,15 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from bot.app.cli.common import date_arg
+from bot.app.cli.usage import date_arg
 
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="dpabot", description=__doc__)
     p.add_argument("-v", "--verbose", action="store_true", help="log what happens")
+    p.add_argument(
+        "--config", dest="config_first", type=Path, help="dpabot.toml, before or after the command"
+    )
     sub = p.add_subparsers(dest="command", required=True)
 
     def cfg(sp: argparse.ArgumentParser) -> None:
@@ -18,8 +21,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     d = sub.add_parser("demo", help="run the whole chain on embedded defaults")
     d.add_argument("--workdir", type=Path)
+    d.add_argument(
+        "--seed", choices=["000", "001", "002", "003", "004"], default="000", help="tenant+customer"
+    )
     d.add_argument("--json", action="store_true")
-    d.set_defaults(run="service:cmd_demo")
+    d.set_defaults(run="demo:cmd_demo")
 
     s = sub.add_parser("serve", help="listeners and workers in one process")
     cfg(s)
@@ -34,7 +40,10 @@ def build_parser() -> argparse.ArgumentParser:
     dbs = db.add_subparsers(dest="db_command", required=True)
     up = dbs.add_parser("upgrade", help="apply migrations")
     cfg(up)
-    up.set_defaults(run="service:cmd_db_upgrade")
+    up.set_defaults(run="db:cmd_db_upgrade")
+    stop = dbs.add_parser("stop", help="stop the embedded PostgreSQL that commands keep running")
+    cfg(stop)
+    stop.set_defaults(run="db:cmd_db_stop")
 
     t = sub.add_parser("tenant", help="tenants")
     ts = t.add_subparsers(dest="tenant_command", required=True)

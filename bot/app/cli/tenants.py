@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
-from bot.app.check_result import Check
-from bot.app.checks import blocking, run_checks
 from bot.app.cli.common import FAILURE, OK, database, service_settings, show
 from bot.app.cli.lookup import configured
 from bot.core.settings import load_tenant
 from storage.models import Tenant
 from storage.repositories import ensure_tenant
+
+if TYPE_CHECKING:
+    from bot.app.check_result import Check
 
 
 def _print_checks(checks: list[Check], as_json: bool) -> None:
@@ -22,6 +24,9 @@ def _print_checks(checks: list[Check], as_json: bool) -> None:
 
 async def cmd_tenant_check(args: argparse.Namespace) -> int:
     """One line per check (ok or what is wrong); exit 1 when any failed."""
+    # The checks load pyHanko, the IMAP and SMTP clients: here, so `tenant list` stays light.
+    from bot.app.checks import run_checks
+
     settings = service_settings(args.config)
     tenant = configured(settings, args.slug)
     checks = await run_checks(settings, tenant, limit=args.timeout)
@@ -31,6 +36,8 @@ async def cmd_tenant_check(args: argparse.Namespace) -> int:
 
 async def cmd_tenant_add(args: argparse.Namespace) -> int:
     """Register a tenant, only when the checks say it can sign."""
+    from bot.app.checks import blocking, run_checks  # here: see cmd_tenant_check
+
     settings = service_settings(args.config)
     tenant = load_tenant(args.file)
     checks = await run_checks(settings, tenant, limit=args.timeout)
