@@ -17,9 +17,10 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from bot.chat.bots import ChatBots
+from bot.chat.language import chat_language
 from bot.core.settings import TelegramSettings
 from bot.transports.telegram import ChatSendError, send_text
-from templates.chat import render_chat
+from templates.chat import render_staff
 
 if TYPE_CHECKING:
     from bot.core.runtime import Runtime
@@ -52,6 +53,7 @@ def digest_cutoff(now: dt.datetime, hour: int) -> dt.datetime:
 async def _each(rt: Runtime, slug: str, cfg: TelegramSettings, bot: Any, now: dt.datetime) -> int:
     assert cfg.staff_chat_id is not None
     tenant = rt.scope(slug)
+    lang = chat_language(tenant.settings)
     done = 0
     while True:
         async with rt.db.transaction(tenants=[tenant.id]) as s:
@@ -61,7 +63,8 @@ async def _each(rt: Runtime, slug: str, cfg: TelegramSettings, bot: Any, now: dt
                 return done
             note.attempts = (note.attempts or 0) + 1
             try:
-                await send_text(bot, cfg.staff_chat_id, render_chat("notification", note=note))
+                text = render_staff("notification", lang, note=note, text=note.text)
+                await send_text(bot, cfg.staff_chat_id, text)
             except ChatSendError as exc:
                 log.warning(
                     "staff chat: notification %s of %s not delivered (attempt %d): %s",
@@ -79,6 +82,7 @@ async def _digest(rt: Runtime, slug: str, cfg: TelegramSettings, bot: Any, now: 
     assert cfg.staff_chat_id is not None
     cutoff = digest_cutoff(now, cfg.digest_hour)
     tenant = rt.scope(slug)
+    lang = chat_language(tenant.settings)
     async with rt.db.transaction(tenants=[tenant.id]) as s:
         notes = await tenant.repo(s).digest_notifications(DIGEST_KINDS, before=cutoff)
         if not notes:
@@ -86,7 +90,7 @@ async def _digest(rt: Runtime, slug: str, cfg: TelegramSettings, bot: Any, now: 
         for note in notes:
             note.attempts = (note.attempts or 0) + 1
         try:
-            await send_text(bot, cfg.staff_chat_id, render_chat("digest", notes=notes))
+            await send_text(bot, cfg.staff_chat_id, render_staff("digest", lang, notes=notes))
         except ChatSendError as exc:
             log.warning("staff chat: the digest of %s was not delivered: %s", slug, exc)
             return 0
