@@ -10,11 +10,12 @@ and contract states are worded in the text's language by the ``age`` and ``state
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError, pass_context
 from jinja2.runtime import Context
 
 from handlers.text.lang import fold
@@ -115,6 +116,62 @@ def render_staff(template: str, lang: str, /, **context: Any) -> str:
     language is not one dpabot writes)."""
     lang = staff_language(lang)
     return render_chat(f"staff/{lang}/{template}", lang=lang, **context)
+
+
+# Staff notices: the template that words each kind (kept mail of one kind shares one).
+KEPT_KINDS = (
+    "rejected_sender",
+    "unknown_token",
+    "closed_contract",
+    "bounce",
+    "unauthenticated",
+    "refused_too_large",
+    "refused_attachment",
+)
+NOTICE_TEMPLATES: dict[str, str] = {
+    "question": "notice_question",
+    "change_request": "change_request",
+    "shunted": "notice_shunted",
+    "chat_link_closed": "notice_link_closed",
+    "chat_code_limit": "notice_code_limit",
+    "chat_refused": "notice_chat_refused",
+    "chat_locked": "notice_chat_locked",
+    "undeliverable": "notice_undeliverable",
+    "signature_refused": "notice_signature",
+    "signer_unconfirmed": "notice_signature",
+    "expired": "notice_expired",
+    "completed": "notice_completed",
+    "chat_error": "notice_chat_error",
+    **dict.fromkeys(KEPT_KINDS, "notice_kept"),
+}
+
+
+def staff_notice(
+    kind: str,
+    lang: str,
+    params: Mapping[str, Any],
+    group: Mapping[str, Any] | None = None,
+) -> str | None:
+    """A staff notice worded in ``lang`` from its kind and values (``group``: the counts of a
+    grouped notice); None when the kind has no template or the values do not fit it."""
+    template = "notice_grouped" if group is not None else NOTICE_TEMPLATES.get(kind)
+    if template is None:
+        return None
+    context = {**params, "kind": kind}
+    if group is not None:
+        context["g"] = group
+    try:
+        return render_staff(template, lang, **context)
+    except (TemplateError, TypeError, ValueError, AttributeError, KeyError):
+        return None  # a row written by another version: delivered with its stored text
+
+
+def notice_text(kind: str, params: Mapping[str, Any]) -> str:
+    """A notice's English words, stored with the row (logs, and old readers of ``text``)."""
+    text = staff_notice(kind, "en", params)
+    if text is None:
+        raise ValueError(f"No staff notice template takes kind {kind!r} with {sorted(params)}.")
+    return text
 
 
 def render_customer(template: str, lang: str, /, **context: Any) -> str:

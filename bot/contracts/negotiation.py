@@ -33,7 +33,7 @@ from storage.notify import notify_staff
 from storage.repositories import TenantRepo
 from templates import unprintable
 from templates.articles import article
-from templates.chat import render_customer, render_staff
+from templates.chat import notice_text, render_customer, render_staff
 
 log = logging.getLogger(__name__)
 Action = Literal["approve", "counter", "reject"]
@@ -69,24 +69,30 @@ def missing_fields(template_id: str, fields: dict[str, str]) -> list[str]:
     return [a.id for a in annex_fields(template_id) if a.required and not fields.get(a.id)]
 
 
-def staff_text(
-    slug: str, contract: Contract, customer: Customer, cr: ChangeRequest, lang: str = "en"
-) -> str:
-    """A change request as staff read it: the customer's words next to the current article
-    (the template's article text is in the contract's language; the rest in ``lang``)."""
+def staff_params(
+    slug: str, contract: Contract, customer: Customer, cr: ChangeRequest
+) -> dict[str, Any]:
+    """What staff read of a change request (JSON, kept with its notice): the customer's words
+    and the current article (in the contract's language)."""
     art = article(contract.template_id, cr.article)
     current = ""
     if art is not None:
         current = art.text if len(art.text) <= EXCERPT else art.text[:EXCERPT].rstrip() + " …"
-    return render_staff(
-        "change_request",
-        lang,
-        cr=cr,
-        ref=f"{slug}-{contract.id}",
-        customer=customer.name,
-        art=art,
-        current=current,
-    )
+    return {
+        "cr": {"id": cr.id, "article": cr.article, "text": cr.text},
+        "ref": f"{slug}-{contract.id}",
+        "customer": customer.name,
+        "art": {"number": art.number, "title": art.title} if art is not None else None,
+        "current": current,
+    }
+
+
+def staff_text(
+    slug: str, contract: Contract, customer: Customer, cr: ChangeRequest, lang: str = "en"
+) -> str:
+    """A change request as staff read it, in ``lang``: the customer's words next to the
+    current article."""
+    return render_staff("change_request", lang, **staff_params(slug, contract, customer, cr))
 
 
 async def record_requests(
@@ -107,12 +113,14 @@ async def record_requests(
         cr = await repo.add_change_request(
             contract_id=contract.id, message_row_id=row.id, article=number, text=text
         )
+        params = staff_params(slug, contract, customer, cr)
         await notify_staff(
             session,
             repo.tenant_id,
             "change_request",
-            staff_text(slug, contract, customer, cr),
+            notice_text("change_request", params),
             f"change_request:{cr.id}",
+            params=params,
         )
         await audit.record(
             session,

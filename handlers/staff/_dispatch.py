@@ -29,7 +29,7 @@ from handlers.staff._registry import Command, Handler, Registry
 from storage import audit
 from storage.notify import notify_staff
 from storage.repositories import BotTenants
-from templates.chat import render_staff
+from templates.chat import notice_text, render_staff
 
 log = logging.getLogger("dpabot.chat")
 STATE_KEY = "dpabot"
@@ -281,15 +281,16 @@ async def on_error(update: object, context: Context) -> None:
         return
     what = update.effective_message.text if update.effective_message else None
     command = (what or "").split()[0][:40] if (what or "").startswith("/") else "a button"
+    params = {"command": command, "error": type(context.error).__name__}
     try:
         async with state.rt.db.transaction() as s:
             await notify_staff(
                 s,
                 state.rt.scope(access.slug).id,
                 "chat_error",
-                f"A staff chat request ({command}) failed with "
-                f"{type(context.error).__name__}; the service log has the details.",
+                notice_text("chat_error", params),
                 f"telegram:{user.id}",
+                params=params,
             )
     except Exception:
         log.exception("staff chat: could not store the error notification")

@@ -11,7 +11,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
+from sqlalchemy import select
 
+from bot.contracts import stranger
 from bot.core.settings import (
     SecretRef,
     StaffMember,
@@ -19,7 +21,10 @@ from bot.core.settings import (
     TelegramSettings,
 )
 from handlers.staff import ADMIN, REGISTRY, StaffContext
+from storage.models import Notification
+from storage.notify import notify_grouped, notify_staff
 from storage.repositories import TenantRepo
+from templates.chat import notice_text
 from tests.fixtures.runtime import make_tenant, scoped
 from tests.integration.test_chat_send import BAD_CSV, GOOD_CSV
 from tests.integration.test_negotiation import CHANGE_5, _contract, _invite, _reply, _requests
@@ -226,6 +231,23 @@ async def test_changes_decided_in_the_members_language(world):
     assert f"Wijzigingsverzoek {cr.id}" in nl and "Huidig artikel 5" in nl
     assert "Gebruik: /reject ID reden" in await _one(world, NL, f"/reject {cr.id}")
 
+    # The notice in A's group is Dutch (the tenant's language), whoever reads it.
+    (notice,) = await world.api.wait_for(
+        "sendMessage", lambda c: c.chat_id == GROUP_A and "[change_request]" in c.text
+    )
+    assert notice.text.startswith(f"[change_request] Wijzigingsverzoek {cr.id} – contract")
+    assert "Beslis: /approve" in notice.text
+    async with scoped(world.rt) as s:
+        stored = (
+            await s.scalars(
+                select(Notification).where(
+                    Notification.tenant_id == world.tid(world.a),
+                    Notification.kind == "change_request",
+                )
+            )
+        ).one()
+    assert stored.text.startswith(f"Change request {cr.id} – contract")  # the English, kept
+
     decided = await _one(world, NL, f"/approve {cr.id}")
     assert f"Wijzigingsverzoek {cr.id} goedgekeurd" in decided
     again = await _one(world, FR, f"/reject {cr.id} non")
@@ -247,6 +269,14 @@ async def test_a_handler_error_is_answered_in_the_askers_language(world):
     assert await _one(world, NL, "/boom") == "Er ging iets mis; het team is verwittigd."
     assert [type(e) for e in world.errors] == [RuntimeError, RuntimeError]
     world.errors.clear()
+    # Staff hear of it in the group in the tenant's language (Dutch), for both.
+    told = await world.api.wait_for(
+        "sendMessage", lambda c: c.chat_id == GROUP_A and "[chat_error]" in c.text, count=2
+    )
+    assert [c.text for c in told] == [
+        "[chat_error] Een verzoek in de teamchat (/boom) mislukte met RuntimeError; het "
+        "servicelog heeft de details."
+    ] * 2
 
 
 async def test_a_stranger_is_refused_in_the_bots_language(world):
@@ -263,3 +293,36 @@ async def test_a_stranger_is_refused_in_the_bots_language(world):
         "Sorry, deze bot antwoordt alleen het team"
     )
     assert len(await events(world, world.a, "chat.refused")) == 1
+
+
+async def test_group_notices_in_the_tenants_chat_language_old_rows_as_stored(world):
+    params = {"ref": "x-1", "customer": "MOOI", "archive_id": "20261205-0a1b2c3d4e"}
+    english = notice_text("completed", params)
+    async with scoped(world.rt) as s:
+        for tenant in (world.a, world.c):
+            await notify_staff(s, world.tid(tenant), "completed", english, "c:1", params=params)
+        # A row as written before notices had values: delivered with its text.
+        await notify_staff(s, world.tid(world.a), "bounce", "Mail to x bounced.", "c:2")
+        await notify_grouped(
+            s,
+            world.tid(world.a),
+            "unknown_token",
+            "x@spam.example",
+            stranger.text_for("unknown_token", "A mail matched no open contract (first)."),
+            "message:1",
+            params={"detail": "no reply token", "sender": "x@spam.example"},
+        )
+    a = await world.api.wait_for("sendMessage", lambda c: c.chat_id == GROUP_A, count=3)
+    assert [c.text for c in a] == [
+        "[completed] Contract x-1 met MOOI is door beide partijen ondertekend en gearchiveerd "
+        "(20261205-0a1b2c3d4e).",
+        "[bounce] Mail to x bounced.",
+        "[unknown_token] Een mail paste bij geen enkel open contract; hij werd bewaard, niet "
+        "gebruikt (no reply token; van x@spam.example).",
+    ]
+    # C is a Dutch tenant whose staff chat speaks French.
+    (c,) = await world.api.wait_for("sendMessage", lambda c: c.chat_id == GROUP_C)
+    assert c.text == (
+        "[completed] Le contrat x-1 avec MOOI est signé par les deux parties et archivé "
+        "(20261205-0a1b2c3d4e)."
+    )
