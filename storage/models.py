@@ -230,7 +230,10 @@ class Notification(Base):
     tenant_id: Mapped[int] = _tenant_fk()
     kind: Mapped[str] = mapped_column(String(32))  # shunted, rejected_sender, bounce, ...
     subject: Mapped[str] = mapped_column(String(200), default="")  # e.g. message:12, contract:3
-    text: Mapped[str] = mapped_column(Text)  # plain words for staff
+    text: Mapped[str] = mapped_column(Text)  # plain words for staff (English)
+    # The values its template needs (templates/chat/staff/<lang>/notice_*): worded at delivery
+    # in the staff chat's language; NULL for rows older than that (delivered as stored).
+    params: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     created_at: Mapped[dt.datetime] = _now()
     delivered_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     attempts: Mapped[int] = mapped_column(Integer, default=0)

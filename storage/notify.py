@@ -6,6 +6,7 @@ import datetime as dt
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import func, select, text
 from sqlalchemy.dialects.postgresql import insert
@@ -26,11 +27,20 @@ SENDERS_LISTED = 1000
 
 
 async def notify_staff(
-    session: AsyncSession, tenant_id: int, kind: str, text: str, subject: str = ""
+    session: AsyncSession,
+    tenant_id: int,
+    kind: str,
+    text: str,
+    subject: str = "",
+    *,
+    params: dict[str, Any] | None = None,
 ) -> Notification:
-    """Tell the tenant's staff something in plain words (never a customer's secrets)."""
+    """Tell the tenant's staff something in plain words (never a customer's secrets).
+
+    ``text`` is the English wording; ``params`` the values its template takes, so the staff
+    chat words it in its own language at delivery (bot/chat/notify.py)."""
     scope.bind(session, [tenant_id])
-    note = Notification(tenant_id=tenant_id, kind=kind, subject=subject, text=text)
+    note = Notification(tenant_id=tenant_id, kind=kind, subject=subject, text=text, params=params)
     session.add(note)
     await session.flush()
     # INFO: telling staff is the normal course (a completed contract too), not a problem.
@@ -65,6 +75,7 @@ class _Target:
     sender: str  # the mail's own sender
     text_for: TextFor
     subject: str
+    params: dict[str, Any] | None
 
 
 async def notify_grouped(
@@ -74,15 +85,19 @@ async def notify_grouped(
     sender: str,
     text_for: TextFor,
     subject: str = "",
+    *,
+    params: dict[str, Any] | None = None,
 ) -> Notification:
     """Tell staff of one mail that anyone could have sent, grouped so a flood is one notice.
 
     Mails of one (kind, sender) within WINDOW of the group's first mail share one notice: while
-    it is undelivered each mail updates its count and text (``text_for``). Once it was delivered
-    (or is being sent), the rest of the window is counted in one more notice held until the
-    window ends, so staff hear of the first mail at once and of a flood twice an hour at most;
-    a flood that goes on into the next window is held to that window's end too. Beyond
-    SENDERS_PER_WINDOW senders with an open window, new senders share one tenant-wide group.
+    it is undelivered each mail updates its count and text (``text_for``, English; ``params``
+    are the first mail's values and the counts the row's, for wording it at delivery). Once it
+    was delivered (or is being sent), the rest of the window is counted in one more notice
+    held until the window ends, so staff hear of the first mail at once and of a flood twice
+    an hour at most; a flood that goes on into the next window is held to that window's end
+    too. Beyond SENDERS_PER_WINDOW senders with an open window, new senders share one
+    tenant-wide group.
     """
     scope.bind(session, [tenant_id])
     # One writer of grouped notices per tenant at a time: the sender limit counts groups and
@@ -90,10 +105,12 @@ async def notify_grouped(
     await session.execute(text("SELECT pg_advisory_xact_lock(728, :t)"), {"t": tenant_id})
     now = await session.scalar(select(func.now()))
     assert now is not None
-    target = _Target(tenant_id, kind, f"{kind}|from|{sender}", sender, sender, text_for, subject)
+    target = _Target(
+        tenant_id, kind, f"{kind}|from|{sender}", sender, sender, text_for, subject, params
+    )
     since = await _open_window(session, target.key, tenant_id, now)
     if since is None and await _open_senders(session, tenant_id, kind, now) >= SENDERS_PER_WINDOW:
-        target = _Target(tenant_id, kind, f"{kind}|tenant", None, sender, text_for, subject)
+        target = _Target(tenant_id, kind, f"{kind}|tenant", None, sender, text_for, subject, params)
         since = await _open_window(session, target.key, tenant_id, now)
     if since is None:
         # A group whose last window ended within WINDOW is a flood going on: staff heard of
@@ -219,6 +236,7 @@ async def _insert(
         "kind": target.kind,
         "subject": target.subject[:200],
         "text": target.text_for(first),
+        "params": target.params,
         "dedupe_key": target.key,
         "window_start": since,
         "part": part,

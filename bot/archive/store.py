@@ -30,7 +30,7 @@ from storage.blobs import BlobStore, locator_name, sha256_hex
 from storage.errors import BlobError
 from storage.models import ArchiveEntry
 from storage.notify import notify_staff
-from templates.chat import render_customer
+from templates.chat import notice_text, render_customer
 
 
 def new_archive_id(now: dt.datetime) -> str:
@@ -199,13 +199,18 @@ async def archive_contract(
             f"contract:{contract.id}",
             {"archive_id": archive_id, "sha256": digest, "valid": report.ok},
         )
+        params = {
+            "ref": f"{slug}-{contract.id}",
+            "customer": customer.name,
+            "archive_id": archive_id,
+        }
         await notify_staff(
             s,
             repo.tenant_id,
             "completed",
-            f"Contract {slug}-{contract.id} with {customer.name} is signed by both parties and "
-            f"archived ({archive_id}).",
+            notice_text("completed", params),
             f"contract:{contract.id}",
+            params=params,
         )
         return archive_id
 

@@ -19,7 +19,7 @@ from bot.outbox.chat import Reply
 from bot.outbox.queue import customer_mail, queue_mail
 from storage.notify import notify_staff
 from storage.repositories import BotTenants
-from templates.chat import render_customer
+from templates.chat import notice_text, render_customer
 
 CODE_MINUTES = 10
 
@@ -140,14 +140,18 @@ async def link_closed_reply(c: Ctx) -> list[Reply]:
 
 async def taken_reply(c: Ctx) -> list[Reply]:
     await c.record("chat.customer_refused", reason="bound_to_another_user")
+    params = {
+        "user_id": c.inc.user_id,
+        "ref": f"{c.slug}-{c.contract.id}",
+        "customer": c.customer.name,
+    }
     await notify_staff(
         c.s,
         c.repo.tenant_id,
         "chat_refused",
-        f"Someone else (Telegram user {c.inc.user_id}) opened the chat link of contract "
-        f"{c.slug}-{c.contract.id} ({c.customer.name}), already bound to another Telegram "
-        "user; they were refused and saw nothing.",
+        notice_text("chat_refused", params),
         f"contract:{c.contract.id}",
+        params=params,
     )
     return [Reply(c.t("taken"))]
 
@@ -174,14 +178,19 @@ async def enter_code(c: Ctx, text: str) -> list[Reply]:
         if b.tries >= MAX_TRIES:
             b.status, b.code_hash = "locked", None
             await c.record("chat.locked", tries=b.tries, telegram_user_id=c.inc.user_id)
+            params = {
+                "tries": b.tries,
+                "ref": f"{c.slug}-{c.contract.id}",
+                "customer": c.customer.name,
+                "user_id": c.inc.user_id,
+            }
             await notify_staff(
                 c.s,
                 c.repo.tenant_id,
                 "chat_locked",
-                f"A wrong chat code was entered {b.tries} times for contract "
-                f"{c.slug}-{c.contract.id} ({c.customer.name}) by Telegram user "
-                f"{c.inc.user_id}; that chat is locked. The customer can still answer by mail.",
+                notice_text("chat_locked", params),
                 f"contract:{c.contract.id}",
+                params=params,
             )
             return [Reply(c.t("locked"))]
         await c.record("chat.code_wrong", tries=b.tries)

@@ -17,6 +17,7 @@ from storage import audit
 from storage.models import Contract, Customer
 from storage.notify import notify_staff
 from storage.repositories import TenantRepo
+from templates.chat import notice_text
 
 # Wrong codes for one contract, all Telegram accounts together. A 6-digit code guessed 10
 # times in all succeeds with a chance of 1 in 100,000 over the link's whole life, however many
@@ -86,15 +87,20 @@ async def close_link(
         {"wrong_codes": total, "limit": CONTRACT_MAX_TRIES, "telegram_user_ids": accounts},
     )
     shown = ", ".join(str(a) for a in accounts[:5]) + (" …" if len(accounts) > 5 else "")
+    params = {
+        "total": total,
+        "ref": f"{slug}-{contract.id}",
+        "customer": customer.name,
+        "accounts": len(accounts),
+        "shown": shown,
+    }
     await notify_staff(
         repo.session,
         repo.tenant_id,
         LINK_CLOSED,
-        f"Wrong chat codes were entered {total} times in all for contract {slug}-{contract.id} "
-        f"({customer.name}), from {len(accounts)} Telegram account(s) ({shown}); the chat link "
-        "of this contract is now closed: no more codes are mailed and no account can bind. "
-        "The customer can still answer by mail.",
+        notice_text(LINK_CLOSED, params),
         f"contract:{contract.id}",
+        params=params,
     )
 
 
@@ -119,13 +125,17 @@ async def refuse_code_mail(
     )
     if await repo.told(CODE_LIMIT, f"contract:{contract.id}", within=WINDOW):
         return
+    params = {
+        "ref": f"{slug}-{contract.id}",
+        "customer": customer.name,
+        "limit": CODE_MAILS_PER_HOUR,
+        "user_id": user_id,
+    }
     await notify_staff(
         repo.session,
         repo.tenant_id,
         CODE_LIMIT,
-        f"Chat codes for contract {slug}-{contract.id} ({customer.name}) were asked for more "
-        f"than {CODE_MAILS_PER_HOUR} times within an hour (the latest by Telegram user "
-        f"{user_id}); no more are mailed to the customer for now. If the customer did not ask "
-        "for them, someone else has the chat link.",
+        notice_text(CODE_LIMIT, params),
         f"contract:{contract.id}",
+        params=params,
     )

@@ -16,6 +16,7 @@ from storage.models import Contract, ContractVersion, Customer, Message
 from storage.notify import notify_staff
 from storage.repositories import TenantRepo
 from templates import unprintable
+from templates.chat import notice_text
 
 
 @dataclass
@@ -98,13 +99,19 @@ async def apply_reading(
     contract.state = step.state.value
     for question in reading.questions:
         # A question waits for a person: staff get the customer's own words.
+        params = {
+            "customer": customer.name,
+            "ref": f"{slug}-{contract.id}",
+            "question": question,
+            "email": customer.email,
+        }
         await notify_staff(
             s,
             repo.tenant_id,
             "question",
-            f"Question from {customer.name} (contract {slug}-{contract.id}): “{question}”. "
-            f"Answer them by mail at {customer.email}.",
+            notice_text("question", params),
             f"message:{row.id}",
+            params=params,
         )
     for effect in step.effects:
         if effect == Effect.FINALIZE:

@@ -13,6 +13,7 @@ from storage import audit
 from storage.models import Contract, Message
 from storage.notify import notify_grouped, notify_staff
 from storage.repositories import TenantRepo
+from templates.chat import notice_text
 
 log = logging.getLogger(__name__)
 
@@ -33,13 +34,14 @@ async def shunt(rt: Runtime, slug: str, message_row_id: int, exc: Exception) -> 
             f"message:{row.id}",
             {"error": type(exc).__name__},
         )
+        params = {"error": type(exc).__name__}
         await notify_staff(
             s,
             repo.tenant_id,
             "shunted",
-            f"A mail could not be processed and was set aside with its error "
-            f"({type(exc).__name__}); it is kept for you to look at.",
+            notice_text("shunted", params),
             f"message:{row.id}",
+            params=params,
         )
 
 
@@ -90,12 +92,15 @@ async def settle(
             sender,
             stranger.text_for(outcome, first),
             f"message:{row.id}",
+            params={"detail": detail[:300], "sender": sender},
         )
         return
+    params = {"detail": detail[:300], "sender": None}
     await notify_staff(
         session,
         repo.tenant_id,
         outcome,
-        f"{STAFF_MUST_KNOW[outcome]} ({detail[:300]}).",
+        notice_text(outcome, params),
         f"message:{row.id}",
+        params=params,
     )

@@ -33,12 +33,22 @@ from storage.notify import notify_staff
 from storage.repositories import TenantRepo
 from templates import unprintable
 from templates.articles import article
-from templates.chat import render_customer
+from templates.chat import notice_text, render_customer, render_staff
 
 log = logging.getLogger(__name__)
 Action = Literal["approve", "counter", "reject"]
 _STATUS = {"approve": "approved", "counter": "countered", "reject": "rejected"}
 EXCERPT = 600  # characters of an article shown to staff next to the request
+
+
+class DecisionRefused(WorkflowError):
+    """A staff decision that cannot apply: the message in English, and a reason code with its
+    values so the staff chat can word it in the staff member's language."""
+
+    def __init__(self, message: str, reason: str, **params: Any) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.params = params
 
 
 @dataclass(frozen=True)
@@ -59,22 +69,30 @@ def missing_fields(template_id: str, fields: dict[str, str]) -> list[str]:
     return [a.id for a in annex_fields(template_id) if a.required and not fields.get(a.id)]
 
 
-def staff_text(slug: str, contract: Contract, customer: Customer, cr: ChangeRequest) -> str:
-    """A change request as staff read it: the customer's words next to the current article."""
+def staff_params(
+    slug: str, contract: Contract, customer: Customer, cr: ChangeRequest
+) -> dict[str, Any]:
+    """What staff read of a change request (JSON, kept with its notice): the customer's words
+    and the current article (in the contract's language)."""
     art = article(contract.template_id, cr.article)
-    where = f"article {cr.article}" if cr.article else "no article named"
-    lines = [
-        f"Change request {cr.id} – contract {slug}-{contract.id}, {customer.name} ({where})",
-        f"Customer's words: “{cr.text}”",
-    ]
+    current = ""
     if art is not None:
         current = art.text if len(art.text) <= EXCERPT else art.text[:EXCERPT].rstrip() + " …"
-        lines.append(f"Current article {art.number} – {art.title}: {current}")
-    elif cr.article:
-        lines.append(f"The template has no article {cr.article}; the words are all there is.")
-    n = cr.id
-    lines.append(f"Decide: /approve {n} [note] · /reject {n} reason · /counter {n} text")
-    return "\n".join(lines)
+    return {
+        "cr": {"id": cr.id, "article": cr.article, "text": cr.text},
+        "ref": f"{slug}-{contract.id}",
+        "customer": customer.name,
+        "art": {"number": art.number, "title": art.title} if art is not None else None,
+        "current": current,
+    }
+
+
+def staff_text(
+    slug: str, contract: Contract, customer: Customer, cr: ChangeRequest, lang: str = "en"
+) -> str:
+    """A change request as staff read it, in ``lang``: the customer's words next to the
+    current article."""
+    return render_staff("change_request", lang, **staff_params(slug, contract, customer, cr))
 
 
 async def record_requests(
@@ -95,12 +113,14 @@ async def record_requests(
         cr = await repo.add_change_request(
             contract_id=contract.id, message_row_id=row.id, article=number, text=text
         )
+        params = staff_params(slug, contract, customer, cr)
         await notify_staff(
             session,
             repo.tenant_id,
             "change_request",
-            staff_text(slug, contract, customer, cr),
+            notice_text("change_request", params),
             f"change_request:{cr.id}",
+            params=params,
         )
         await audit.record(
             session,
@@ -145,25 +165,38 @@ async def decide_change(
     tenant = rt.tenant(slug)
     text = " ".join(text.split()) if action == "reject" else text.strip()
     if action == "reject" and not text:
-        raise WorkflowError("A rejection needs a reason: the customer reads it.")
+        raise DecisionRefused("A rejection needs a reason: the customer reads it.", "reason_needed")
     if action == "counter" and not text:
-        raise WorkflowError("A counter-proposal needs the wording you propose.")
+        raise DecisionRefused("A counter-proposal needs the wording you propose.", "wording_needed")
     if action == "counter" and unprintable(text):
         bad = " ".join(unprintable(text))
-        raise WorkflowError(f"The wording uses characters the contract cannot print: {bad}.")
+        raise DecisionRefused(
+            f"The wording uses characters the contract cannot print: {bad}.",
+            "unprintable",
+            chars=bad,
+        )
     async with rt.db.transaction() as s:
         repo = rt.repo(s, slug)
         cr = await repo.change_request(change_request_id, for_update=True)
         contract = await repo.contract(cr.contract_id, for_update=True)
         if cr.status != "open":
-            when = cr.decided_at.strftime("%Y-%m-%d %H:%M") if cr.decided_at else "earlier"
-            raise WorkflowError(
-                f"Change request {cr.id} was already {cr.status} by {cr.decided_by} ({when})."
+            when = cr.decided_at.strftime("%Y-%m-%d %H:%M") if cr.decided_at else ""
+            raise DecisionRefused(
+                f"Change request {cr.id} was already {cr.status} by {cr.decided_by} "
+                f"({when or 'earlier'}).",
+                "decided",
+                id=cr.id,
+                status=cr.status,
+                by=cr.decided_by,
+                when=when,
             )
         if contract.state != State.NEGOTIATING:
-            raise WorkflowError(
+            raise DecisionRefused(
                 f"Contract {slug}-{contract.id} is {contract.state}; its change requests can no "
-                "longer be decided."
+                "longer be decided.",
+                "closed",
+                ref=f"{slug}-{contract.id}",
+                state=contract.state,
             )
         customer = await repo.customer(contract.customer_id)
         version = await repo.version(contract)
@@ -297,14 +330,17 @@ async def decide_change(
     return decision
 
 
-async def open_requests(rt: Runtime, slug: str, actor: str) -> list[tuple[int, str]]:
-    """Staff's list of open change requests (id, staff_text), oldest first; audited."""
+async def open_requests(
+    rt: Runtime, slug: str, actor: str, lang: str = "en"
+) -> list[tuple[int, str]]:
+    """Staff's list of open change requests (id, staff_text in ``lang``), oldest first;
+    audited."""
     async with rt.db.transaction() as s:
         repo = rt.repo(s, slug)
         out = []
         for cr in await repo.change_requests(None, status="open"):
             contract = await repo.contract(cr.contract_id)
             customer = await repo.customer(contract.customer_id)
-            out.append((cr.id, staff_text(slug, contract, customer, cr)))
+            out.append((cr.id, staff_text(slug, contract, customer, cr, lang)))
         await audit.record(s, repo.tenant_id, actor, "lookup.changes", "", {"open": len(out)})
         return out

@@ -32,6 +32,7 @@ from storage.blobs import sha256_hex
 from storage.models import Contract, Message
 from storage.notify import notify_staff
 from storage.repositories import TenantRepo
+from templates.chat import notice_text
 
 log = logging.getLogger(__name__)
 
@@ -130,19 +131,28 @@ async def _check(rt: Runtime, slug: str, contract_id: int, message_row_id: int) 
             await queue_for_chat(repo, contract, outcome, sentence)
         row.detail = json.dumps(info)
         await settle(s, repo, row, outcome, row.detail, contract)
-        hint = (
-            f" If this is the right person, confirm with: dpabot contracts confirm-signer "
-            f"--tenant {slug} {row.id}"
+        params = {
+            "ref": f"{slug}-{contract.id}",
+            "customer": customer.name,
+            "stale": {
+                "state": contract.state,
+                "version": contract.current_version,
+                "signed": info["version"],
+            }
+            if stale
+            else None,
+            "detail": text,
+            "confirm": f"dpabot contracts confirm-signer --tenant {slug} {row.id}"
             if outcome == "signer_unconfirmed"
-            else ""
-        )
+            else None,
+        }
         await notify_staff(
             s,
             repo.tenant_id,
             outcome,
-            f"Contract {slug}-{contract.id} ({customer.name}): the PDF the customer signed "
-            f"and sent back was not accepted. {text}{hint}",
+            notice_text(outcome, params),
             f"message:{row.id}",
+            params=params,
         )
 
 

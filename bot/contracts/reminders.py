@@ -14,6 +14,7 @@ from storage import audit
 from storage.models import Contract, Message
 from storage.notify import notify_staff
 from storage.repositories import TenantRepo
+from templates.chat import notice_text
 
 log = logging.getLogger(__name__)
 
@@ -73,13 +74,14 @@ async def _tenant(rt: Runtime, slug: str, now: dt.datetime) -> tuple[int, int]:
                 await audit.record(
                     s, repo.tenant_id, "dpabot", "contract.expired", f"contract:{contract.id}"
                 )
+                params = {"ref": f"{slug}-{contract.id}", "days": cfg.expire_after_days}
                 await notify_staff(
                     s,
                     repo.tenant_id,
                     "expired",
-                    f"Contract {slug}-{contract.id} expired after {cfg.expire_after_days} days "
-                    "without agreement; replies to it are no longer used.",
+                    notice_text("expired", params),
                     f"contract:{contract.id}",
+                    params=params,
                 )
                 expired += 1
                 continue

@@ -182,6 +182,8 @@ class StaffMember(_Strict):
     user_id: int = Field(gt=0, description="the person's numeric Telegram user id")
     name: str = Field(min_length=1, max_length=200)
     role: Literal["admin", "staff"] = "staff"
+    # The language this person is answered in (default: the tenant's [telegram] language).
+    language: Literal["nl", "fr", "en"] | None = None
 
 
 class TelegramSettings(_Strict):
@@ -199,6 +201,9 @@ class TelegramSettings(_Strict):
     staff: list[StaffMember] = Field(min_length=1)
     digest: bool = False
     digest_hour: int = Field(default=8, ge=0, le=23)
+    # The staff chat's language: notices in the group, and each member's answers unless the
+    # member has a language of their own (default: the tenant's language).
+    language: Literal["nl", "fr", "en"] | None = None
     # The bot's @username (without @): invitations then carry a deep link for customers
     # (https://t.me/<bot_username>?start=<token>) to complete and sign in the chat.
     bot_username: str | None = Field(default=None, pattern=r"^[A-Za-z][A-Za-z0-9_]{3,31}$")

@@ -11,6 +11,7 @@ from bot.transports.errors import TransportError
 from storage import audit
 from storage.database import raw_connection
 from storage.notify import notify_staff
+from templates.chat import notice_text
 
 log = logging.getLogger(__name__)
 
@@ -68,14 +69,19 @@ async def _give_up(rt: Runtime, slug: str, failures: Sequence[tuple[int, Transpo
             row.outcome = "failed"
             row.detail = str(exc)
             row.processed_at = dt.datetime.now(dt.UTC)
-            ref = f"{slug}-{row.contract_id}" if row.contract_id is not None else "no contract"
+            params = {
+                "mail_kind": row.kind or None,
+                "to": row.to_addr,
+                "ref": f"{slug}-{row.contract_id}" if row.contract_id is not None else None,
+                "error": str(exc),
+            }
             await notify_staff(
                 s,
                 repo.tenant_id,
                 "undeliverable",
-                f"The {row.kind or 'outgoing'} mail to {row.to_addr} ({ref}) could not be sent"
-                f" after every retry: {exc}",
+                notice_text("undeliverable", params),
                 subject=f"message:{row_id}",
+                params=params,
             )
             await audit.record(
                 s,

@@ -13,12 +13,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Message, Update
 from telegram.ext import CallbackContext
 
+from bot.chat.language import member_language
 from bot.core.runtime import Runtime
 from bot.core.settings import StaffMember, TenantSettings
 from bot.core.tenancy import TenantScope
 from bot.transports.telegram import MAX_CAPTION, MAX_MESSAGE, Buttons, keyboard, split_text
 from storage.repositories import TenantRepo
-from templates.chat import render_chat
+from templates.chat import render_staff
 
 PAGE_CHARS = MAX_MESSAGE - 100  # room for the page footer
 PAGE_PREFIX = "pg"  # callback data "pg:<key>:<page>"
@@ -32,6 +33,7 @@ class Paged:
     chat_id: int
     pages: list[str]
     buttons: Buttons
+    lang: str = "en"  # the language of the person who asked: the ◀ ▶ labels and footer
 
 
 @dataclass
@@ -60,6 +62,15 @@ class StaffContext:
     @property
     def role(self) -> str:
         return self.member.role
+
+    @property
+    def lang(self) -> str:
+        """The language this staff member is answered in (bot/chat/language.py)."""
+        return member_language(self.tenant, self.member)
+
+    def say(self, template: str, /, **ctx: Any) -> str:
+        """templates/chat/staff/<lang>/<template>.txt.j2 in this member's language."""
+        return render_staff(template, self.lang, **ctx)
 
     @property
     def slug(self) -> str:
@@ -98,15 +109,16 @@ class StaffContext:
             return await self.context.bot.send_message(
                 self.chat_id, pages[0], reply_markup=keyboard(buttons)
             )
-        key = store_pages(self.context, Paged(self.slug, self.chat_id, pages, buttons or []))
+        paged = Paged(self.slug, self.chat_id, pages, buttons or [], self.lang)
+        key = store_pages(self.context, paged)
         body, markup = page_view(key, self.context.bot_data[_PAGES_KEY][key], 0)
         return await self.context.bot.send_message(self.chat_id, body, reply_markup=markup)
 
     async def reply_template(
         self, template: str, /, buttons: Buttons | None = None, **ctx: Any
     ) -> Message:
-        """Answer with templates/chat/<template>.txt.j2."""
-        return await self.reply(render_chat(template, **ctx), buttons)
+        """Answer with templates/chat/staff/<lang>/<template>.txt.j2 in the member's language."""
+        return await self.reply(self.say(template, **ctx), buttons)
 
     async def edit(self, text: str, buttons: Buttons | None = None) -> None:
         """Replace the text of the message whose button was pressed (callbacks only)."""
@@ -144,12 +156,14 @@ def stored_pages(context: CallbackContext[Any, Any, Any, Any], key: str) -> Page
 def page_view(key: str, paged: Paged, n: int) -> tuple[str, Any]:
     """Page n's text with its footer, and the ◀ ▶ buttons (plus the answer's own)."""
     total = len(paged.pages)
+    lang = paged.lang
     nav = []
     if n > 0:
-        nav.append(("◀ previous", f"{PAGE_PREFIX}:{key}:{n - 1}"))
+        nav.append((render_staff("page_previous", lang), f"{PAGE_PREFIX}:{key}:{n - 1}"))
     if n < total - 1:
-        nav.append(("next ▶", f"{PAGE_PREFIX}:{key}:{n + 1}"))
-    body = f"{paged.pages[n]}\n\n(page {n + 1} of {total})"
+        nav.append((render_staff("page_next", lang), f"{PAGE_PREFIX}:{key}:{n + 1}"))
+    footer = render_staff("page_footer", lang, n=n + 1, total=total)
+    body = f"{paged.pages[n]}\n\n{footer}"
     return body, keyboard([nav, *paged.buttons] if nav else paged.buttons)
 
 

@@ -22,13 +22,14 @@ from telegram.ext import (
 )
 
 from bot.chat.access import AMBIGUOUS, Access, Directory
+from bot.chat.language import FALLBACK, member_language, refusal_language
 from bot.core.runtime import Runtime
 from handlers.staff._context import StaffContext
 from handlers.staff._registry import Command, Handler, Registry
 from storage import audit
 from storage.notify import notify_staff
 from storage.repositories import BotTenants
-from templates.chat import render_chat
+from templates.chat import notice_text, render_staff
 
 log = logging.getLogger("dpabot.chat")
 STATE_KEY = "dpabot"
@@ -111,7 +112,16 @@ async def _refuse(
                     subject,
                     {"reason": access.refusal, "chat_id": chat_id, "chat_type": chat_type},
                 )
-    await context.bot.send_message(chat_id, render_chat("refused", reason=access.refusal))
+    # Nobody known asked: the language every tenant involved speaks, else English.
+    involved = access.concerned or state.directory.slugs
+    lang = refusal_language(rt.tenant(slug) for slug in involved)
+    await context.bot.send_message(chat_id, render_staff("refused", lang, reason=access.refusal))
+
+
+def _lang(state: BotState, access: Access) -> str:
+    """The language of the staff member behind an allowed update."""
+    assert access.slug is not None
+    return member_language(state.rt.tenant(access.slug), access.member)
 
 
 def _context(
@@ -172,7 +182,7 @@ def _command(cmd: Command) -> Callable[[Update, Context], Coroutine[Any, Any, No
             return
         sc = _context(*got, update, context, cmd.name)
         if sc.role not in cmd.roles:
-            await sc.reply(render_chat("not_allowed", command=cmd.name))
+            await sc.reply(sc.say("not_allowed", command=cmd.name))
             await _refuse_role(sc, cmd.name)
             return
         await _run(sc, cmd.handler)
@@ -191,12 +201,12 @@ async def _on_callback(update: Update, context: Context) -> None:
     prefix, _, rest = (query.data or "").partition(":")
     cb = state.registry.callbacks.get(prefix)
     if cb is None:
-        await query.answer("This button no longer works; run the command again.")
+        await query.answer(render_staff("button_expired", _lang(state, access)))
         return
     sc = _context(state, access, update, context, prefix)
     sc.data = rest
     if sc.role not in cb.roles:
-        await query.answer(render_chat("not_allowed", command=prefix), show_alert=True)
+        await query.answer(sc.say("not_allowed", command=prefix), show_alert=True)
         await _refuse_role(sc, f"button {prefix}")
         return
     # Answered at once: the spinner stops; the handler answers by editing or replying.
@@ -215,12 +225,13 @@ async def _on_upload(update: Update, context: Context) -> None:
     chat = update.effective_chat
     if up is None:
         if chat is not None and chat.type == "private":
-            await context.bot.send_message(chat.id, render_chat("unknown_upload"))
+            text = render_staff("unknown_upload", _lang(state, access))
+            await context.bot.send_message(chat.id, text)
         return
     sc = _context(state, access, update, context, up.name)
     sc.args = (message.caption or "").split()[1:] if (message.caption or "").startswith("/") else []
     if sc.role not in up.roles:
-        await sc.reply(render_chat("not_allowed", command=up.name))
+        await sc.reply(sc.say("not_allowed", command=up.name))
         await _refuse_role(sc, up.name)
         return
     sc.detail["filename"] = message.document.file_name or ""
@@ -232,6 +243,7 @@ async def _on_other(update: Update, context: Context) -> None:
     got = await _guard(update, context)
     if got is None:
         return
+    lang = _lang(*got)
     message, chat = update.effective_message, update.effective_chat
     if message is None or chat is None:
         return
@@ -242,10 +254,10 @@ async def _on_other(update: Update, context: Context) -> None:
         if "@" in word and word.partition("@")[2].lower() != (context.bot.username or "").lower():
             return
         await context.bot.send_message(
-            chat.id, render_chat("unknown_command", command=word.partition("@")[0])
+            chat.id, render_staff("unknown_command", lang, command=word.partition("@")[0])
         )
     elif chat.type == "private":
-        await context.bot.send_message(chat.id, render_chat("hint"))
+        await context.bot.send_message(chat.id, render_staff("hint", lang))
 
 
 async def on_error(update: object, context: Context) -> None:
@@ -255,26 +267,30 @@ async def on_error(update: object, context: Context) -> None:
         return
     chat, user = update.effective_chat, update.effective_user
     state: BotState | None = context.bot_data.get(STATE_KEY)
+    access = (
+        state.directory.resolve(chat.id, chat.type, user.id)
+        if state is not None and user is not None
+        else Access()
+    )
+    lang = _lang(state, access) if state is not None and access.allowed else FALLBACK
     try:
-        await context.bot.send_message(chat.id, render_chat("error"))
+        await context.bot.send_message(chat.id, render_staff("error", lang))
     except Exception:
         log.exception("staff chat: could not tell chat %s about the error", chat.id)
-    if state is None or user is None:
-        return
-    access = state.directory.resolve(chat.id, chat.type, user.id)
-    if access.slug is None:
+    if state is None or user is None or access.slug is None:
         return
     what = update.effective_message.text if update.effective_message else None
     command = (what or "").split()[0][:40] if (what or "").startswith("/") else "a button"
+    params = {"command": command, "error": type(context.error).__name__}
     try:
         async with state.rt.db.transaction() as s:
             await notify_staff(
                 s,
                 state.rt.scope(access.slug).id,
                 "chat_error",
-                f"A staff chat request ({command}) failed with "
-                f"{type(context.error).__name__}; the service log has the details.",
+                notice_text("chat_error", params),
                 f"telegram:{user.id}",
+                params=params,
             )
     except Exception:
         log.exception("staff chat: could not store the error notification")

@@ -13,9 +13,11 @@ _SHOWN_BUTTONS = 10  # one approve button per request, for the first ones listed
 
 @command("changes", roles=STAFF, help="open change requests, with the article they concern")
 async def changes(sc: StaffContext) -> None:
-    items = await negotiation.open_requests(sc.rt, sc.slug, sc.actor)
+    items = await negotiation.open_requests(sc.rt, sc.slug, sc.actor, lang=sc.lang)
     sc.detail["open"] = len(items)
-    buttons = [[(f"Approve {i} as worded", f"cr:approve:{i}")] for i, _ in items[:_SHOWN_BUTTONS]]
+    buttons = [
+        [(sc.say("button_approve", id=i), f"cr:approve:{i}")] for i, _ in items[:_SHOWN_BUTTONS]
+    ]
     await sc.reply_template("changes", buttons=buttons or None, items=[t for _, t in items])
 
 
@@ -29,10 +31,10 @@ def _target(sc: StaffContext) -> tuple[int | None, str]:
     return int(ident), rest.strip()
 
 
-async def _decide(sc: StaffContext, action: negotiation.Action, usage: str) -> None:
+async def _decide(sc: StaffContext, action: negotiation.Action) -> None:
     cr_id, text = _target(sc)
     if cr_id is None or (action != "approve" and not text):
-        await sc.reply(usage)
+        await sc.reply_template("usage", command=action)
         return
     await _carry_out(sc, cr_id, action, text)
 
@@ -45,7 +47,11 @@ async def _carry_out(sc: StaffContext, cr_id: int, action: negotiation.Action, t
         )
     except NotFound:
         sc.detail["found"] = False
-        await sc.reply_template("not_found", what="change request", ident=cr_id)
+        await sc.reply_template("not_found", what="change_request", ident=cr_id)
+        return
+    except negotiation.DecisionRefused as exc:
+        sc.detail["refused"] = str(exc)
+        await sc.reply_template("decision_refused", reason=exc.reason, **exc.params)
         return
     except WorkflowError as exc:
         sc.detail["refused"] = str(exc)
@@ -62,7 +68,7 @@ async def _carry_out(sc: StaffContext, cr_id: int, action: negotiation.Action, t
     usage="ID [note]",
 )
 async def approve(sc: StaffContext) -> None:
-    await _decide(sc, "approve", "Usage: /approve ID [note] (the id /changes shows).")
+    await _decide(sc, "approve")
 
 
 @command(
@@ -72,21 +78,21 @@ async def approve(sc: StaffContext) -> None:
     usage="ID reason",
 )
 async def reject(sc: StaffContext) -> None:
-    await _decide(sc, "reject", "Usage: /reject ID reason (the customer reads the reason).")
+    await _decide(sc, "reject")
 
 
 @command(
     "counter", roles=STAFF, help="answer with your own wording of the article", usage="ID text"
 )
 async def counter(sc: StaffContext) -> None:
-    await _decide(sc, "counter", "Usage: /counter ID wording (it replaces the article).")
+    await _decide(sc, "counter")
 
 
 @callback("cr", roles=STAFF)
 async def approve_button(sc: StaffContext) -> None:
     action, _, ident = sc.data.partition(":")
     if action != "approve" or not ident.isdigit() or len(ident) > 9:
-        await sc.reply("That button is not valid any more; use /changes.")
+        await sc.reply_template("cr_button_invalid")
         return
     sc.subject = f"change_request:{ident}"
     await _carry_out(sc, int(ident), "approve", "")

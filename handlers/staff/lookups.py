@@ -10,6 +10,7 @@ from bot.domain.workflow import State
 from handlers.staff._context import StaffContext
 from handlers.staff._registry import STAFF, command
 from storage.models import Contract
+from templates.chat import parse_state
 
 MAX_FOUND = 50
 
@@ -48,9 +49,7 @@ async def find(sc: StaffContext) -> None:
     query = sc.text
     sc.detail["query"] = query
     if not query:
-        await sc.reply(
-            "Usage: /find TEXT (a name, enterprise number, email, contract id or state)."
-        )
+        await sc.reply_template("usage", command="find")
         return
     found = await search(sc, query)
     sc.detail["results"] = len(found)
@@ -65,7 +64,7 @@ async def search(sc: StaffContext, query: str) -> list[dict[str, Any]]:
         rows = await repo.search_customers(
             q,
             contract_id=int(ident) if ident.isdigit() and len(ident) < 10 else None,
-            state=q.lower() if q.lower() in {s.value for s in State} else None,
+            state=parse_state(q),
             limit=MAX_FOUND,
         )
     now = dt.datetime.now(dt.UTC)

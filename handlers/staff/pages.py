@@ -12,7 +12,7 @@ async def turn_page(sc: StaffContext) -> None:
     paged = stored_pages(sc.context, key)
     # The pages belong to the chat (and tenant) they were made for; kept in memory only.
     if paged is None or paged.slug != sc.slug or paged.chat_id != sc.chat_id:
-        await sc.reply("This list has expired; run the command again.")
+        await sc.reply_template("pages_expired")
         return
     n = int(number) if number.isdigit() else 0
     n = min(max(n, 0), len(paged.pages) - 1)

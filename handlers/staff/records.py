@@ -48,7 +48,7 @@ async def get(sc: StaffContext) -> None:
     ident = sc.args[0].removeprefix("#").removeprefix(f"{sc.slug}-") if sc.args else ""
     sc.subject = ident
     if not ident:
-        await sc.reply("Usage: /get ID (a contract id, or an archive id).")
+        await sc.reply_template("usage", command="get")
         return
     async with sc.repo() as repo:
         contract, entry, customer = await _lookup(repo, ident)
@@ -69,16 +69,21 @@ async def get(sc: StaffContext) -> None:
         manifest = json.loads(await sc.rt.archive.async_get(entry.manifest_path, tenant=sc.slug))
     except (BlobError, OSError, ValueError) as exc:
         sc.detail["error"] = type(exc).__name__
-        await sc.reply(
-            f"The archived files of contract #{contract.id} cannot be read ({type(exc).__name__});"
-            f" check them with: dpabot archive verify {entry.id} --tenant {sc.slug}"
+        await sc.reply_template(
+            "get_unreadable",
+            ref=f"#{contract.id}",
+            error=type(exc).__name__,
+            archive_id=entry.id,
+            slug=sc.slug,
         )
         return
     sc.detail["sha256"] = hashlib.sha256(pdf).hexdigest()
     await sc.send_document(
         pdf,
         f"verwerkersovereenkomst-{contract.id}-ondertekend.pdf",
-        caption=f"#{contract.id} {customer.name}, archive {entry.id}",
+        caption=sc.say(
+            "get_caption", ref=f"#{contract.id}", customer=customer.name, archive_id=entry.id
+        ),
     )
     report = manifest.get("validation", {})
     await sc.reply_template(
@@ -114,10 +119,7 @@ async def export(sc: StaffContext) -> None:
         size = (await asyncio.to_thread(out.stat)).st_size
         sc.detail.update({"files": count, "bytes": size})
         if size > MAX_UPLOAD:
-            await sc.reply(
-                f"The archive zip is {size // (1024 * 1024)} MB, more than a bot may send; "
-                f"export it with: dpabot archive export --tenant {sc.slug} -o {sc.slug}.zip"
-            )
+            await sc.reply_template("export_too_large", mb=size // (1024 * 1024), slug=sc.slug)
             return
         data = await asyncio.to_thread(out.read_bytes)
     sc.detail["sha256"] = hashlib.sha256(data).hexdigest()
@@ -125,5 +127,5 @@ async def export(sc: StaffContext) -> None:
     await sc.send_document(
         data,
         f"{sc.slug}-archive-{day}.zip",
-        caption=f"{count} archived files and SHA256SUMS",
+        caption=sc.say("export_caption", count=count),
     )

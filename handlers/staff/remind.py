@@ -18,7 +18,7 @@ async def remind(sc: StaffContext) -> None:
     target = sc.args[0].lower().removeprefix("#").removeprefix(f"{sc.slug}-") if sc.args else ""
     sc.subject = target
     if target != "all" and not (target.isdigit() and len(target) < 10):
-        await sc.reply("Usage: /remind ID (a contract id) or /remind all.")
+        await sc.reply_template("usage", command="remind")
         return
     sent: list[dict[str, str]] = []
     skipped: list[dict[str, str]] = []

@@ -72,21 +72,21 @@ async def _ask(sc: StaffContext, pending: PendingSend, intro: list[str], preview
     key = _store(sc, pending)
     text = preview.text if len(preview.text) <= PREVIEW_TEXT else preview.text[:PREVIEW_TEXT] + " …"
     await sc.send_document(
-        preview.pdf, preview.pdf_filename, caption=f"Draft PDF for {preview.to} (preview)"
+        preview.pdf, preview.pdf_filename, caption=sc.say("send_preview_caption", to=preview.to)
     )
-    lines = [
-        *intro,
-        "",
-        f"Preview of the mail to {preview.to}:",
-        f"Subject: {preview.subject}",
-        "",
-        text.strip(),
-    ]
-    await sc.reply("\n".join(lines))
+    await sc.reply_template(
+        "send_preview", intro=intro, to=preview.to, subject=preview.subject, text=text.strip()
+    )
     n = pending.count
-    await sc.reply(
-        f"Send {n} invitation{'s' if n != 1 else ''} now?",
-        buttons=[[(f"Send {n}", f"send:go:{key}"), ("Cancel", f"send:no:{key}")]],
+    await sc.reply_template(
+        "send_confirm",
+        n=n,
+        buttons=[
+            [
+                (sc.say("send_button_go", n=n), f"send:go:{key}"),
+                (sc.say("send_button_cancel"), f"send:no:{key}"),
+            ]
+        ],
     )
 
 
@@ -99,10 +99,7 @@ async def _ask(sc: StaffContext, pending: PendingSend, intro: list[str], preview
 async def send(sc: StaffContext) -> None:
     args = [a.removeprefix("#") for a in sc.args]
     if not args or not (args == ["all"] or all(a.isdigit() and len(a) < 10 for a in args)):
-        await sc.reply(
-            "Usage: /send ID … (customer ids), /send all (everyone not invited yet), or upload "
-            "a CSV or XLSX file of customers (columns name, email, representative)."
-        )
+        await sc.reply_template("usage", command="send")
         return
     customers: list[int] | Literal["pending"] = (
         bulk.PENDING if args == ["all"] else [int(a) for a in args]
@@ -110,19 +107,20 @@ async def send(sc: StaffContext) -> None:
     sc.subject = "all" if customers == bulk.PENDING else ",".join(args)
     plan = await bulk.plan_invitations(sc.rt, sc.slug, customers)
     sc.detail.update({"would_invite": len(plan.customers), "unknown": list(plan.unknown)})
-    intro = [f"{len(plan.customers)} customer(s) would be invited."]
-    if plan.already_invited:
-        skipped = ", ".join(str(c) for c in plan.already_invited)
-        intro.append(f"Skipped, invited already: {skipped}.")
-    if plan.unknown:
-        intro.append(f"Not customers of {sc.tenant.name}: {', '.join(map(str, plan.unknown))}.")
+    intro = sc.say(
+        "send_plan",
+        would=len(plan.customers),
+        already=[str(c) for c in plan.already_invited],
+        unknown=[str(c) for c in plan.unknown],
+        tenant=sc.tenant.name,
+    )
     if not plan.customers:
-        await sc.reply("\n".join([*intro, "Nothing to send."]))
+        await sc.reply(intro)
         return
     preview = await customer_import.preview(sc.rt, sc.slug, plan.customers[0].id)
     ids = [c.id for c in plan.customers]
     pending = PendingSend(sc.slug, sc.chat_id, sc.member.user_id, ids, count=len(ids))
-    await _ask(sc, pending, intro, preview)
+    await _ask(sc, pending, [intro], preview)
 
 
 @upload("send", suffixes=[".csv", ".xlsx"], roles=STAFF, help="a customer file to invite")
@@ -133,24 +131,19 @@ async def send_file(sc: StaffContext) -> None:
     parsed = read_customer_file(await sc.download(), name or "")
     if parsed.problems:
         sc.detail["problems"] = len(parsed.problems)
-        await sc.reply(
-            f"{name}: nothing was imported; fix these and upload the file again.\n\n"
-            + problems_text(parsed.problems)
+        await sc.reply_template(
+            "send_file_problems", name=name, problems=problems_text(parsed.problems)
         )
         return
     if not parsed.rows:
-        await sc.reply(f"{name}: the file has no customers.")
+        await sc.reply_template("send_file_empty", name=name)
         return
     sc.detail["rows"] = len(parsed.rows)
     preview = await customer_import.preview_row(sc.rt, sc.slug, parsed.rows[0])
     pending = PendingSend(
         sc.slug, sc.chat_id, sc.member.user_id, [], rows=parsed.rows, count=len(parsed.rows)
     )
-    intro = [
-        f"{name}: {len(parsed.rows)} customer(s) read ({parsed.format}). They are imported and "
-        "invited when you confirm; customers you have already are not changed, and anyone "
-        "invited already is skipped."
-    ]
+    intro = [sc.say("send_file_read", name=name, rows=len(parsed.rows), format=parsed.format)]
     await _ask(sc, pending, intro, preview)
 
 
@@ -160,20 +153,22 @@ async def confirm(sc: StaffContext) -> None:
     pending = _take(sc, key)
     sc.subject = key
     if pending is None:
-        await sc.edit("This confirmation has expired (or is not yours); run /send again.")
+        await sc.edit(sc.say("send_expired"))
         return
     if action != "go":
         sc.detail["cancelled"] = True
-        await sc.edit("Cancelled: nothing was sent.")
+        await sc.edit(sc.say("send_cancelled"))
         return
-    await sc.edit(f"Sending {pending.count} invitation(s)…")
+    await sc.edit(sc.say("send_sending", n=pending.count))
     # A batch runs for minutes: beside the chat, so other commands are still answered.
     sc.context.application.create_task(_run(sc, pending), update=sc.update)
 
 
 async def _run(sc: StaffContext, pending: PendingSend) -> None:
     bot = sc.context.bot
-    status = await bot.send_message(sc.chat_id, f"Invited 0 of {pending.count}…")
+    status = await bot.send_message(
+        sc.chat_id, sc.say("send_progress", done=0, total=pending.count, failures=0)
+    )
     last = 0.0
 
     async def progress(done: int, total: int, failures: int) -> None:
@@ -181,7 +176,7 @@ async def _run(sc: StaffContext, pending: PendingSend) -> None:
         if done < total and time.monotonic() - last < PROGRESS_EVERY:
             return
         last = time.monotonic()
-        text = f"Invited {done} of {total}" + (f", {failures} failed" if failures else "") + "…"
+        text = sc.say("send_progress", done=done, total=total, failures=failures)
         try:
             await bot.edit_message_text(text, chat_id=sc.chat_id, message_id=status.message_id)
         except TelegramError as exc:  # a lost progress edit must not stop the batch
@@ -189,30 +184,29 @@ async def _run(sc: StaffContext, pending: PendingSend) -> None:
 
     try:
         customers = pending.customers
-        imported = ""
+        imported: int | None = None
+        existing = 0
         if pending.rows:
             result = await customer_import.import_customers(sc.rt, sc.slug, pending.rows, sc.actor)
             customers = list(result.customer_ids)
-            imported = (
-                f"Imported {result.imported} new customer(s); {len(result.existing)} were "
-                "customers already.\n"
-            )
+            imported, existing = result.imported, len(result.existing)
         summary = await bulk.send_invitations(
             sc.rt, sc.slug, customers, sc.actor, progress=progress
         )
     except Exception as exc:  # told in the chat; the error handler logs it
-        await sc.reply(f"The send stopped: {exc}. Customers invited so far keep their mails.")
+        await sc.reply_template("send_stopped", error=exc)
         raise
     await bot.edit_message_text(
-        f"Invited {len(summary.invited)} of {pending.count}.",
+        sc.say("send_invited", done=len(summary.invited), total=pending.count),
         chat_id=sc.chat_id,
         message_id=status.message_id,
         reply_markup=keyboard(None),
     )
-    lines = [
-        f"{imported}Done: {len(summary.invited)} invited (mails queued), "
-        f"{len(summary.skipped)} skipped (invited already), {len(summary.failed)} failed."
-    ]
-    if summary.failed:
-        lines += ["", "Failed:", *(f"- {f}" for f in summary.failed)]
-    await sc.reply("\n".join(lines))
+    await sc.reply_template(
+        "send_summary",
+        imported=imported,
+        existing=existing,
+        invited=len(summary.invited),
+        skipped=len(summary.skipped),
+        failed=[str(f) for f in summary.failed],
+    )

@@ -144,6 +144,7 @@ async def world(runtime_factory, botapi, smtpd, monkeypatch, tmp_path) -> AsyncI
         staff_chat_id=GROUP,
         staff=[StaffMember(user_id=ADMIN, name="Anna Admin", role="admin")],
         bot_username=BOT,
+        language="en",  # the staff chat's words are read in English here
     )
     b = make_tenant()
     b.telegram = TelegramSettings(

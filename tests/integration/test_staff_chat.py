@@ -45,6 +45,8 @@ BUILTIN = {"help", "status", "find", "get", "remind", "audit", "export"}
 
 
 def _telegram(env: str, chat: int, staff: list[StaffMember], **kw: Any) -> TelegramSettings:
+    # The staff chat in English (the tenants' language is Dutch): these tests read its words.
+    kw.setdefault("language", "en")
     return TelegramSettings(token=SecretRef(env=env), staff_chat_id=chat, staff=staff, **kw)
 
 
