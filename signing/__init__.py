@@ -16,10 +16,12 @@ from .pades import (
     approve_processor,
     certify_processor,
     make_lta,
+    seal,
     sign_both,
     sign_customer,
 )
 from .returned import ReturnedVerdict, check_returned_pdf
+from .stamp import Stamp
 from .tsa import FallbackTimeStamper
 from .validate import (
     SignatureReport,
@@ -42,6 +44,7 @@ __all__ = [
     "SignatureReport",
     "SigningError",
     "SigningOrder",
+    "Stamp",
     "TimestampError",
     "TimestampReport",
     "ValidationError",
@@ -53,6 +56,7 @@ __all__ = [
     "load_pkcs12_signer",
     "make_lta",
     "make_signer",
+    "seal",
     "sign_both",
     "sign_customer",
     "validate_pdf",

@@ -48,7 +48,7 @@ def timestamp_chain_expiry(pdf: bytes) -> dt.datetime | None:
 async def renew_pdf(pdf: bytes, trust_roots: list[Any], timestamper: Any) -> bytes:
     """Add the newest timestamp's validation data and a new document timestamp over all."""
 
-    reader = PdfFileReader(BytesIO(pdf))
+    reader = PdfFileReader(BytesIO(pdf), strict=False)
     count = len(reader.embedded_timestamp_signatures)
     # Fetching on: the newest timestamp's revocation data is collected now, while its TSA and
     # CA still answer; later it could not be proven good at the time it was made.

@@ -178,7 +178,8 @@ def _pdfsig_by_field(world: dict[str, Any], pdf: bytes, name: str) -> dict[str, 
 
 
 def _fields_in_order(pdf: bytes) -> list[str]:
-    return [s.field_name for s in PdfFileReader(BytesIO(pdf)).embedded_signatures]
+    # Not strict: poppler (the customer's tool here) reuses the empty appearance's object number.
+    return [s.field_name for s in PdfFileReader(BytesIO(pdf), strict=False).embedded_signatures]
 
 
 async def _assert_archived_and_valid(
