@@ -10,6 +10,7 @@ from __future__ import annotations
 import atexit
 import datetime as dt
 import functools
+import logging
 import os
 import tempfile
 import threading
@@ -64,7 +65,15 @@ def _thousand_upem(font: Path) -> Path:
     from fontTools.ttLib import TTFont
     from fontTools.ttLib.scaleUpem import scale_upem
 
-    tt = TTFont(str(font))
+    # Carlito's 'created' date is 0: fontTools warns on reading it, for every process.
+    head_log = logging.getLogger("fontTools.ttLib.tables._h_e_a_d")
+    level = head_log.level
+    head_log.setLevel(logging.ERROR)
+    try:
+        tt = TTFont(str(font))
+        tt["head"]  # read now, while the warning is muted
+    finally:
+        head_log.setLevel(level)
     options = subset.Options()
     options.layout_features = ["kern", "liga"]
     options.name_IDs = ["*"]

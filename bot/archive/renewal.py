@@ -12,6 +12,7 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.signers import PdfTimeStamper
 from pyhanko_certvalidator import ValidationContext
 
+from bot.archive.certificate import certificate_for
 from bot.core.runtime import Runtime
 from bot.jobs import cpu
 from signing.tsa import FallbackTimeStamper
@@ -118,6 +119,10 @@ async def renew_tenant(
             )
         renewed.append(entry_id)
         log.info("Renewed the archive timestamp of %s (%s).", entry_id, slug)
+        try:  # the certificate describes the archived PDF: issued again for the renewed one
+            await certificate_for(rt, slug, entry_id)
+        except Exception:  # the renewal stands; `dpabot archive certificate` reissues it later
+            log.exception("The certificate of completion of %s was not reissued.", entry_id)
     return renewed
 
 

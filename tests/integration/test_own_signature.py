@@ -104,7 +104,13 @@ def _deliver(rt: Runtime, slug: str, raw: bytes) -> None:
 
 
 def _pdf_of(msg: EmailMessage) -> bytes:
-    (part,) = [p for p in msg.iter_attachments() if p.get_content_type() == "application/pdf"]
+    # The contract; a completion mail also carries the certificate of completion.
+    (part,) = [
+        p
+        for p in msg.iter_attachments()
+        if p.get_content_type() == "application/pdf"
+        and not (p.get_filename() or "").endswith("-certificaat.pdf")
+    ]
     return part.get_content()
 
 
