@@ -1,4 +1,4 @@
-"""The archive and the audit log: search, get, verify, export, audit."""
+"""The archive and the audit log: search, get, verify, certificate, export, audit."""
 
 from __future__ import annotations
 
@@ -21,11 +21,13 @@ from bot.app.cli.common import (
     show,
     tenants_of,
 )
+from bot.app.runtime import open_runtime
+from bot.archive.certificate import certificate_for
 from bot.archive.store import export_zip, verify_entry
 from bot.core.runtime import archive_store
 from bot.core.settings import ServiceSettings
 from storage import audit
-from storage.models import ArchiveEntry
+from storage.models import ArchiveEntry, Tenant
 from storage.repositories import TenantRepo, bind_all_tenants, get_tenant
 
 
@@ -225,3 +227,33 @@ async def cmd_audit(args: argparse.Namespace) -> int:
         return OK if check is None or check.ok else FAILURE
 
     return await archive_session(args, run)
+
+
+async def cmd_archive_certificate(args: argparse.Namespace) -> int:
+    """The certificate of completion of an archive entry (issued now if it has none yet)."""
+    settings = service_settings(args.config)
+    slug = args.tenant
+    if slug is None:  # the entry's own tenant, as `archive get` finds it
+        db = await database(settings)
+        try:
+            async with db.transaction() as s:
+                await bind_all_tenants(s)
+                found = await s.scalar(select(ArchiveEntry).where(ArchiveEntry.id == args.id))
+                if found is None:
+                    raise UsageError(f"There is no archive entry {args.id}.")
+                slug = await s.scalar(select(Tenant.slug).where(Tenant.id == found.tenant_id))
+        finally:
+            await db.dispose()
+    tenants = [t for t in tenants_of(settings) if t.slug == slug]
+    if not tenants:
+        raise UsageError(f"There is no tenant '{slug}' in this configuration.")
+    async with open_runtime(settings, tenants) as rt:
+        async with rt.db.transaction() as s:
+            await rt.repo(s, slug).archive_entry(args.id)  # unknown: one plain sentence
+        data = await certificate_for(rt, slug, args.id, actor=actor())
+    try:
+        args.output.write_bytes(data)
+    except OSError as exc:
+        raise UsageError(f"Cannot write {args.output} ({exc.strerror or exc}).") from exc
+    print(f"Wrote {args.output} (certificate of completion of archive entry {args.id}).")
+    return OK
