@@ -288,6 +288,7 @@ async def certificate_for(rt: Runtime, slug: str, entry_id: str, *, actor: str =
     async with rt.db.transaction() as s:
         repo = rt.repo(s, slug)
         entry = await repo.archive_entry(entry_id)
+        replaced = entry.certificate_path
         entry.certificate_path = locator
         entry.certificate_sha256 = sha256_hex(cert)
         entry.certificate_pdf_sha256 = sha256_hex(pdf)
@@ -297,7 +298,11 @@ async def certificate_for(rt: Runtime, slug: str, entry_id: str, *, actor: str =
             actor,
             "archive.certificate_issued",
             entry_id,
-            {"sha256": entry.certificate_sha256, "pdf_sha256": entry.certificate_pdf_sha256},
+            {
+                "sha256": entry.certificate_sha256,
+                "pdf_sha256": entry.certificate_pdf_sha256,
+                "replaces": replaced,
+            },
         )
     log.info("Issued the certificate of completion of %s (%s).", entry_id, slug)
     return cert
