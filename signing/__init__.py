@@ -24,10 +24,12 @@ if TYPE_CHECKING:
         approve_processor,
         certify_processor,
         make_lta,
+        seal,
         sign_both,
         sign_customer,
     )
     from .returned import ReturnedVerdict, check_returned_pdf
+    from .stamp import Stamp
     from .tsa import FallbackTimeStamper
     from .validate import (
         SignatureReport,
@@ -50,6 +52,7 @@ __all__ = [
     "SignatureReport",
     "SigningError",
     "SigningOrder",
+    "Stamp",
     "TimestampError",
     "TimestampReport",
     "ValidationError",
@@ -61,6 +64,7 @@ __all__ = [
     "load_pkcs12_signer",
     "make_lta",
     "make_signer",
+    "seal",
     "sign_both",
     "sign_customer",
     "validate_pdf",
@@ -86,10 +90,12 @@ _MODULES = {
     "approve_processor": "pades",
     "certify_processor": "pades",
     "make_lta": "pades",
+    "seal": "pades",
     "sign_both": "pades",
     "sign_customer": "pades",
     "ReturnedVerdict": "returned",
     "check_returned_pdf": "returned",
+    "Stamp": "stamp",
     "FallbackTimeStamper": "tsa",
     "SignatureReport": "validate",
     "TimestampReport": "validate",

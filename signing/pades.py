@@ -7,7 +7,8 @@ import functools
 import ssl
 from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from io import BytesIO
-from typing import Literal
+from pathlib import Path
+from typing import Any, Literal
 
 import aiohttp
 from asn1crypto import x509 as asn1_x509
@@ -26,6 +27,7 @@ from pyhanko_certvalidator.errors import PathBuildingError, PathValidationError
 from pyhanko_certvalidator.fetchers.aiohttp_fetchers import AIOHttpFetcherBackend
 
 from .errors import SigningError, TimestampError, ValidationError
+from .stamp import Stamp, stamp_style
 from .tsa import FallbackTimeStamper, tsa_list
 
 __all__ = [
@@ -33,10 +35,12 @@ __all__ = [
     "FIELD_CUSTOMER",
     "FIELD_PROCESSOR",
     "SigningOrder",
+    "Stamp",
     "add_signature_fields",
     "approve_processor",
     "certify_processor",
     "make_lta",
+    "seal",
     "sign_both",
     "sign_customer",
 ]
@@ -44,6 +48,12 @@ __all__ = [
 FIELD_PROCESSOR = "Processor"
 FIELD_CUSTOMER = "Customer"
 FIELD_ARCHIVE_TIMESTAMP = "ArchiveTimestamp"
+FIELD_SEAL = "Seal"  # the processor's seal on a document dpabot issues (certificate of completion)
+
+# The neutral stamp's font (Carlito, shipped with the templates: same layer, not importable).
+_DEFAULT_FONT = (
+    Path(__file__).resolve().parent.parent / "templates" / "fonts" / "Carlito-Regular.ttf"
+)
 
 # Fixed room for the CMS blob (hex, so twice the DER size): without it pyHanko signs
 # once more just to measure the size. Chains here are 3-4 KB DER with the token.
@@ -114,18 +124,33 @@ def add_signature_fields(
     return out.getvalue()
 
 
+# What a visible field signed without a party's own words shows: the signing time only.
+_NEUTRAL_TEXT = "{date} {time_local} (Brussel/Bruxelles)\n{time_utc} UTC"
+
+
+def _style(stamp: Stamp | None) -> Any:
+    """The appearance drawn if the field is visible (pyHanko skips it for a zero Rect)."""
+    if stamp is None:
+        stamp = Stamp(_NEUTRAL_TEXT, _DEFAULT_FONT)
+    return stamp_style(stamp)
+
+
 async def _sign(
     pdf: bytes,
     signer: signers.Signer,
     tsa_urls: str | Sequence[str],
     meta: signers.PdfSignatureMetadata,
     session: aiohttp.ClientSession | None,
+    stamp: Stamp | None = None,
 ) -> bytes:
     urls = tsa_list(tsa_urls)
-    writer = IncrementalPdfFileWriter(BytesIO(pdf))
+    # Not strict: a PDF a customer's own tool signed (poppler) may reuse object numbers.
+    writer = IncrementalPdfFileWriter(BytesIO(pdf), strict=False)
     async with _http(session) as http:
         timestamper = FallbackTimeStamper(urls, session=http)
-        pdf_signer = signers.PdfSigner(meta, signer=signer, timestamper=timestamper)
+        pdf_signer = signers.PdfSigner(
+            meta, signer=signer, timestamper=timestamper, stamp_style=_style(stamp)
+        )
         with _tsa_errors(urls):
             out = await pdf_signer.async_sign_pdf(
                 writer, existing_fields_only=True, bytes_reserved=_BYTES_RESERVED
@@ -156,10 +181,16 @@ async def certify_processor(
     reason: str,
     location: str | None = None,
     session: aiohttp.ClientSession | None = None,
+    stamp: Stamp | None = None,
 ) -> bytes:
     """Certify the PDF in FIELD_PROCESSOR (PAdES B-T); afterwards only forms and signatures."""
     return await _sign(
-        pdf, signer, tsa_urls, _meta(FIELD_PROCESSOR, reason, location, certify=True), session
+        pdf,
+        signer,
+        tsa_urls,
+        _meta(FIELD_PROCESSOR, reason, location, certify=True),
+        session,
+        stamp,
     )
 
 
@@ -171,9 +202,12 @@ async def sign_customer(
     reason: str,
     location: str | None = None,
     session: aiohttp.ClientSession | None = None,
+    stamp: Stamp | None = None,
 ) -> bytes:
     """Approval signature in FIELD_CUSTOMER (PAdES B-T); ``reason`` names the evidence."""
-    return await _sign(pdf, signer, tsa_urls, _meta(FIELD_CUSTOMER, reason, location), session)
+    return await _sign(
+        pdf, signer, tsa_urls, _meta(FIELD_CUSTOMER, reason, location), session, stamp
+    )
 
 
 async def approve_processor(
@@ -184,13 +218,16 @@ async def approve_processor(
     reason: str,
     location: str | None = None,
     session: aiohttp.ClientSession | None = None,
+    stamp: Stamp | None = None,
 ) -> bytes:
     """Approval (not certification) signature in FIELD_PROCESSOR (PAdES B-T).
 
     For the customer-first order: a certification signature must be the first signature
     of a document, so a processor signing after the customer approves like the customer.
     """
-    return await _sign(pdf, signer, tsa_urls, _meta(FIELD_PROCESSOR, reason, location), session)
+    return await _sign(
+        pdf, signer, tsa_urls, _meta(FIELD_PROCESSOR, reason, location), session, stamp
+    )
 
 
 SigningOrder = Literal["processor_first", "customer_first"]
@@ -208,6 +245,8 @@ async def sign_both(
     location: str | None = None,
     trust_roots: list[asn1_x509.Certificate] | None = None,
     session: aiohttp.ClientSession | None = None,
+    processor_stamp: Stamp | None = None,
+    customer_stamp: Stamp | None = None,
 ) -> bytes:
     """Both signatures on a PDF that has the two empty fields, in the given order.
 
@@ -218,17 +257,34 @@ async def sign_both(
     """
     if order == "processor_first":
         signed = await certify_processor(
-            pdf, processor, tsa_urls, reason=processor_reason, location=location, session=session
+            pdf,
+            processor,
+            tsa_urls,
+            reason=processor_reason,
+            location=location,
+            session=session,
+            stamp=processor_stamp,
         )
         signed = await sign_customer(
-            signed, customer, tsa_urls, reason=customer_reason, session=session
+            signed,
+            customer,
+            tsa_urls,
+            reason=customer_reason,
+            session=session,
+            stamp=customer_stamp,
         )
     elif order == "customer_first":
         signed = await sign_customer(
-            pdf, customer, tsa_urls, reason=customer_reason, session=session
+            pdf, customer, tsa_urls, reason=customer_reason, session=session, stamp=customer_stamp
         )
         signed = await approve_processor(
-            signed, processor, tsa_urls, reason=processor_reason, location=location, session=session
+            signed,
+            processor,
+            tsa_urls,
+            reason=processor_reason,
+            location=location,
+            session=session,
+            stamp=processor_stamp,
         )
     else:
         raise SigningError(
@@ -236,6 +292,24 @@ async def sign_both(
         )
     if trust_roots is None:
         return signed
+    return await make_lta(signed, trust_roots, tsa_urls, session=session)
+
+
+async def seal(
+    pdf: bytes,
+    signer: signers.Signer,
+    tsa_urls: str | Sequence[str],
+    trust_roots: list[asn1_x509.Certificate],
+    *,
+    reason: str,
+    location: str | None = None,
+    session: aiohttp.ClientSession | None = None,
+) -> bytes:
+    """Certify a document dpabot issues itself in a new invisible field, then B-LTA."""
+    with_field = add_signature_fields(pdf, (FIELD_SEAL,))
+    signed = await _sign(
+        with_field, signer, tsa_urls, _meta(FIELD_SEAL, reason, location, certify=True), session
+    )
     return await make_lta(signed, trust_roots, tsa_urls, session=session)
 
 
@@ -252,7 +326,7 @@ async def make_lta(
     ``tsa_urls`` are tried in order.
     """
     urls = tsa_list(tsa_urls)
-    reader = PdfFileReader(BytesIO(pdf))
+    reader = PdfFileReader(BytesIO(pdf), strict=False)
     sigs = list(reader.embedded_regular_signatures)
     if not sigs:
         raise ValidationError("The PDF has no signature to archive.")

@@ -173,12 +173,17 @@ async def _signature_report(
     # str(): pyHanko's TextStringObject refers to the whole parsed PDF, which asdict() (and
     # any copy) would then deep-copy (0.9 s for one contract).
     report = SignatureReport(field=str(sig.field_name))
-    cert = sig.signer_cert
-    report.signer_cn = cert.subject.native.get("common_name")
-    report.signer_email = _subject_email(cert)
-    report.cert_sha256 = cert.sha256.hex()
-    report.signing_time = sig.self_reported_timestamp
-    report.certification = sig.sig_object.get("/Reference") is not None
+    try:
+        cert = sig.signer_cert
+        report.signer_cn = cert.subject.native.get("common_name")
+        report.signer_email = _subject_email(cert)
+        report.cert_sha256 = cert.sha256.hex()
+        report.signing_time = sig.self_reported_timestamp
+        report.certification = sig.sig_object.get("/Reference") is not None
+    except Exception as exc:  # a damaged signature is reported as failing, never raised
+        report.ades_status = AdESStatus.FAILED.name
+        report.ades_message = f"The signature cannot be read: {type(exc).__name__}: {exc}"
+        return report
     try:
         result = await ades_lta_validation(sig, spec)
     except Exception as exc:  # pyHanko raises many types on malformed input
@@ -203,7 +208,11 @@ async def _signature_report(
 
 
 def _has_signature_timestamp(sig: EmbeddedPdfSignature) -> bool:
-    return next(generic_cms.extract_tst_data_iter(sig.signer_info, signed=False), None) is not None
+    try:
+        tokens = generic_cms.extract_tst_data_iter(sig.signer_info, signed=False)
+        return next(tokens, None) is not None
+    except Exception:  # unreadable: its report fails already; no second validation path
+        return True
 
 
 async def _validate_at_poe(
@@ -270,8 +279,8 @@ async def _validate_at_poe(
 
 async def _timestamp_report(sig: EmbeddedPdfSignature, vc: ValidationContext) -> TimestampReport:
     report = TimestampReport(field=str(sig.field_name))  # str(): see above
-    report.tsa_cn = sig.signer_cert.subject.native.get("common_name")
     try:
+        report.tsa_cn = sig.signer_cert.subject.native.get("common_name")
         status = await async_validate_pdf_timestamp(sig, validation_context=vc)
     except Exception as exc:  # a broken timestamp must not hide the signature results
         log.info("Document timestamp %s could not be validated: %s", sig.field_name, exc)

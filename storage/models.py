@@ -199,6 +199,10 @@ class ArchiveEntry(Base):
     timestamp_sha256: Mapped[str | None] = mapped_column(String(64))
     # When a renewal last added a document timestamp (path/pdf_sha256 then name the new file).
     renewed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    # The certificate of completion (signed PDF/A) and the archived PDF it describes.
+    certificate_path: Mapped[str | None] = mapped_column(Text)
+    certificate_sha256: Mapped[str | None] = mapped_column(String(64))
+    certificate_pdf_sha256: Mapped[str | None] = mapped_column(String(64))
     erased_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[dt.datetime] = _now()
 

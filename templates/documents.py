@@ -23,7 +23,7 @@ from bot.errors import DpabotError
 from handlers.text.validate import email_ok, enterprise_number_ok
 from templates import _pdf_forms
 from templates._pdf_forms import read_form_fields
-from templates._pdf_signature_fields import add_signature_fields
+from templates._pdf_signature_fields import SigBox, add_signature_fields
 
 __all__ = [
     "SIGNATURE_FIELDS",
@@ -340,6 +340,7 @@ def render_pdf(
             )
             selector = "<formfield>" if draft else "<signature-page>"
             found = json.loads(compiled.compiler.query(selector, field="value"))
+            sig_boxes = [] if draft else _query(compiled, "<signature-box>")
     except typst.TypstError as exc:
         raise TemplateError(f"Template '{template_id}' failed to render: {exc.message}.") from exc
     assert isinstance(pdf, bytes)
@@ -352,9 +353,23 @@ def render_pdf(
         return _pdf_forms.add_text_fields(pdf, boxes, doc["fields"], tooltips, FORM_FONT)
     if len(found) != 1:
         raise TemplateError(f"Template '{template_id}' must mark exactly one <signature-page>.")
+    page = int(found[0]["page"])
+    # Each party's box on the signature page makes its field visible there (one per field).
+    sig_rects = {
+        b["sig"]: SigBox(b["x"], b["y"], b["w"], b["h"])
+        for b in sig_boxes
+        if b.get("sig") in SIGNATURE_FIELDS and int(b["page"]) == page
+    }
     return add_signature_fields(
         pdf,
-        int(found[0]["page"]),
+        page,
         SIGNATURE_FIELDS,
         instance_id=secrets.token_bytes(16) if unique else None,
+        boxes=sig_rects if len(sig_rects) == len(SIGNATURE_FIELDS) else None,
     )
+
+
+def _query(compiled: _Compiled, selector: str) -> list[dict[str, Any]]:
+    found = json.loads(compiled.compiler.query(selector, field="value"))
+    assert isinstance(found, list)
+    return found

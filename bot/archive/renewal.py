@@ -12,6 +12,7 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.signers import PdfTimeStamper
 from pyhanko_certvalidator import ValidationContext
 
+from bot.archive.certificate import certificate_for
 from bot.core.runtime import Runtime
 from bot.jobs import cpu
 from signing.tsa import FallbackTimeStamper
@@ -48,7 +49,7 @@ def timestamp_chain_expiry(pdf: bytes) -> dt.datetime | None:
 async def renew_pdf(pdf: bytes, trust_roots: list[Any], timestamper: Any) -> bytes:
     """Add the newest timestamp's validation data and a new document timestamp over all."""
 
-    reader = PdfFileReader(BytesIO(pdf))
+    reader = PdfFileReader(BytesIO(pdf), strict=False)
     count = len(reader.embedded_timestamp_signatures)
     # Fetching on: the newest timestamp's revocation data is collected now, while its TSA and
     # CA still answer; later it could not be proven good at the time it was made.
@@ -118,6 +119,10 @@ async def renew_tenant(
             )
         renewed.append(entry_id)
         log.info("Renewed the archive timestamp of %s (%s).", entry_id, slug)
+        try:  # the certificate describes the archived PDF: issued again for the renewed one
+            await certificate_for(rt, slug, entry_id)
+        except Exception:  # the renewal stands; `dpabot archive certificate` reissues it later
+            log.exception("The certificate of completion of %s was not reissued.", entry_id)
     return renewed
 
 

@@ -76,6 +76,8 @@ async def _archive_files(archive: BlobStore, entry: ArchiveEntry) -> list[str]:
     paths = [entry.path, entry.manifest_path]
     if entry.timestamp_path:
         paths.append(entry.timestamp_path)
+    if entry.certificate_path:  # the certificate of completion names the parties too
+        paths.append(entry.certificate_path)
     try:
         manifest = json.loads(await archive.async_get(entry.manifest_path))
         paths.append(manifest["pdf"]["path"])  # the original, when renewed

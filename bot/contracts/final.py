@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.contracts.stamps import processor_stamp
 from bot.core.runtime import Runtime
 from bot.core.settings import TenantSettings
 from bot.core.tenant_signing import TenantSigning
@@ -157,6 +158,7 @@ async def finalize(rt: Runtime, slug: str, contract_id: int, version_no: int) ->
                 signing.tsa_urls,
                 reason=processor_reason(tenant.slug, contract_id, version_no),
                 location=tenant.place or None,
+                stamp=processor_stamp(tenant),
             )
         )
     now = dt.datetime.now(dt.UTC)

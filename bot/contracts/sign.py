@@ -8,6 +8,7 @@ from typing import Any
 from bot.archive.store import archive_contract
 from bot.contracts.final import processor_reason, processor_signature
 from bot.contracts.own_signature import detail_of, returned_pdf
+from bot.contracts.stamps import customer_stamp, processor_stamp
 from bot.core.runtime import Runtime
 from bot.domain.workflow import State
 from bot.jobs import cpu
@@ -41,6 +42,7 @@ async def customer_sign(
         customer = await repo.customer(contract.customer_id)
         reply = await repo.message(message_row_id)
         version = await repo.version(contract)
+        fields = dict(version.fields)
         sent_path = version.sent_pdf_path or next(
             (
                 g.blob_path
@@ -118,7 +120,13 @@ async def customer_sign(
         if returned_sha256 is not None:
             signed = own
         else:
-            signed = await sign_customer(sent, one_time, signing.tsa_urls, reason=reason)
+            signed = await sign_customer(
+                sent,
+                one_time,
+                signing.tsa_urls,
+                reason=reason,
+                stamp=customer_stamp(tenant, customer, fields, reply),
+            )
         if processor_last:
             signed = await approve_processor(
                 signed,
@@ -126,6 +134,7 @@ async def customer_sign(
                 signing.tsa_urls,
                 reason=processor_reason(tenant.slug, contract_id, version_no),
                 location=tenant.place or None,
+                stamp=processor_stamp(tenant),
             )
         lta = await make_lta(signed, signing.all_roots, signing.tsa_urls)
         return lta, await validate_pdf(lta, signing.all_roots)

@@ -1,7 +1,8 @@
-"""TODO docstring."""
+"""Short fingerprints people can read: of a final PDF (its version) and of a reply's Message-ID."""
 
 from __future__ import annotations
 
+import hashlib
 import re
 
 # 12 hex digits (48 bits): unguessable for someone who has not seen the PDF (the mailed final's
@@ -28,3 +29,9 @@ def quotes_version(text: str, sha256: str) -> bool:
     if any("".join(m.groups()).lower() == wanted for m in _QUOTED.finditer(text)):
         return True
     return any(m.group(0).lower() == sha256.lower() for m in _SHA256.finditer(text))
+
+
+def message_ref(message_id: str) -> str:
+    """The 10 hex digits a signature shows for the reply that accepted: the start of the
+    SHA-256 of its Message-ID (without angle brackets), checkable with ``sha256sum``."""
+    return hashlib.sha256(message_id.strip().strip("<>").encode()).hexdigest()[:10]

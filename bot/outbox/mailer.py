@@ -44,8 +44,9 @@ def compose(
         msg["References"] = in_reply_to
     msg.set_content(rendered.text)
     msg.add_alternative(rendered.html, subtype="html")
+    if attachments:
+        msg.make_mixed()  # once: a second call fails ("Cannot convert mixed to mixed")
     for filename, data in attachments:
-        msg.make_mixed()
         msg.attach(pdf_part(filename, data))
     return msg
 

@@ -1,4 +1,5 @@
-"""/get (the archived signed PDF and its validation), /audit and /export (admins)."""
+"""/get (the archived signed PDF, its certificate of completion and its validation), /audit and
+/export (admins)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ import re
 import tempfile
 from pathlib import Path
 
-from bot.archive.store import export_zip
+from bot.archive.certificate import certificate_for
+from bot.archive.store import certificate_name, export_zip
 from bot.transports.telegram import MAX_UPLOAD
 from handlers.staff._context import StaffContext
 from handlers.staff._registry import ADMIN, STAFF, command
@@ -85,6 +87,7 @@ async def get(sc: StaffContext) -> None:
             "get_caption", ref=f"#{contract.id}", customer=customer.name, archive_id=entry.id
         ),
     )
+    await _send_certificate(sc, contract.id, entry.id)
     report = manifest.get("validation", {})
     await sc.reply_template(
         "validation",
@@ -94,6 +97,25 @@ async def get(sc: StaffContext) -> None:
         sha256=sc.detail["sha256"],
         report=report,
         stamps=report.get("document_timestamps", []),
+    )
+
+
+async def _send_certificate(sc: StaffContext, contract_id: int, entry_id: str) -> None:
+    """The certificate of completion (issued now if the archive has none for this PDF yet)."""
+    try:
+        cert = await certificate_for(sc.rt, sc.slug, entry_id, actor=sc.actor)
+    except Exception as exc:  # the PDF was sent; a failed certificate is told, not raised
+        sc.detail["certificate_error"] = type(exc).__name__
+        await sc.reply(
+            f"The certificate of completion of #{contract_id} could not be issued now "
+            f"({type(exc).__name__}); try: dpabot archive certificate {entry_id} -o cert.pdf"
+        )
+        return
+    sc.detail["certificate_sha256"] = hashlib.sha256(cert).hexdigest()
+    await sc.send_document(
+        cert,
+        certificate_name(contract_id),
+        caption=f"#{contract_id} certificate of completion, archive {entry_id}",
     )
 
 

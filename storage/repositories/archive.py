@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import func, or_
 from sqlalchemy.dialects.postgresql import insert
 
-from storage.models import ArchiveEntry, Contract
+from storage.models import ArchiveEntry, AuditEvent, Contract
 from storage.repositories.base import TenantScoped
 
 
@@ -23,6 +23,15 @@ class Archive(TenantScoped):
 
     async def archive_entry(self, entry_id: str) -> ArchiveEntry:
         return await self._one(ArchiveEntry, entry_id, "archive entry")
+
+    async def audit_events(self, action: str, subject: str) -> Sequence[AuditEvent]:
+        """This tenant's audit events of one action about one subject, oldest first."""
+        rows = await self.session.scalars(
+            self._select(AuditEvent)
+            .where(AuditEvent.action == action, AuditEvent.subject == subject)
+            .order_by(AuditEvent.id)
+        )
+        return rows.all()
 
     async def archive_entry_for(self, contract: Contract) -> ArchiveEntry | None:
         return await self.session.scalar(

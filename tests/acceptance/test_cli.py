@@ -131,6 +131,42 @@ def test_archive_search_and_get_by_customer_and_enterprise_number(demo, tmp_path
     assert unknown_tenant.returncode == 2 and "no tenant 'nobody'" in unknown_tenant.stderr
 
 
+def test_archive_certificate_of_the_demo_contract(demo, tmp_path):
+    work, out = demo
+    config = str(work / "dpabot.toml")
+    target = tmp_path / "certificate.pdf"
+    got = dpabot("archive", "certificate", out["archive_id"], "-o", str(target), "--config", config)
+    assert got.returncode == 0, got.stderr
+    assert f"certificate of completion of archive entry {out['archive_id']}" in got.stdout
+    with pikepdf.open(target) as doc:  # PDF/A, like the contract
+        assert doc.open_metadata().pdfa_status.startswith("2")
+    text = subprocess.run(
+        ["pdftotext", "-raw", str(target), "-"], capture_output=True, text=True
+    ).stdout
+    signed_sha = Path(out["pdf"]).stem
+    for words in ("Certificaat van voltooiing", out["archive_id"], signed_sha, "Karolien Piskor"):
+        assert words in text, words
+    nssdir = tmp_path / "nss"
+    nssdir.mkdir()
+    (seal,) = [
+        s
+        for s in pdfsig_signatures(target, nss_db(Path(out["trust_root"]), nssdir), no_ocsp=True)
+        if s.get("Signature Field Name") == "Seal"
+    ]
+    assert seal["Signature Validation"] == "Signature is Valid.", seal
+    assert seal["Certificate Validation"] == "Certificate is Trusted.", seal
+    qpdf_check(target)
+    # Asked again: the same archived certificate, byte for byte.
+    again = tmp_path / "again.pdf"
+    dpabot("archive", "certificate", out["archive_id"], "-o", str(again), "--config", config)
+    assert again.read_bytes() == target.read_bytes()
+    unknown = dpabot(
+        "archive", "certificate", "20000101-0000000000", "-o", str(again), "--config", config
+    )
+    assert unknown.returncode != 0 and "no archive entry 20000101-0000000000" in unknown.stderr
+    assert len(unknown.stderr.strip().splitlines()) == 1, unknown.stderr
+
+
 def test_parse_reply_json(tmp_path):
     eml = tmp_path / "reply.eml"
     eml.write_text(

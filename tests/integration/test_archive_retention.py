@@ -91,6 +91,8 @@ async def test_retention_job_erases_after_the_configured_periods(runtime_factory
     assert Path(entry.path).is_file()  # signed: kept for ten years
     assert await apply(now + dt.timedelta(days=366 * 10)) == [entry.contract_id]
     assert not Path(entry.path).exists() and not Path(entry.manifest_path).exists()
+    # The certificate of completion names the parties: it goes too.
+    assert entry.certificate_path and not Path(entry.certificate_path).exists()
     async with scoped(rt) as s:
         erased = await s.get(ArchiveEntry, entry.id, populate_existing=True)
         assert erased is not None and erased.erased_at is not None

@@ -186,6 +186,13 @@ async def test_renewal_adds_a_timestamp_and_keeps_the_old_file(archived):
     assert len(stamps) == 2
     assert (await validate_pdf(new_pdf, roots)).ok
     assert (await verify_entry(after, roots)).ok, (await verify_entry(after, roots)).problems
+    # The certificate of completion is issued again, for the renewed PDF, naming the renewal.
+    assert before.certificate_path and after.certificate_path != before.certificate_path
+    assert after.certificate_pdf_sha256 == after.pdf_sha256 != before.certificate_pdf_sha256
+    text = subprocess.run(
+        ["pdftotext", "-raw", str(after.certificate_path), "-"], capture_output=True, text=True
+    ).stdout
+    assert "Archieftijdstempel vernieuwd" in " ".join(text.split())
     async with scoped(rt) as s:
         actions = (
             await s.scalars(

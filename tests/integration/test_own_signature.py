@@ -104,7 +104,13 @@ def _deliver(rt: Runtime, slug: str, raw: bytes) -> None:
 
 
 def _pdf_of(msg: EmailMessage) -> bytes:
-    (part,) = [p for p in msg.iter_attachments() if p.get_content_type() == "application/pdf"]
+    # The contract; a completion mail also carries the certificate of completion.
+    (part,) = [
+        p
+        for p in msg.iter_attachments()
+        if p.get_content_type() == "application/pdf"
+        and not (p.get_filename() or "").endswith("-certificaat.pdf")
+    ]
     return part.get_content()
 
 
@@ -178,7 +184,8 @@ def _pdfsig_by_field(world: dict[str, Any], pdf: bytes, name: str) -> dict[str, 
 
 
 def _fields_in_order(pdf: bytes) -> list[str]:
-    return [s.field_name for s in PdfFileReader(BytesIO(pdf)).embedded_signatures]
+    # Not strict: poppler (the customer's tool here) reuses the empty appearance's object number.
+    return [s.field_name for s in PdfFileReader(BytesIO(pdf), strict=False).embedded_signatures]
 
 
 async def _assert_archived_and_valid(

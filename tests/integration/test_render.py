@@ -141,7 +141,8 @@ def test_typst_syntax_in_values_is_literal() -> None:
 # ------------------------------------------------------------------ final PDF: structure
 
 
-def test_final_has_exactly_two_empty_signature_fields(final_pdf: bytes) -> None:
+def test_final_has_exactly_two_empty_signature_fields(final_pdf: bytes, tmp_path: Path) -> None:
+    rects = {}
     with pikepdf.open(io.BytesIO(final_pdf)) as pdf:
         form = pdf.Root.AcroForm
         assert int(form.SigFlags) == 3
@@ -152,12 +153,37 @@ def test_final_has_exactly_two_empty_signature_fields(final_pdf: bytes) -> None:
         sig_page = pdf.pages[annotated.pop()]
         for f in fields:
             assert f.FT == pikepdf.Name.Sig and "/V" not in f
-            assert [float(v) for v in f.Rect] == [0, 0, 0, 0]
+            # Visible: a real box where the party's signature is drawn, empty until signed
+            # (PDF/A: every annotation with an area has an appearance).
+            x1, y1, x2, y2 = (float(v) for v in f.Rect)
+            assert x2 - x1 > 150 and y2 - y1 > 50
+            assert f.AP.N.read_bytes() == b""
+            rects[str(f.T)] = (x1, y1, x2, y2)
             assert int(f.F) & 4 and not int(f.F) & 2  # print, not hidden
             assert f.P.objgen == sig_page.obj.objgen
             assert any(a.objgen == f.objgen for a in sig_page.obj.Annots)
         assert "/NeedAppearances" not in form
+        page_no = pdf.pages.index(sig_page) + 1
+        height = float(sig_page.MediaBox[3])
     assert read_form_fields(final_pdf) == {}
+    # Side by side (same height on the page, processor left), and no word of the page in them.
+    (_, py1, px2, _), (cx1, cy1, _, _) = rects["Processor"], rects["Customer"]
+    assert py1 == cy1 and px2 < cx1
+    path = tmp_path / "final.pdf"
+    path.write_bytes(final_pdf)
+    html = subprocess.run(
+        ["pdftotext", "-bbox", "-f", str(page_no), "-l", str(page_no), str(path), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    words = re.findall(r'xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)"', html)
+    assert len(words) > 50
+    for x1, y1, x2, y2 in rects.values():
+        for wx1, wy1, wx2, wy2 in (map(float, w) for w in words):
+            # pdftotext measures from the top; a word inside a box would be overdrawn
+            inside = wx2 > x1 and wx1 < x2 and height - wy1 > y1 and height - wy2 < y2
+            assert not inside
 
 
 def test_final_is_pdfa_2b(final_pdf: bytes) -> None:

@@ -315,18 +315,23 @@ async def test_long_answers_are_paged_with_buttons(world):
     assert "expired" in other.text and "Paging" not in other.text
 
 
-async def test_get_sends_the_archived_pdf_and_its_validation(world):
+async def test_get_sends_the_archived_pdf_its_certificate_and_its_validation(world):
     entry = await archived(world, world.a, "MOOI Schoonheidsverzorging", "k@mooi.example")
     pdf = await world.rt.archive.async_get(entry.path)
-    doc, summary = await world.say(STAFF_A, f"/get {entry.contract_id}")
+    doc, cert, summary = await world.say(STAFF_A, f"/get {entry.contract_id}")
     assert doc.method == "sendDocument"
     ((filename, data),) = doc.files.values()
     assert data == pdf and filename == f"verwerkersovereenkomst-{entry.contract_id}-ondertekend.pdf"
+    # The certificate of completion archived with it, as a document of its own.
+    assert cert.method == "sendDocument" and entry.certificate_path
+    ((filename, data),) = cert.files.values()
+    assert data == await world.rt.archive.async_get(entry.certificate_path)
+    assert filename == f"verwerkersovereenkomst-{entry.contract_id}-certificaat.pdf"
     assert entry.id in summary.text and "Validation when archived: passed" in summary.text
     assert "Processor" in summary.text and "Customer" in summary.text
     assert "archive timestamp" in summary.text
     # By archive id too.
-    doc2, _ = await world.say(STAFF_A, f"/get {entry.id}")
+    doc2, _, _ = await world.say(STAFF_A, f"/get {entry.id}")
     assert next(iter(doc2.files.values()))[1] == pdf
     got = await events(world, world.a, "archive.get", 2)
     assert got[0].subject == f"contract:{entry.contract_id}"

@@ -1,4 +1,4 @@
-"""The archive and the audit log: search, get, verify, export, audit."""
+"""The archive and the audit log: search, get, verify, certificate, export, audit."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from bot.app.cli.common import (
     show,
     tenants_of,
 )
-from bot.app.cli.lookup import registered
+from bot.app.cli.lookup import configured, registered
 from bot.app.cli.quiet import quiet_validation
 from bot.core.settings import ServiceSettings
 from bot.core.stores import archive_store
@@ -266,3 +266,35 @@ async def cmd_audit(args: argparse.Namespace) -> int:
         return OK if check is None or check.ok else FAILURE
 
     return await archive_session(args, run)
+
+
+async def cmd_archive_certificate(args: argparse.Namespace) -> int:
+    """The certificate of completion of an archive entry (issued now if it has none yet)."""
+    # Here, not at the top: the runtime and the certificate's rendering and signing.
+    from bot.app.runtime import open_runtime
+    from bot.archive.certificate import certificate_for
+
+    settings = service_settings(args.config)
+    slug = args.tenant
+    if slug is None:  # the entry's own tenant, as `archive get` finds it
+        db = await database(settings)
+        try:
+            async with db.transaction() as s:
+                await bind_all_tenants(s)
+                found = await s.scalar(select(ArchiveEntry).where(ArchiveEntry.id == args.id))
+                if found is None:
+                    raise UsageError(f"There is no archive entry {args.id}.")
+                slug = await s.scalar(select(Tenant.slug).where(Tenant.id == found.tenant_id))
+        finally:
+            await db.dispose()
+    tenants = [configured(settings, slug)]
+    async with open_runtime(settings, tenants) as rt:
+        async with rt.db.transaction() as s:
+            await rt.repo(s, slug).archive_entry(args.id)  # unknown: one plain sentence
+        data = await certificate_for(rt, slug, args.id, actor=actor())
+    try:
+        args.output.write_bytes(data)
+    except OSError as exc:
+        raise UsageError(f"Cannot write {args.output} ({exc.strerror or exc}).") from exc
+    print(f"Wrote {args.output} (certificate of completion of archive entry {args.id}).")
+    return OK
