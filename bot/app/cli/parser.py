@@ -54,6 +54,18 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--draft", action="store_true")
     r.set_defaults(run="documents:cmd_render")
 
+    tp = sub.add_parser("template", help="import a DPA as a template folder; check one")
+    tps = tp.add_subparsers(dest="template_command", required=True)
+    ti = tps.add_parser("import", help="a DPA (.docx, .pdf, .txt, .md) → template folder DIR/ID/")
+    ti.add_argument("file", type=Path)
+    ti.add_argument("--id", required=True)
+    ti.add_argument("--dir", type=Path, default=Path("."))
+    ti.set_defaults(run="templates_cmd:cmd_template_import")
+    tc = tps.add_parser("check", help="fields, questions, draft and final, source coverage")
+    tc.add_argument("template", help="a template folder's path or a template id")
+    tc.add_argument("--json", action="store_true")
+    tc.set_defaults(run="templates_cmd:cmd_template_check")
+
     pr = sub.add_parser("parse-reply", help="what dpabot reads in a reply")
     pr.add_argument("file", type=Path)
     pr.add_argument("--template", required=True)

@@ -1,0 +1,43 @@
+"""How much of the source's text a rendering keeps, in order (the words of the source found in
+the text of the PDF, as difflib matches them)."""
+
+from __future__ import annotations
+
+import difflib
+import io
+import re
+
+
+def words(text: str) -> list[str]:
+    """Words for comparison: hyphenation undone, punctuation and case ignored."""
+    text = re.sub("\u00ad\\s*\n\\s*", "", text)  # soft hyphens at line ends
+    text = re.sub(r"(\w)-[ \t]*\n\s*(\w)", r"\1\2", text)  # words broken at a line end
+    out = []
+    for token in text.split():
+        token = token.strip(".,:;()[]{}\"'’‘“”•–—-…°").lower()
+        if re.search(r"\w", token):
+            out.append(token)
+    return out
+
+
+def pdf_text(pdf: bytes) -> str:
+    """The text of a PDF (pdfminer)."""
+    from pdfminer.high_level import extract_text  # only check reads rendered PDFs back
+
+    return extract_text(io.BytesIO(pdf))
+
+
+def coverage(source: str, rendered: str) -> tuple[float, list[str]]:
+    """Share of the source's words found in order in the rendering; the first missing passages."""
+    expected = words(source)
+    if not expected:
+        return 1.0, []
+    got = words(rendered)
+    matcher = difflib.SequenceMatcher(None, expected, got, autojunk=False)
+    kept = sum(b.size for b in matcher.get_matching_blocks())
+    gaps = [
+        " ".join(expected[i1:i2])
+        for tag, i1, i2, _, _ in matcher.get_opcodes()
+        if tag in ("delete", "replace")
+    ]
+    return kept / len(expected), gaps[:10]
