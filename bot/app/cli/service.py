@@ -10,6 +10,7 @@ from bot.app.cli.common import FAILURE, OK, database, service_settings, show, te
 from bot.app.demo import human, run_demo
 from bot.app.serve import serve
 from bot.core.settings import load_tenant
+from bot.core.tenant_templates import register_tenant_templates
 from storage.models import Tenant
 from storage.repositories import ensure_tenant
 
@@ -47,6 +48,7 @@ async def cmd_db_upgrade(args: argparse.Namespace) -> int:
 
 async def cmd_tenant_add(args: argparse.Namespace) -> int:
     tenant = load_tenant(args.file)
+    register_tenant_templates([tenant])  # its template: packaged or in its own folder
     db = await database(service_settings(args.config))
     try:
         async with db.transaction() as s:
