@@ -90,6 +90,11 @@ def import_document(path: Path, template_id: str, out_dir: Path) -> Path:
     doc = structure(blocks, template_id)
     tenant: dict[str, str] = {}
     customer: dict[str, str] = {}
+    for role, values in doc.signed.items():
+        keys = {k: f"customer_{k}" if role == "controller" else k for k in values}
+        (customer if role == "controller" else tenant).update(
+            {keys[k]: v for k, v in values.items()}
+        )
     for party in doc.parties:
         (customer if party.role == "controller" else tenant).update(party.values)
     typ = typst_document(

@@ -54,6 +54,42 @@ def _question(b: Block) -> bool:
     return b.kind == "p" and b.text.rstrip().endswith(":") and 0 < pt.words(b.text) <= 40
 
 
+_SUBLABEL = re.compile(r"^\(?(?:\d{1,2}|[a-z])[.)]\s*(.+)$")
+
+
+def body_fields(items: list[Item], prefix: str) -> tuple[list[Item], list[FoundField]]:
+    """Annex details a document asks in its body, as labelled subsections ("(1) Onderwerp"
+    and its paragraph): fields when at least two canonical ones are found, else nothing."""
+    fields = _Fields(prefix)
+    out: list[Item] = []
+    i = 0
+    while i < len(items):
+        it = items[i]
+        m = _SUBLABEL.match(it.text) if it.kind == "p" and not it.segments else None
+        nxt = items[i + 1] if i + 1 < len(items) else None
+        taken = {f.id for f in fields.found}
+        if (
+            m
+            and _short_label(m.group(1))
+            and canonical_id(m.group(1), in_dpo_group=False) not in (None, *taken)
+            and nxt is not None
+            and nxt.kind == "p"
+            and not nxt.segments
+        ):
+            intro = nxt.text.rstrip().endswith(":")
+            fid = fields.add(m.group(1), "" if intro else nxt.text, dpo=False)
+            out.append(Item("field", it.text, field_id=fid))
+            if intro:
+                out.append(nxt)
+            i += 2
+            continue
+        out.append(it)
+        i += 1
+    if sum(f.canonical for f in fields.found) < 2:
+        return items, []
+    return out, fields.found
+
+
 def annex_fields(blocks: list[Block], prefix: str) -> tuple[list[Item], list[FoundField]]:
     """The annex's items with fields in place of its labels, and the fields found."""
     fields = _Fields(prefix)
@@ -70,6 +106,8 @@ def annex_fields(blocks: list[Block], prefix: str) -> tuple[list[Item], list[Fou
         if b.kind != "p":
             return False
         t = b.text
+        if re.fullmatch(r"\d{1,2}[.)]?", t.strip()):
+            return True  # a stray number (OCR) between label rows
         return _question(b) or (_short_label(t) and canonical_id(t, in_dpo_group=dpo) is not None)
 
     for i, b in enumerate(blocks):

@@ -30,11 +30,13 @@ _NAME = re.compile(r"^\s*(naam|nom|name|identité|identity)\b", re.IGNORECASE)
 # Annex labels → canonical ids; the first rule that matches wins (order matters).
 _RULES: list[tuple[str, re.Pattern[str]]] = [
     ("data_subjects", re.compile(
-        r"betrokkene|personnes concernées|data subjects?|categories of (?:individuals|persons)",
+        r"betrokkene|personnes concernées|data subjects?|categories of (?:individuals|persons)|"
+        r"gegevens ?onderwerp",
         re.IGNORECASE)),
     ("nature_purpose", re.compile(r"\bdoel|finalit|purpose", re.IGNORECASE)),
     ("data_types", re.compile(
-        r"persoonsgegevens|soort(?:en)? (?:van )?gegevens|categorie(?:ë|e)n (?:van )?gegevens|"
+        r"persoonsgegevens|(?:soort(?:en)?|types?) (?:van )?gegevens|gegevenstype|"
+        r"categorie(?:ë|e)n (?:van )?gegevens|"
         r"données|personal data|(?:categories|types?|kinds?) of data|\bdata\b",
         re.IGNORECASE)),
     ("nature_purpose", re.compile(r"\baard\b|\bnature\b", re.IGNORECASE)),

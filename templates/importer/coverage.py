@@ -24,7 +24,8 @@ def pdf_text(pdf: bytes) -> str:
     """The text of a PDF (pdfminer)."""
     from pdfminer.high_level import extract_text  # only check reads rendered PDFs back
 
-    return extract_text(io.BytesIO(pdf))
+    # Typst's hyphen glyph reads back as a soft hyphen: inside a line it is a real hyphen.
+    return re.sub("\u00ad(?![ \t]*\n)", "-", extract_text(io.BytesIO(pdf)))
 
 
 def coverage(source: str, rendered: str) -> tuple[float, list[str]]:

@@ -80,7 +80,11 @@ def paragraphs(blocks: list[Block]) -> list[Block]:
         line = b.text.strip()
         if after_blank and current is not None:
             runs_on = re.search(r"\w-$", current) and re.match(r"\w", line)
-            unfinished = not pt.ends_sentence(current) and re.match(r"[a-zà-ÿ]", line)
+            unfinished = (
+                not pt.ends_sentence(current)
+                and re.match(r"[a-zà-ÿ]", line)
+                and len(last_line or "") >= 0.5 * width  # a wrapped line, not a title
+            )
             if not (runs_on or (unfinished and not pt.BULLET.match(line))):
                 close()
         after_blank = False

@@ -100,7 +100,7 @@ def find_parties(preamble: list[Block]) -> tuple[dict[int, list[Segment]], list[
             name = trade.group(1).strip() if trade else _name_at_start(text)
         elif (
             pt.words(text) <= 6
-            and not pt.ends_sentence(text)
+            and (not pt.ends_sentence(text) or pt.BLANKS.fullmatch(text.replace(" ", "")))
             and _role(nxt)
             and re.search(
                 r"hierna|verder genoemd|hereinafter|ci-après|referred to", nxt, re.IGNORECASE

@@ -26,7 +26,12 @@ def _shape(text: str) -> str:
 def _page_lines(page: Any) -> list[tuple[str, float, float]]:
     """(text, top, bottom) of each line of one page."""
     lines = page.extract_text_lines(layout=False, strip=True, return_chars=False)
-    return [(ln["text"], float(ln["top"]), float(ln["bottom"])) for ln in lines if ln["text"]]
+    # Some producers (Typst) map the hyphen glyph to a soft hyphen: read it as printed.
+    return [
+        (ln["text"].replace("\u00ad", "-"), float(ln["top"]), float(ln["bottom"]))
+        for ln in lines
+        if ln["text"]
+    ]
 
 
 def read_pdf(data: bytes) -> list[Block]:

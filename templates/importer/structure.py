@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field
 
 from templates.importer import patterns as pt
-from templates.importer.annex import annex_fields
+from templates.importer.annex import annex_fields, body_fields
 from templates.importer.items import FoundField, Item
 from templates.importer.model import Block
 from templates.importer.parties import Party, find_parties
@@ -26,6 +26,7 @@ class Structure:
     parties: list[Party]
     party_block_added: bool
     signature_found: bool
+    signed: dict[str, dict[str, str]] = field(default_factory=dict)
     annexes: list[str] = field(default_factory=list)
 
 
@@ -115,6 +116,38 @@ def _signature_zone(body: list[Block]) -> tuple[int, int] | None:
     return None
 
 
+_TWO_COLUMNS = re.compile(r"^(\w[\w ]{0,20}?)\s*:\s*(.*?)\s*\1\s*:\s*(.*)$", re.IGNORECASE)
+_SIGN_KEYS = {
+    "naam": "representative", "nom": "representative", "name": "representative",
+    "functie": "representative_function", "fonction": "representative_function",
+    "function": "representative_function", "position": "representative_function",
+    "titel": "representative_function", "title": "representative_function",
+}  # fmt: skip
+
+
+def _signature_values(zone: list[Block]) -> dict[str, dict[str, str]]:
+    """Names and functions filled in on two-column signature lines ("Naam: A Naam: B"), by
+    role, when a line above says which column is which party."""
+    order: list[str] = []
+    out: dict[str, dict[str, str]] = {"controller": {}, "processor": {}}
+    for b in zone:
+        text = b.text.strip()
+        controller = pt.CONTROLLER_WORDS.search(text)
+        processor = pt.PROCESSOR_WORDS.search(text)
+        if controller and processor and pt.words(text) <= 6:
+            order = ["controller", "processor"]
+            if processor.start() < controller.start():
+                order.reverse()
+            continue
+        m = _TWO_COLUMNS.match(text)
+        key = _SIGN_KEYS.get(m.group(1).lower()) if m else None
+        if m and key and order:
+            for role, value in zip(order, (m.group(2), m.group(3)), strict=True):
+                if value and not pt.BLANKS.fullmatch(value.replace(" ", "")):
+                    out[role][key] = value
+    return out
+
+
 def _plain_items(blocks: list[Block]) -> list[Item]:
     out = []
     for b in blocks:
@@ -167,4 +200,16 @@ def structure(blocks: list[Block], template_id: str) -> Structure:
             items.extend(annex_items)
         else:
             items.extend(_plain_items(content))
-    return Structure(title, items, fields, parties, added, zone is not None, annexes)
+    if not fields:
+        items, fields = body_fields(items, prefix)
+    signed = _signature_values(body[zone[0] : zone[1]]) if zone else {}
+    return Structure(
+        title=title,
+        items=items,
+        fields=fields,
+        parties=parties,
+        party_block_added=added,
+        signature_found=zone is not None,
+        signed=signed,
+        annexes=annexes,
+    )
