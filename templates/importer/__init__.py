@@ -13,6 +13,7 @@ import tempfile
 from pathlib import Path
 
 from templates import registry
+from templates.documents import render_pdf
 from templates.errors import TemplateError
 from templates.importer.check import check_template
 from templates.importer.language import detect
@@ -120,8 +121,22 @@ def import_document(path: Path, template_id: str, out_dir: Path) -> Path:
             example_json(tenant, customer, doc.fields), encoding="utf-8"
         )
         (work / "source.txt").write_text(text, encoding="utf-8")
+        _renders(work)
         work.rename(target)
     except OSError as exc:
         shutil.rmtree(work, ignore_errors=True)
         raise TemplateError(f"The folder {target} cannot be written ({exc.strerror}).") from exc
+    except TemplateError:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
     return target
+
+
+def _renders(folder: Path) -> None:
+    """The new folder renders as a draft (every word escaped, every value data), or no folder."""
+    try:
+        render_pdf(str(folder), {"fields": {}}, draft=True)
+    except TemplateError as exc:
+        raise TemplateError(
+            f"The imported document does not render ({exc}); nothing written."
+        ) from exc

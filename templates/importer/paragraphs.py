@@ -32,7 +32,8 @@ def _starts_block(prev: str | None, line: str, width: float) -> bool:
     if pt.is_signature_line(line) and pt.words(line) <= 6:
         return True
     if pt.heading_level(prev) or (pt.annex_title(prev) is not None and pt.words(prev) <= 8):
-        return True
+        # A numbered line that runs on in lower case is an item's first line, not a heading.
+        return not (re.match(r"[a-zà-ÿ]", line) and not pt.ARTICLE.match(prev))
     if (
         pt.words(prev) <= 8
         and not prev.rstrip().endswith((",", "-"))
