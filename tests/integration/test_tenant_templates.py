@@ -84,3 +84,23 @@ async def test_a_folder_reusing_a_packaged_id_is_refused(runtime_factory, tmp_pa
     (folder / tid).rename(folder / "ibeauty")
     with pytest.raises(ConfigError, match="id of a packaged template"):
         await runtime_factory([own_tenant(folder, "ibeauty")])
+
+
+def test_render_finds_a_tenant_template_by_id_through_the_configuration(tmp_path, capsys):
+    folder = tmp_path / "templates"
+    tid = imported(folder)
+    (tmp_path / "tenants").mkdir()
+    (tmp_path / "dpabot.toml").write_text('tenants = ["tenants/own.toml"]\n', encoding="utf-8")
+    (tmp_path / "tenants" / "own.toml").write_text(
+        f'slug = "own"\nname = "Own BV"\ntemplate = "{tid}"\ntemplates_dir = "../templates"\n'
+        'representative = "Jan"\n[mail]\naddress = "dpa@own.example"\ntransport = "maildir"\n',
+        encoding="utf-8",
+    )
+    data = tmp_path / "data.json"
+    data.write_text('{"fields": {}}', encoding="utf-8")
+    out = tmp_path / "draft.pdf"
+    argv = ["render", "--template", tid, "--data", str(data), "-o", str(out), "--draft"]
+    config = ["--config", str(tmp_path / "dpabot.toml")]
+    assert main([*argv, *config]) == 0
+    assert "dpo_email" in read_form_fields(out.read_bytes())
+    assert main(["template", "check", tid, "--json", *config]) == 0

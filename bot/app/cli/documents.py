@@ -6,6 +6,7 @@ import argparse
 import json
 
 from bot.app.cli.common import FAILURE, OK, UsageError, load_roots, show
+from bot.app.cli.templates_cmd import know_tenant_templates
 from handlers.reader.reader import read_reply
 from signing import validate_pdf
 from templates import TemplateError, load_manifest, render_pdf
@@ -16,6 +17,7 @@ def cmd_render(args: argparse.Namespace) -> int:
         data = json.loads(args.data.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise UsageError(f"The data file {args.data} is not readable JSON ({exc}).") from exc
+    know_tenant_templates(args.template, args.config)
     try:
         pdf = render_pdf(args.template, data, draft=args.draft)
     except TemplateError as exc:
@@ -30,6 +32,7 @@ def cmd_parse_reply(args: argparse.Namespace) -> int:
         raw = args.file.read_bytes()
     except OSError as exc:
         raise UsageError(f"The mail file {args.file} cannot be read ({exc}).") from exc
+    know_tenant_templates(args.template, args.config)
     try:
         load_manifest(args.template)
     except TemplateError as exc:

@@ -3,9 +3,22 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
-from bot.app.cli.common import OK, UsageError, show
+from bot.app.cli.common import OK, UsageError, service_settings, show, tenants_of
+from bot.core.tenant_templates import register_tenant_templates
+from templates import registry
 from templates.errors import TemplateError
+
+
+def know_tenant_templates(ref: str, config: Path | None) -> None:
+    """An id that is not packaged may be in a tenant's templates_dir: register the configured
+    tenants' folders (from --config, or ./dpabot.toml when there is one)."""
+    if not registry.is_id(ref) or ref in registry.packaged_ids():
+        return
+    if config is None and not Path("dpabot.toml").exists():
+        return
+    register_tenant_templates(tenants_of(service_settings(config)))
 
 
 def cmd_template_import(args: argparse.Namespace) -> int:
@@ -26,6 +39,7 @@ def cmd_template_check(args: argparse.Namespace) -> int:
     from templates.importer import check_template
     from templates.importer.check import report_text
 
+    know_tenant_templates(args.template, args.config)
     try:
         report = check_template(args.template)
     except TemplateError as exc:
