@@ -110,7 +110,10 @@ def annex_fields(blocks: list[Block], prefix: str) -> tuple[list[Item], list[Fou
             return True  # a stray number (OCR) between label rows
         return _question(b) or (_short_label(t) and canonical_id(t, in_dpo_group=dpo) is not None)
 
+    skip: set[int] = set()
     for i, b in enumerate(blocks):
+        if i in skip:
+            continue
         text = b.text.strip()
         if b.kind == "table":
             rows = [r for r in b.rows if any(c.strip() for c in r)]
@@ -187,6 +190,22 @@ def annex_fields(blocks: list[Block], prefix: str) -> tuple[list[Item], list[Fou
         ):
             fid = fields.add(text, "", dpo=False)
             items.append(Item("field", text, field_id=fid))
+            continue
+        nxt = blocks[i + 1] if i + 1 < n else None
+        if (
+            _short_label(text)
+            and not pt.is_signature_line(text)
+            and canonical_id(text, in_dpo_group=False) is not None
+            and nxt is not None
+            and nxt.kind == "p"
+            and not _question(nxt)
+            and not label_like(i + 1)
+            and label_like(i + 2)
+        ):
+            # A label line and its answer under it ("Duration" / "For the term of …").
+            fid = fields.add(text, nxt.text, dpo=False)
+            items.append(Item("field", text, field_id=fid))
+            skip.add(i + 1)
             continue
         if dpo and not (lv and pt.words(lv.group(1)) <= 4):
             dpo = False

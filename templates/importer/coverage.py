@@ -15,7 +15,8 @@ def words(text: str) -> list[str]:
     out = []
     for token in text.split():
         token = token.strip(".,:;()[]{}\"'’‘“”•–—-…°").lower()
-        if re.search(r"\w", token):
+        # Blanks to fill in ("______") are not words of the text.
+        if re.search(r"[^\W_]", token):
             out.append(token)
     return out
 

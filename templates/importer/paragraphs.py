@@ -13,6 +13,8 @@ import statistics
 from templates.importer import patterns as pt
 from templates.importer.model import Block
 
+_LABEL_ROW = re.compile(r"^[A-ZÀ-Ý][^.:;]{1,60}\s?:(\s|$)")
+
 
 def _join(a: str, b: str) -> str:
     if re.search(r"\w-$", a) and re.match(r"\w", b):
@@ -27,6 +29,8 @@ def _starts_block(prev: str | None, line: str, width: float) -> bool:
         return pt.ends_sentence(prev) or pt.heading_level(prev) > 0 or pt.words(prev) <= 6
     if pt.BULLET.match(line) or pt.ITEM.match(line):
         return True
+    if _LABEL_ROW.match(line) and (_LABEL_ROW.match(prev) or len(prev) < 0.75 * width):
+        return True  # "Durée du traitement : …" rows of an annex
     if prev.rstrip().endswith(":") and prev.count("(") <= prev.count(")"):
         return True
     if pt.is_signature_line(line) and pt.words(line) <= 6:

@@ -25,6 +25,17 @@ class Party:
     values: dict[str, str]
 
 
+def _role_after(text: str, pos: int) -> str | None:
+    """The party a value belongs to: the first role named after it ("…, hereinafter the
+    Customer, and …"), when the paragraph names both parties."""
+    rest = text[pos:]
+    controller = pt.CONTROLLER_WORDS.search(rest)
+    processor = pt.PROCESSOR_WORDS.search(rest)
+    if controller and processor:
+        return "controller" if controller.start() < processor.start() else "processor"
+    return None
+
+
 def _role(text: str) -> str | None:
     controller = len(pt.CONTROLLER_WORDS.findall(text))
     processor = len(pt.PROCESSOR_WORDS.findall(text))
@@ -48,6 +59,13 @@ _TRADE_NAME = re.compile(
 
 
 def _name_at_start(text: str) -> str | None:
+    between = re.search(
+        r"\b(?:between|entre|tussen)\s*:?\s+(?:(?:la société|de firma|the company)\s+)?",
+        text,
+        flags=re.IGNORECASE,
+    )
+    if between and between.start() < 120:
+        text = text[between.end() :]
     body = re.sub(
         r"^(?:(?:de|het|la|le|l'|the)\s+)?(?:leverancier|klant|verwerker|"
         r"verwerkingsverantwoordelijke|client|fournisseur|prestataire|sous-traitant|"
@@ -95,7 +113,8 @@ def find_parties(preamble: list[Block]) -> tuple[dict[int, list[Segment]], list[
         rep = pt.REPRESENTED_BY.search(text)
         nxt = preamble[i + 1].text if i + 1 < len(preamble) else ""
         if number or rep:
-            role = _role(text)
+            first = min(m.start() for m in (number, rep) if m is not None)
+            role = _role_after(text, first) or _role(text)
             trade = _TRADE_NAME.search(text)
             name = trade.group(1).strip() if trade else _name_at_start(text)
         elif (

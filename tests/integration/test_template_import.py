@@ -20,6 +20,7 @@ from templates.importer.coverage import coverage, words
 ROOT = Path(__file__).resolve().parents[2]
 SEEDS = ROOT.parent / "shared" / "seeds"
 
+FIVE = ["subject", "duration", "nature_purpose", "data_types", "data_subjects"]
 EXPECTED = {
     "000": ["subject", "duration", "nature_purpose", "data_types", "data_subjects"],
     "001": ["subject", "duration", "nature_purpose", "data_types", "data_subjects"],
@@ -223,3 +224,37 @@ def test_existing_folder_is_refused(tmp_path, capsys):
     assert cli("template", "import", str(seed("003")), "--id", "taken", "--dir",
                str(tmp_path)) == 2  # fmt: skip
     assert "already exists" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("name", "lang", "annex", "customer"),
+    [
+        (
+            "en-addendum-label-lines.txt",
+            "en",
+            FIVE,
+            {"customer_name": "Northwind Ltd", "customer_representative": "Anna Berg"},
+        ),
+        (
+            "fr-convention-label-rows.txt",
+            "fr",
+            [*FIVE, "dpo_name", "dpo_email"],
+            {"customer_name": "Boulangerie Dupuis SRL", "customer_representative": "Marc Dupuis"},
+        ),
+    ],
+)
+def test_label_lines_and_label_rows_with_their_answers(
+    name, lang, annex, customer, tmp_path, capsys
+):
+    path = ROOT / "tests" / "corpus" / "dpas" / name
+    assert cli("template", "import", str(path), "--id", "dpa", "--dir", str(tmp_path)) == 0
+    report = check_json(tmp_path / "dpa", capsys)
+    assert report["language"] == lang
+    assert [f["id"] for f in report["fields"] if f["annex"]] == annex
+    assert report["source_coverage"] >= 0.97
+    example = json.loads((tmp_path / "dpa" / "example.json").read_text(encoding="utf-8"))
+    assert customer.items() <= example["fields"].items()
+    assert example["fields"]["data_subjects"] in (
+        "Employees and contractors of the Customer.",
+        "clients",
+    )
