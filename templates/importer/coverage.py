@@ -22,11 +22,14 @@ def words(text: str) -> list[str]:
 
 
 def pdf_text(pdf: bytes) -> str:
-    """The text of a PDF (pdfminer)."""
-    from pdfminer.high_level import extract_text  # only check reads rendered PDFs back
+    """The text of a PDF, line by line from the top of each page (pdfplumber, on pdfminer:
+    pdfminer's own order can put a centred heading after the text under it)."""
+    import pdfplumber  # only check reads rendered PDFs back
 
+    with pdfplumber.open(io.BytesIO(pdf)) as doc:
+        text = "\n".join(page.extract_text() or "" for page in doc.pages)
     # Typst's hyphen glyph reads back as a soft hyphen: inside a line it is a real hyphen.
-    return re.sub("\u00ad(?![ \t]*\n)", "-", extract_text(io.BytesIO(pdf)))
+    return re.sub("\u00ad(?![ \t]*\n)", "-", text)
 
 
 def coverage(source: str, rendered: str) -> tuple[float, list[str]]:

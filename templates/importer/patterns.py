@@ -21,7 +21,7 @@ ITEM = re.compile(r"^\s*(\(?\d{1,2}[.)°]|\(?[a-z][.)]|\d{1,2}°\.?|\(?[ivx]{1,4
 SIGNATURE_WORDS = re.compile(
     r"\b(naam|name|nom|functie|function|fonction|hoedanigheid|qualité|datum|date|handtekening|"
     r"signature|handtekening|stempel|cachet|locatie|plaats|lieu|place|titel|title|"
-    r"gelezen en goedgekeurd|lu et approuvé|read and approved|fait à|gedaan te|done at)\b",
+    r"gelezen en goedgekeurd|lu et approuvé|read and approved)\b",
     re.IGNORECASE,
 )
 BLANKS = re.compile(r"(_{3,}|\.{6,}|…{2,})")
@@ -82,6 +82,6 @@ def annex_title(text: str) -> str | None:
 
 def is_signature_line(text: str) -> bool:
     t = text.strip()
-    if words(t) > 14 or (t.endswith(".") and not BLANKS.search(t)):
+    if words(t) > 14 or (t.endswith((".", ";", ",")) and not BLANKS.search(t)):
         return False
     return bool(SIGNATURE_WORDS.search(t) or BLANKS.fullmatch(t.replace(" ", "")))

@@ -101,7 +101,7 @@ def _signature_zone(body: list[Block]) -> tuple[int, int] | None:
                 body[end].kind == "table"
                 or pt.is_signature_line(body[end].text)
                 or (
-                    pt.words(body[end].text) <= 6
+                    pt.words(body[end].text) <= 10
                     and pt.ROLE_WORDS.search(body[end].text)
                     and not pt.ends_sentence(body[end].text)
                 )
