@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
 from pathlib import Path
+from threading import Lock
 from typing import Any
 from urllib.parse import quote
 
@@ -114,11 +115,37 @@ def alembic_config(url: str) -> Any:
     return cfg
 
 
-def upgrade_schema(url: str) -> None:
-    """Alembic upgrade to head (sync; call from a thread inside a running loop)."""
-    from alembic import command
+# The advisory lock's first key, so the second (the database) cannot meet another lock's.
+_MIGRATION_LOCK = 0x64706162  # "dpab"
+# Alembic's context and op are module-level proxies: two upgrades in one process at once would
+# swap each other's; this lock keeps them apart, the advisory lock keeps processes apart.
+_ALEMBIC = Lock()
 
-    command.upgrade(alembic_config(url), "head")
+
+def upgrade_schema(url: str) -> None:
+    """Alembic upgrade to head (sync; call from a thread inside a running loop).
+
+    Runs once per database however many start at the same moment (the service, workers, a
+    CLI): one transaction first takes a transaction-level advisory lock keyed by the database,
+    then migrates on that same connection (storage/migrations/env.py) and commits. Whoever
+    waited then finds the schema at head and has nothing left to do.
+    """
+    from alembic import command
+    from sqlalchemy import create_engine, pool, text
+
+    cfg = alembic_config(url)
+    engine = create_engine(sqlalchemy_url(url), poolclass=pool.NullPool)
+    try:
+        with _ALEMBIC, engine.begin() as conn:
+            conn.execute(
+                text(
+                    f"SELECT pg_advisory_xact_lock({_MIGRATION_LOCK}, hashtext(current_database()))"
+                )
+            )
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "head")
+    finally:
+        engine.dispose()
 
 
 async def raw_connection(session: AsyncSession) -> Any:

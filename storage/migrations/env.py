@@ -15,6 +15,16 @@ def include_object(obj, name, type_, reflected, compare_to):  # type: ignore[no-
 
 
 def run_migrations_online() -> None:
+    # storage.database.upgrade_schema hands over its connection, in a transaction that holds
+    # the migration lock: migrate on it, so the lock covers every step and one commit ends it.
+    shared = config.attributes.get("connection")
+    if shared is not None:
+        context.configure(
+            connection=shared, target_metadata=target_metadata, include_object=include_object
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+        return
     connectable = engine_from_config(
         config.get_section(config.config_ini_section) or {},
         prefix="sqlalchemy.",

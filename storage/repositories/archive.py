@@ -29,6 +29,14 @@ class Archive(TenantScoped):
             self._select(ArchiveEntry).where(ArchiveEntry.contract_id == contract.id)
         )
 
+    async def archive_entry_by_sha256(self, sha256: str) -> ArchiveEntry | None:
+        """The entry whose archived PDF has exactly this SHA-256 (the public verification page)."""
+        return await self.session.scalar(
+            self._select(ArchiveEntry)
+            .where(ArchiveEntry.pdf_sha256 == sha256, ArchiveEntry.erased_at.is_(None))
+            .limit(1)
+        )
+
     async def search_archive(
         self,
         query: str,

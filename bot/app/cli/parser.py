@@ -81,6 +81,17 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--json", action="store_true")
     v.set_defaults(run="documents:cmd_verify")
 
+    vw = sub.add_parser("verify-web", help="the verification page: drop a PDF, read its report")
+    cfg(vw)
+    vw.add_argument("--host", default="127.0.0.1")
+    vw.add_argument("--port", type=int, default=8080)
+    vw.add_argument("--max-mb", type=int, default=20, help="largest upload (MB)")
+    vw.add_argument("--per-minute", type=float, default=6, help="uploads per client and minute")
+    vw.add_argument("--burst", type=int, default=6, help="uploads a client may make at once")
+    vw.add_argument("--timeout", type=float, default=60, help="seconds one file may take")
+    vw.add_argument("--forwarded-allow-ips", default="127.0.0.1", help="trusted proxies")
+    vw.set_defaults(run="web:cmd_verify_web")
+
     a = sub.add_parser("archive", help="signed contracts")
     asub = a.add_subparsers(dest="archive_command", required=True)
     se = asub.add_parser("search")
