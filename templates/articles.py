@@ -11,9 +11,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 
-_DOCUMENTS = Path(__file__).parent / "documents"
+from templates import registry
+
 # "== Artikel 5: Gebruik sub-verwerkers", "== Artikel 5. …", "== 5\. Onderaanneming"
 _HEADING = re.compile(
     r"^==\s+(?:(?:Artikel|Article|Clausule|Clause|Sectie|Section)\s+)?(\d+)\s*\\?[.:]?\s*(.*)$",
@@ -41,7 +41,7 @@ def _plain(line: str) -> str:
 @cache
 def articles(template_id: str) -> dict[str, Article]:
     """Article number → its title and current standard wording, for one template."""
-    source = (_DOCUMENTS / template_id / "dpa.typ").read_text(encoding="utf-8")
+    source = (registry.resolve(template_id) / "dpa.typ").read_text(encoding="utf-8")
     out: dict[str, Article] = {}
     current: tuple[str, str] | None = None
     body: list[str] = []

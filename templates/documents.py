@@ -5,7 +5,6 @@ from __future__ import annotations
 import atexit
 import datetime as dt
 import json
-import re
 import secrets
 import shutil
 import tempfile
@@ -17,13 +16,13 @@ from pathlib import Path
 from typing import Any, Literal
 
 import typst
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, PrivateAttr, ValidationError
 
-from bot.errors import DpabotError
 from handlers.text.validate import email_ok, enterprise_number_ok
-from templates import _pdf_forms
+from templates import _pdf_forms, registry
 from templates._pdf_forms import read_form_fields
 from templates._pdf_signature_fields import SigBox, add_signature_fields
+from templates.errors import TemplateError
 
 __all__ = [
     "SIGNATURE_FIELDS",
@@ -37,7 +36,7 @@ __all__ = [
     "unprintable",
 ]
 
-DOCUMENTS_DIR = Path(__file__).parent / "documents"
+DOCUMENTS_DIR = registry.PACKAGED_DIR
 FONTS_DIR = Path(__file__).parent / "fonts"
 FORM_FONT = FONTS_DIR / "Carlito-Regular.ttf"
 SIGNATURE_FIELDS = ("Processor", "Customer")
@@ -45,10 +44,6 @@ PROCESSOR_KEYS = ("name", "enterprise_number", "representative", "representative
 LANGUAGES = ("nl", "fr", "en")
 # No sign_date: a fixed creation date keeps the bytes of a render reproducible.
 FALLBACK_TIMESTAMP = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
-
-
-class TemplateError(DpabotError):
-    """A template cannot be loaded or rendered; the message is one plain sentence for the user."""
 
 
 class FieldSpec(BaseModel):
@@ -65,7 +60,12 @@ class FieldSpec(BaseModel):
     question: dict[str, str] = Field(default_factory=dict)
 
     def label(self, lang: str) -> str:
-        return self.labels.get(lang) or self.labels.get("nl") or self.id
+        # A template imported from a document may label its own fields in one language only.
+        return (
+            self.labels.get(lang)
+            or self.labels.get("nl")
+            or next((v for v in self.labels.values() if v), self.id)
+        )
 
 
 class Example(BaseModel):
@@ -89,6 +89,7 @@ class Manifest(BaseModel):
     document: str = "dpa.typ"
     tenant: dict[str, str] = Field(default_factory=dict)
     fields: dict[str, FieldSpec]
+    _folder: Path = PrivateAttr(default=DOCUMENTS_DIR)
 
     @property
     def annex_fields(self) -> list[FieldSpec]:
@@ -97,7 +98,8 @@ class Manifest(BaseModel):
 
     @property
     def directory(self) -> Path:
-        return DOCUMENTS_DIR / self.id
+        """The template's folder: in the package, a tenant's folder, or any path."""
+        return self._folder
 
     def defaults(self) -> dict[str, str]:
         """Prefill values (field id → default) for a new contract."""
@@ -106,23 +108,29 @@ class Manifest(BaseModel):
 
 def list_templates() -> list[str]:
     """Ids of all document templates shipped, sorted."""
-    return sorted(p.parent.name for p in DOCUMENTS_DIR.glob("*/manifest.toml"))
+    return registry.packaged_ids()
 
 
 @cache
 def load_manifest(template_id: str) -> Manifest:
-    """Load and check a template's manifest (cached)."""
-    if not re.fullmatch(r"[a-z0-9_-]+", template_id) or template_id not in list_templates():
-        known = ", ".join(list_templates())
-        raise TemplateError(f"Unknown document template '{template_id}'; known templates: {known}.")
-    path = DOCUMENTS_DIR / template_id / "manifest.toml"
+    """Load and check a template's manifest, by id or by folder path (cached)."""
+    folder = registry.resolve(template_id)
+    path = folder / "manifest.toml"
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
         for fid, spec in raw.get("fields", {}).items():
             spec["id"] = fid
         manifest = Manifest.model_validate(raw)
-    except (tomllib.TOMLDecodeError, ValidationError) as exc:
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, ValidationError) as exc:
         raise TemplateError(f"The manifest of template '{template_id}' is invalid: {exc}.") from exc
+    if not registry.is_id(manifest.id) or (
+        registry.is_id(template_id) and manifest.id != template_id
+    ):
+        raise TemplateError(
+            f"The manifest of template '{template_id}' names the id '{manifest.id}'; "
+            f"it must be its folder's name."
+        )
+    manifest._folder = folder
     numbers = [f.number for f in manifest.annex_fields]
     if numbers != list(range(1, len(numbers) + 1)):
         raise TemplateError(
@@ -222,7 +230,7 @@ def prepare_data(template_id: str, data: dict[str, Any], *, draft: bool) -> dict
         raise TemplateError(
             f"The processor field '{unknown[0]}' is not known; use {', '.join(PROCESSOR_KEYS)}."
         )
-    if not processor["name"]:
+    if not processor["name"] and not draft:
         raise TemplateError("The processor field 'name' is required.")
 
     fields: dict[str, str] = {}
@@ -288,9 +296,12 @@ class _Compiled:
         self.root = Path(tempfile.mkdtemp(prefix="dpabot-typst-"))
         atexit.register(shutil.rmtree, self.root, ignore_errors=True)
         # A copy (a few hundred KB of markup): Typst wants the main file really inside its root.
-        shutil.copytree(DOCUMENTS_DIR, self.root, dirs_exist_ok=True)
+        # The shared library and the template's own folder, named by its id (the documents
+        # read their example data from "/<id>/…"), wherever the folder lives.
+        shutil.copytree(DOCUMENTS_DIR / "_lib", self.root / "_lib")
+        shutil.copytree(manifest.directory, self.root / manifest.id)
         self.data_file = self.root / DATA_FILE.lstrip("/")
-        main = self.root / manifest.directory.name / manifest.document
+        main = self.root / manifest.id / manifest.document
         self.compiler = typst.Compiler(
             str(main),
             # Every template imports /_lib/dpa.typ and reads /input.json from this root.
@@ -306,6 +317,7 @@ DATA_FILE = "/input.json"
 
 @cache
 def _compiled(template_id: str) -> _Compiled:
+    # Keyed by the reference as given: an id or a folder path both name one folder per process.
     return _Compiled(load_manifest(template_id))
 
 

@@ -19,6 +19,7 @@ from bot.core.settings import ServiceSettings, TenantSettings
 from bot.core.stores import archive_store
 from bot.core.tenancy import TenantScope
 from bot.core.tenant_signing import TenantSigning, for_tenant
+from bot.core.tenant_templates import register_tenant_templates
 from bot.errors import ConfigError
 from bot.transports import ImapMailbox, MaildirMailbox, MaildirSender, MailSender, SmtpSender
 from storage.blobs import BlobStore, FileBlobStore
@@ -132,6 +133,7 @@ async def open_core(
     slugs = [t.slug for t in tenants]
     if len(set(slugs)) != len(slugs):
         raise ConfigError("Two tenant files use the same slug; each tenant needs its own.")
+    register_tenant_templates(tenants)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     archive = archive_store(settings)
     # A wrong bucket, endpoint or key stops the start with its sentence, not the first archiving.

@@ -171,6 +171,7 @@ def load_tenant(path: Path) -> TenantSettings:
         raise ConfigError(_sentence(path, exc)) from exc
     base = path.parent
     tenant.source = path
+    tenant.templates_dir = _relative(base, tenant.templates_dir)
     s = tenant.signing
     s.pkcs12_file = _relative(base, s.pkcs12_file)
     s.customer_ca_pkcs12 = _relative(base, s.customer_ca_pkcs12)

@@ -235,6 +235,9 @@ class TenantSettings(_Strict):
     slug: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$")
     name: str
     template: str
+    # A folder of the tenant's own templates (`dpabot template import … --dir`), relative to
+    # the tenant file; its templates are usable by this tenant only.
+    templates_dir: Path | None = None
     enterprise_number: str | None = None
     representative: str
     representative_function: str = ""

@@ -7,12 +7,14 @@ import multiprocessing
 import os
 from collections.abc import Awaitable, Callable
 from concurrent.futures import Future, ProcessPoolExecutor
+from pathlib import Path
 from typing import Any, TypeVar
 
 from bot.errors import DpabotError
 
 T = TypeVar("T")
 _pool: ProcessPoolExecutor | None = None
+_pool_folders: tuple[str, ...] = ()
 
 
 def _render(template_id: str, data: dict[str, Any], draft: bool, unique: bool = False) -> bytes:
@@ -67,8 +69,13 @@ def _kill(executor: ProcessPoolExecutor) -> None:
     executor.shutdown(wait=False, cancel_futures=True)
 
 
-def _warm_up() -> None:
+def _warm_up(folders: tuple[str, ...] = ()) -> None:
     import templates  # noqa: F401  (typst and the fonts load once per worker, not per render)
+    from templates import registry
+
+    # Tenants' own template folders: a spawned worker knows only what it is told.
+    for folder in folders:
+        registry.register_folder(Path(folder))
 
 
 def _warm_for(template_id: str) -> None:
@@ -87,14 +94,23 @@ def warm(template_id: str) -> Future[None]:
 
 
 def pool() -> ProcessPoolExecutor:
-    global _pool
+    global _pool, _pool_folders
+    from templates import registry
+
+    folders = tuple(str(p) for p in registry.registered_folders())
+    if _pool is not None and folders != _pool_folders:
+        # A tenant folder was registered after the workers started: they must learn of it.
+        _pool.shutdown(wait=False)
+        _pool = None
     if _pool is None:
+        _pool_folders = folders
         # spawn, not fork: the parent runs threads (the dev PKI's server, asyncio helpers) and a
         # forked child could inherit a lock held by one of them.
         _pool = ProcessPoolExecutor(
             max_workers=max(1, min(4, os.cpu_count() or 1)),
             mp_context=multiprocessing.get_context("spawn"),
             initializer=_warm_up,
+            initargs=(folders,),
         )
     return _pool
 

@@ -17,12 +17,14 @@ if TYPE_CHECKING:
 
 
 def cmd_render(args: argparse.Namespace) -> int:
+    from bot.app.cli.templates_cmd import know_tenant_templates
     from templates import TemplateError, render_pdf
 
     try:
         data = json.loads(args.data.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise UsageError(f"The data file {args.data} is not readable JSON ({exc}).") from exc
+    know_tenant_templates(args.template, args.config)
     try:
         pdf = render_pdf(args.template, data, draft=args.draft)
     except TemplateError as exc:
@@ -33,6 +35,7 @@ def cmd_render(args: argparse.Namespace) -> int:
 
 
 def cmd_parse_reply(args: argparse.Namespace) -> int:
+    from bot.app.cli.templates_cmd import know_tenant_templates
     from handlers.reader.reader import read_reply
     from templates import TemplateError, load_manifest
 
@@ -40,6 +43,7 @@ def cmd_parse_reply(args: argparse.Namespace) -> int:
         raw = args.file.read_bytes()
     except OSError as exc:
         raise UsageError(f"The mail file {args.file} cannot be read ({exc}).") from exc
+    know_tenant_templates(args.template, args.config)
     try:
         load_manifest(args.template)
     except TemplateError as exc:

@@ -91,12 +91,27 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--data", type=Path, required=True)
     r.add_argument("-o", "--output", type=Path, required=True)
     r.add_argument("--draft", action="store_true")
+    cfg(r)  # to find a template of a tenant's templates_dir by id
     r.set_defaults(run="documents:cmd_render")
+
+    tp = sub.add_parser("template", help="import a DPA as a template folder; check one")
+    tps = tp.add_subparsers(dest="template_command", required=True)
+    ti = tps.add_parser("import", help="a DPA (.docx, .pdf, .txt, .md) → template folder DIR/ID/")
+    ti.add_argument("file", type=Path)
+    ti.add_argument("--id", required=True)
+    ti.add_argument("--dir", type=Path, default=Path("."))
+    ti.set_defaults(run="templates_cmd:cmd_template_import")
+    tc = tps.add_parser("check", help="fields, questions, draft and final, source coverage")
+    tc.add_argument("template", help="a template folder's path or a template id")
+    tc.add_argument("--json", action="store_true")
+    cfg(tc)
+    tc.set_defaults(run="templates_cmd:cmd_template_check")
 
     pr = sub.add_parser("parse-reply", help="what dpabot reads in a reply")
     pr.add_argument("file", type=Path)
     pr.add_argument("--template", required=True)
     pr.add_argument("--json", action="store_true")
+    cfg(pr)
     pr.set_defaults(run="documents:cmd_parse_reply")
 
     v = sub.add_parser("verify", help="signature report of a PDF")

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from bot.app.cli.common import FAILURE, OK, database, service_settings, show
 from bot.app.cli.lookup import configured
 from bot.core.settings import load_tenant
+from bot.core.tenant_templates import register_tenant_templates
 from storage.models import Tenant
 from storage.repositories import ensure_tenant
 
@@ -40,6 +41,7 @@ async def cmd_tenant_add(args: argparse.Namespace) -> int:
 
     settings = service_settings(args.config)
     tenant = load_tenant(args.file)
+    register_tenant_templates([tenant])  # its template: packaged or in its own folder
     checks = await run_checks(settings, tenant, limit=args.timeout)
     _print_checks(checks, False)
     if any(not c.ok and blocking(c) for c in checks):

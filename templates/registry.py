@@ -1,0 +1,99 @@
+"""Where a document template lives: one resolver for every lookup (manifest, rendering, articles).
+
+A plain id (``[a-z0-9_-]+``) names a template shipped in the package or one in a tenant's own
+folder (``templates_dir``), registered at start; anything else is read as the path of a
+template folder (a ``manifest.toml`` and its Typst document). Ids are unique across the
+installation, because a contract stores only the id: a tenant folder may not reuse a packaged
+id, and two folders may not hold the same id.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from templates.errors import TemplateError
+
+__all__ = [
+    "ID_PATTERN",
+    "PACKAGED_DIR",
+    "folder_templates",
+    "is_id",
+    "packaged_ids",
+    "register_folder",
+    "registered_folders",
+    "resolve",
+]
+
+PACKAGED_DIR = Path(__file__).parent / "documents"
+ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}")
+# Template id → its folder, for templates in tenants' own folders (this process only).
+_registered: dict[str, Path] = {}
+_folders: list[Path] = []
+
+
+def is_id(ref: str) -> bool:
+    """True when ref is an id (not a path)."""
+    return ID_PATTERN.fullmatch(ref) is not None
+
+
+def packaged_ids() -> list[str]:
+    """Ids of the templates shipped in the package, sorted."""
+    return sorted(p.parent.name for p in PACKAGED_DIR.glob("*/manifest.toml"))
+
+
+def folder_templates(folder: Path) -> dict[str, Path]:
+    """Template id → folder, for each template folder directly inside `folder`."""
+    if not folder.is_dir():
+        raise TemplateError(f"The templates folder {folder} does not exist.")
+    return {
+        p.parent.name: p.parent.resolve()
+        for p in sorted(folder.glob("*/manifest.toml"))
+        if is_id(p.parent.name)
+    }
+
+
+def register_folder(folder: Path) -> list[str]:
+    """Make the templates in a tenant's folder known by id in this process; their ids."""
+    found = folder_templates(folder)
+    packaged = set(packaged_ids())
+    for tid, path in found.items():
+        if tid in packaged:
+            raise TemplateError(
+                f"The template '{tid}' in {folder} has the id of a packaged template; "
+                f"rename its folder."
+            )
+        known = _registered.get(tid)
+        if known is not None and known != path:
+            raise TemplateError(
+                f"The template id '{tid}' is in both {known.parent} and {folder}; ids must be "
+                f"unique across the installation."
+            )
+    _registered.update(found)
+    resolved = folder.resolve()
+    if resolved not in _folders:
+        _folders.append(resolved)
+    return sorted(found)
+
+
+def registered_folders() -> list[Path]:
+    """The tenant folders registered in this process (to tell worker processes)."""
+    return list(_folders)
+
+
+def resolve(ref: str) -> Path:
+    """The folder of a template given by id or by path; TemplateError when there is none."""
+    if is_id(ref):
+        packaged = PACKAGED_DIR / ref
+        if (packaged / "manifest.toml").is_file():
+            return packaged
+        if ref in _registered:
+            return _registered[ref]
+        known = ", ".join(packaged_ids() + sorted(_registered))
+        raise TemplateError(f"Unknown document template '{ref}'; known templates: {known}.")
+    path = Path(ref).expanduser()
+    if not (path / "manifest.toml").is_file():
+        raise TemplateError(
+            f"There is no template folder at {ref} (a folder with a manifest.toml)."
+        )
+    return path.resolve()
