@@ -146,6 +146,7 @@ async def send_invitations(
         SendFailure(cid, "", f"There is no customer {cid} for this tenant.") for cid in plan.unknown
     )
     targets = iter(plan.customers)
+    drafts_of = invitations.Drafts(tenant)  # the shared draft rendered once, stamped per customer
     total = summary.total + len(plan.customers)
     done = summary.total
     if progress is not None and done:
@@ -171,7 +172,7 @@ async def send_invitations(
     async def render() -> None:
         for customer in targets:  # one iterator shared by the renderers: each customer once
             try:
-                draft = await invitations.render_invitation(tenant, customer)
+                draft = await invitations.render_invitation(tenant, customer, drafts_of)
             except Exception as exc:  # one customer's failure never stops the batch
                 await settled([(customer, exc)])
             else:

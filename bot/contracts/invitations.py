@@ -9,12 +9,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from email.message import EmailMessage
 
+from bot.contracts.drafts import Drafts
 from bot.core.runtime import Runtime
 from bot.core.settings import TenantSettings
-from bot.domain.data import document_data
 from bot.domain.workflow import Event, State, decide
 from bot.errors import WorkflowError
-from bot.jobs import cpu
 from bot.outbox.queue import customer_mail, queue_mails
 from storage import audit
 from storage.blobs import sha256_hex
@@ -85,13 +84,13 @@ class AlreadyInvited(WorkflowError):
     """invite(once=True) found a contract for the customer already (another run got there)."""
 
 
-async def render_draft(tenant: TenantSettings, customer: Customer) -> tuple[dict[str, str], bytes]:
-    """The invitation's party fields and draft PDF (rendered in the CPU pool)."""
+async def render_draft(
+    tenant: TenantSettings, customer: Customer, drafts: Drafts | None = None
+) -> tuple[dict[str, str], bytes]:
+    """The invitation's party fields and draft PDF (the tenant's shared draft with the
+    customer's values stamped in: bot/contracts/drafts.py)."""
     fields = _party_fields(customer)
-    draft = await cpu.render(
-        tenant.template, document_data(tenant, fields, version=1, draft=True), draft=True
-    )
-    return fields, draft
+    return fields, await (drafts or Drafts(tenant)).pdf(fields)
 
 
 @dataclass(frozen=True)
@@ -103,8 +102,10 @@ class Draft:
     pdf: bytes
 
 
-async def render_invitation(tenant: TenantSettings, customer: Customer) -> Draft:
-    return Draft(customer, *await render_draft(tenant, customer))
+async def render_invitation(
+    tenant: TenantSettings, customer: Customer, drafts: Drafts | None = None
+) -> Draft:
+    return Draft(customer, *await render_draft(tenant, customer, drafts))
 
 
 def invitation_mail(
