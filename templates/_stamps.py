@@ -154,7 +154,8 @@ def stamp(shared: SharedDraft, values: Mapping[str, str]) -> bytes | None:
     offsets.sort()
     rows = b"".join(b"\x01" + off.to_bytes(4, "big") + b"\x00\x00" for _, off in offsets)
     index = " ".join(f"{num} 1" for num, _ in offsets)
-    second = hashlib.md5(bytes(out), usedforsecurity=False).hexdigest().encode()
+    # The file identifier's second half names this revision (the first stays the document's).
+    second = hashlib.md5(out[len(shared.pdf) :], usedforsecurity=False).hexdigest().encode()
     out += (
         f"{xref_num} 0 obj\n<</Type/XRef/Size {xref_num + 1}/Prev {shared.startxref}"
         f"/Index [{index}]/W [1 4 2]/Length {len(rows)} ".encode()

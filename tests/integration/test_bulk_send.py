@@ -15,7 +15,6 @@ from bot import contracts
 from bot.contracts import bulk, customer_import
 from bot.core.settings import SecretRef, SmtpSettings, TenantSettings
 from bot.outbox import send_messages
-from bot.transports import TransportError
 from handlers.reader.customer_file import read_customer_file
 from storage import audit
 from storage.errors import NotFound

@@ -45,7 +45,7 @@ async def queued(rt, slug: str, n: int) -> list[int]:
     assert len(summary.invited) == n
     async with scoped(rt) as s:
         return list(
-            (await s.scalars(select(Message.id).where(Message.tenant_id == rt.tenant_ids[slug])))
+            await s.scalars(select(Message.id).where(Message.tenant_id == rt.tenant_ids[slug]))
         )
 
 
