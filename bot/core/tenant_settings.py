@@ -56,7 +56,7 @@ class SmtpSettings(_Strict):
     use_tls: bool = False
     ca_file: Path | None = None  # extra CA to trust (a private relay's certificate)
     # Connections at once per tenant and process (a bulk send's mails spread over them).
-    connections: int = Field(4, ge=1, le=32)
+    connections: int = Field(default=4, ge=1, le=32)
 
 
 class ImapSettings(_Strict):

@@ -108,9 +108,9 @@ async def send(sc: StaffContext) -> None:
         bulk.PENDING if args == ["all"] else [int(a) for a in args]
     )
     sc.subject = "all" if customers == bulk.PENDING else ",".join(args)
-    plan = await bulk.plan_invitations(sc.rt, sc.slug, customers)
-    sc.detail.update({"would_invite": len(plan.customers), "unknown": list(plan.unknown)})
-    intro = [f"{len(plan.customers)} customer(s) would be invited."]
+    plan = await bulk.plan_invitations(sc.rt, sc.slug, customers, count_only=True)
+    sc.detail.update({"would_invite": plan.count, "unknown": list(plan.unknown)})
+    intro = [f"{plan.count} customer(s) would be invited."]
     if plan.already_invited:
         skipped = ", ".join(str(c) for c in plan.already_invited)
         intro.append(f"Skipped, invited already: {skipped}.")
