@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import secrets
+from dataclasses import dataclass
 from email.headerregistry import BaseHeader, HeaderRegistry
 from email.message import EmailMessage
 from email.policy import EmailPolicy
@@ -135,3 +136,21 @@ def flatten(msg: EmailMessage) -> bytes:
         # The generator writes the marker without a line end; the body brings its own.
         raw = raw.replace(marker.encode("ascii"), body.encode("ascii"), 1)
     return raw
+
+
+@dataclass(frozen=True)
+class FlatMail:
+    """A composed mail as bytes with the headers the outbox stores beside them (a mail made in
+    the CPU pool travels back this way)."""
+
+    raw: bytes
+    message_id: str
+    from_addr: str
+    to_addr: str
+    subject: str
+
+
+def flat(msg: EmailMessage) -> FlatMail:
+    return FlatMail(
+        flatten(msg), str(msg["Message-ID"]), str(msg["From"]), str(msg["To"]), str(msg["Subject"])
+    )
