@@ -235,6 +235,8 @@ async def run(n: int, sample: int, profile: str | None, worker_counts: list[int]
                         username=SMTP_USER,
                         password=SecretRef(env="BENCH_SMTP_PASSWORD"),
                         ca_file=Path(work) / "cert.pem",
+                        # As many connections as the raw stage below opens at once.
+                        connections=bulk.SEND_CONCURRENCY,
                     ),
                 }
             )
