@@ -320,7 +320,7 @@ async def _measure(
         profiler.disable()
         profiler.dump_stats(profile)
     assert len(summary.invited) == n and not summary.failed, summary.failed[:3]
-    once = await exactly_once(received, base + n)
+    once = await bulk_workers.exactly_once(received, base + n)
     pool_pids = list(getattr(cpu.pool(), "_processes", {}))
     peak_rss = max(bulk_workers.peak_rss_mb(pid) for pid in [os.getpid(), *pool_pids])
 
@@ -333,7 +333,10 @@ async def _measure(
     # the same PostgreSQL (this process only renders and stores), each on n new customers.
     scale: dict[int, tuple[float, float, bool]] = {}
     for i, count in enumerate(worker_counts):
-        scale[count] = await worker_run(rt, tenant, count, n, (i + 1) * n, received, work)
+        csv = _customers_csv(n, (i + 1) * n)
+        scale[count] = await bulk_workers.worker_run(
+            rt, tenant, count, csv, n, received, work, wait_received
+        )
 
     per_s = n / total_s
     render_per_s = statistics.fmean(render_rates)
@@ -367,46 +370,6 @@ async def _measure(
         f"workers={workers} per_smtp={per_s / smtp_per_s:.2f} peak_rss_mb={peak_rss:.0f}"
         f"{scaled} exactly_once={'yes' if once_all else 'no'}"
     )
-
-
-async def exactly_once(received: Any, expected: int, settle_s: float = 1.0) -> bool:
-    """After a moment for stragglers: the server got exactly the mails expected, none twice."""
-    await asyncio.sleep(settle_s)
-    return bool(received.value == expected)
-
-
-async def worker_run(
-    rt: Any,
-    tenant: TenantSettings,
-    count: int,
-    n: int,
-    offset: int,
-    received: Any,
-    work: Path,
-) -> tuple[float, float, bool]:
-    """n new customers invited by this process while ``count`` `dpabot worker` processes send:
-    invitations per second until the server has them all, the workers' peak RSS, each once."""
-    slug = tenant.slug
-    parsed = read_customer_file(_customers_csv(n, offset), "bench.csv")
-    assert parsed.ok, parsed.problems[:3]
-    await customer_import.import_customers(rt, slug, parsed.rows, "bench")
-    config = bulk_workers.write_config(
-        work, tenant, rt.settings.data_dir, rt.db.owner_url, "BENCH_SMTP_PASSWORD"
-    )
-    procs = bulk_workers.start(config, count, bulk.SEND_CONCURRENCY)
-    try:
-        await bulk_workers.wait_ready(rt, procs, 180)
-        base = received.value
-        t0 = time.perf_counter()
-        summary = await bulk.send_invitations(rt, slug, bulk.PENDING, "bench")
-        await wait_received(received, base + n, 1800)
-        rate = n / (time.perf_counter() - t0)
-        once = await exactly_once(received, base + n)
-        rss = max(bulk_workers.peak_rss_mb(p.pid) for p in procs)
-    finally:
-        bulk_workers.stop(procs)
-    assert len(summary.invited) == n and not summary.failed, summary.failed[:3]
-    return rate, rss, once
 
 
 def main() -> None:

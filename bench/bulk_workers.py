@@ -10,12 +10,15 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import text
 
+from bot.contracts import bulk, customer_import
 from bot.core.settings import TenantSettings
+from handlers.reader.customer_file import read_customer_file
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -138,3 +141,44 @@ def peak_rss_mb(pid: int | None = None) -> float:
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
     return 0.0
+
+
+async def exactly_once(received: Any, expected: int, settle_s: float = 1.0) -> bool:
+    """After a moment for stragglers: the server got exactly the mails expected, none twice."""
+    await asyncio.sleep(settle_s)
+    return bool(received.value == expected)
+
+
+async def worker_run(
+    rt: Any,
+    tenant: TenantSettings,
+    count: int,
+    csv: bytes,
+    n: int,
+    received: Any,
+    work: Path,
+    wait_received: Callable[[Any, int, float], Awaitable[None]],
+) -> tuple[float, float, bool]:
+    """n new customers invited by this process while ``count`` `dpabot worker` processes send:
+    invitations per second until the server has them all, the workers' peak RSS, each once."""
+    slug = tenant.slug
+    parsed = read_customer_file(csv, "bench.csv")
+    assert parsed.ok, parsed.problems[:3]
+    await customer_import.import_customers(rt, slug, parsed.rows, "bench")
+    config = write_config(
+        work, tenant, rt.settings.data_dir, rt.db.owner_url, "BENCH_SMTP_PASSWORD"
+    )
+    procs = start(config, count, bulk.SEND_CONCURRENCY)
+    try:
+        await wait_ready(rt, procs, 180)
+        base = received.value
+        t0 = time.perf_counter()
+        summary = await bulk.send_invitations(rt, slug, bulk.PENDING, "bench")
+        await wait_received(received, base + n, 1800)
+        rate = n / (time.perf_counter() - t0)
+        once = await exactly_once(received, base + n)
+        rss = max(peak_rss_mb(p.pid) for p in procs)
+    finally:
+        stop(procs)
+    assert len(summary.invited) == n and not summary.failed, summary.failed[:3]
+    return rate, rss, once
