@@ -33,6 +33,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 import aiosmtplib  # noqa: E402
+import bulk_workers  # noqa: E402
 from cpu_meter import CpuMeter  # noqa: E402
 
 from bot import contracts  # noqa: E402
@@ -121,13 +122,13 @@ def _free_port() -> int:
 # --- the stages ---------------------------------------------------------------------------------
 
 
-def _customers_csv(n: int) -> bytes:
+def _customers_csv(n: int, offset: int = 0) -> bytes:
     langs = ("nl", "fr", "en")
     lines = ["naam;email;vertegenwoordiger;ondernemingsnummer;functie;taal"]
     lines += [
         f"Klant {i} BV;klant{i}@klanten.example;Vertegenwoordiger {i};BE0840.465.705;"
         f"Zaakvoerder;{langs[i % 3]}"
-        for i in range(n)
+        for i in range(offset, offset + n)
     ]
     return ("\n".join(lines) + "\n").encode()
 
@@ -211,7 +212,7 @@ async def wait_received(received: Any, target: int, timeout: float) -> None:  # 
         await asyncio.sleep(0.02)
 
 
-async def run(n: int, sample: int, profile: str | None) -> None:
+async def run(n: int, sample: int, profile: str | None, worker_counts: list[int]) -> None:
     ctx = multiprocessing.get_context("spawn")
     received = ctx.Value("l", 0)
     ready = ctx.Event()
@@ -235,6 +236,8 @@ async def run(n: int, sample: int, profile: str | None) -> None:
                         username=SMTP_USER,
                         password=SecretRef(env="BENCH_SMTP_PASSWORD"),
                         ca_file=Path(work) / "cert.pem",
+                        # As many connections as the raw stage below opens at once.
+                        connections=bulk.SEND_CONCURRENCY,
                     ),
                 }
             )
@@ -247,7 +250,17 @@ async def run(n: int, sample: int, profile: str | None) -> None:
             async with open_runtime(settings, [tenant]) as rt:
                 meter = CpuMeter(server.pid or 0, settings.data_dir)
                 await _measure(
-                    rt, tenant, n, sample, port, Path(work) / "cert.pem", received, meter, profile
+                    rt,
+                    tenant,
+                    n,
+                    sample,
+                    port,
+                    Path(work) / "cert.pem",
+                    received,
+                    meter,
+                    profile,
+                    Path(work),
+                    worker_counts,
                 )
         finally:
             server.kill()
@@ -265,6 +278,8 @@ async def _measure(
     received: Any,
     meter: CpuMeter,
     profile: str | None,
+    work: Path,
+    worker_counts: list[int],
 ) -> None:
     slug = tenant.slug
     workers = int(getattr(cpu.pool(), "_max_workers", 2))
@@ -308,11 +323,23 @@ async def _measure(
         profiler.disable()
         profiler.dump_stats(profile)
     assert len(summary.invited) == n and not summary.failed, summary.failed[:3]
+    once = await bulk_workers.exactly_once(received, base + n)
+    pool_pids = list(getattr(cpu.pool(), "_processes", {}))
+    peak_rss = max(bulk_workers.peak_rss_mb(pid) for pid in [os.getpid(), *pool_pids])
 
     render_rates.append(await render_stage(tenant, k, workers))
     before = received.value
     smtp_rates.append(await smtp_stage(rt, slug, first, port, ca, k, bulk.SEND_CONCURRENCY))
     await wait_received(received, before + k, 60)
+
+    # Scale-out: the same send with the mails sent by 1, then 2 `dpabot worker` processes on
+    # the same PostgreSQL (this process only renders and stores), each on n new customers.
+    scale: dict[int, tuple[float, float, bool]] = {}
+    for i, count in enumerate(worker_counts):
+        csv = _customers_csv(n, (i + 1) * n)
+        scale[count] = await bulk_workers.worker_run(
+            rt, tenant, count, csv, n, received, work, wait_received
+        )
 
     per_s = n / total_s
     render_per_s = statistics.fmean(render_rates)
@@ -330,11 +357,21 @@ async def _measure(
         f"end to end: {n} invitations in {total_s:.1f} s (all queued after {queued_s:.1f} s, "
         f"last mail received {total_s - queued_s:.1f} s later); import {import_s:.1f} s"
     )
+    for count, (rate, rss, ok) in scale.items():
+        print(
+            f"with {count} dpabot worker process(es): {rate:.1f} per s = {rate / smtp_per_s:.2f}"
+            f" of raw SMTP; worker peak RSS {rss:.0f} MB; each mail once: {ok}"
+        )
+    scaled = "".join(
+        f" per_s_w{c}={r:.1f} per_smtp_w{c}={r / smtp_per_s:.2f}" for c, (r, _, _) in scale.items()
+    )
+    once_all = once and all(ok for _, _, ok in scale.values())
     print(
         f"per_s={per_s:.1f} ratio={per_s / slowest:.2f} total_s={total_s:.1f} "
         f"render_per_s={render_per_s:.1f} smtp_per_s={smtp_per_s:.1f} "
         f"queued_s={queued_s:.1f} import_s={import_s:.1f} sent={delivery.sent} n={n} "
-        f"workers={workers}"
+        f"workers={workers} per_smtp={per_s / smtp_per_s:.2f} peak_rss_mb={peak_rss:.0f}"
+        f"{scaled} exactly_once={'yes' if once_all else 'no'}"
     )
 
 
@@ -345,8 +382,14 @@ def main() -> None:
         "--sample", type=int, default=300, help="renders and sends per raw-stage measurement"
     )
     parser.add_argument("--profile", help="write a cProfile of the main process's run here")
+    parser.add_argument(
+        "--workers",
+        default="1,2",
+        help="scale-out runs: `dpabot worker` process counts, comma-separated ('' for none)",
+    )
     args = parser.parse_args()
-    asyncio.run(run(args.n, args.sample, args.profile))
+    counts = [int(c) for c in args.workers.split(",") if c.strip()]
+    asyncio.run(run(args.n, args.sample, args.profile, counts))
 
 
 if __name__ == "__main__":

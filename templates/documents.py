@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import atexit
 import datetime as dt
+import hashlib
 import json
 import secrets
 import shutil
@@ -11,7 +12,7 @@ import tempfile
 import threading
 import tomllib
 import unicodedata
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
@@ -315,16 +316,64 @@ class _Compiled:
 DATA_FILE = "/input.json"
 
 
-@cache
-def _compiled(template_id: str) -> _Compiled:
-    # Keyed by the reference as given: an id or a folder path both name one folder per process.
+def text_version(template_id: str) -> str:
+    """A digest of the template's text (its folder and the shared library, every file): a
+    changed word is a new version, and a new compiler reads it. Keyed by the reference as
+    given: an id or a folder path both name one folder per process."""
+    manifest = load_manifest(template_id)
+    digest = hashlib.sha256()
+    for name, folder in (("_lib", DOCUMENTS_DIR / "_lib"), (manifest.id, manifest.directory)):
+        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+            digest.update(f"{name}/{path.relative_to(folder)}".encode() + b"\0")
+            digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
+@lru_cache(maxsize=8)
+def _compiled_version(template_id: str, version: str) -> _Compiled:
     return _Compiled(load_manifest(template_id))
+
+
+def _compiled(template_id: str) -> _Compiled:
+    return _compiled_version(template_id, text_version(template_id))
 
 
 def _timestamp(fields: dict[str, str]) -> dt.datetime:
     if "sign_date" in fields:
         return dt.datetime.combine(dt.date.fromisoformat(fields["sign_date"]), dt.time(), dt.UTC)
     return FALLBACK_TIMESTAMP
+
+
+def _compile(
+    template_id: str, doc: dict[str, Any], *, draft: bool, selectors: tuple[str, ...]
+) -> tuple[bytes, list[list[dict[str, Any]]]]:
+    """The PDF of `doc` and, per selector, what the document's query found."""
+    payload = json.dumps(doc, ensure_ascii=False, sort_keys=True)
+    compiled = _compiled(template_id)
+    try:
+        with compiled.lock:
+            compiled.data_file.write_text(payload, encoding="utf-8")
+            pdf = compiled.compiler.compile(
+                format="pdf",
+                sys_inputs={"data-file": DATA_FILE},
+                timestamp=_timestamp(doc["fields"]),
+                pdf_standards=[] if draft else ["a-2b"],
+            )
+            found = [json.loads(compiled.compiler.query(sel, field="value")) for sel in selectors]
+    except typst.TypstError as exc:
+        raise TemplateError(f"Template '{template_id}' failed to render: {exc.message}.") from exc
+    assert isinstance(pdf, bytes)
+    return pdf, found
+
+
+def _with_form_fields(
+    manifest: Manifest, pdf: bytes, found: list[dict[str, Any]], values: dict[str, str]
+) -> bytes:
+    boxes = [
+        _pdf_forms.FieldBox(**{k: b[k] for k in ("key", "page", "x", "y", "w", "h")}) for b in found
+    ]
+    tooltips = {f.id: f.label(manifest.language) for f in manifest.annex_fields}
+    return _pdf_forms.add_text_fields(pdf, boxes, values, tooltips, FORM_FONT)
 
 
 def render_pdf(
@@ -339,30 +388,12 @@ def render_pdf(
     """
     manifest = load_manifest(template_id)
     doc = prepare_data(template_id, data, draft=draft)
-    payload = json.dumps(doc, ensure_ascii=False, sort_keys=True)
-    compiled = _compiled(template_id)
-    try:
-        with compiled.lock:
-            compiled.data_file.write_text(payload, encoding="utf-8")
-            pdf = compiled.compiler.compile(
-                format="pdf",
-                sys_inputs={"data-file": DATA_FILE},
-                timestamp=_timestamp(doc["fields"]),
-                pdf_standards=[] if draft else ["a-2b"],
-            )
-            selector = "<formfield>" if draft else "<signature-page>"
-            found = json.loads(compiled.compiler.query(selector, field="value"))
-            sig_boxes = [] if draft else _query(compiled, "<signature-box>")
-    except typst.TypstError as exc:
-        raise TemplateError(f"Template '{template_id}' failed to render: {exc.message}.") from exc
-    assert isinstance(pdf, bytes)
+    selector = "<formfield>" if draft else "<signature-page>"
+    selectors = (selector,) if draft else (selector, "<signature-box>")
+    pdf, (found, *rest) = _compile(template_id, doc, draft=draft, selectors=selectors)
+    sig_boxes = rest[0] if rest else []
     if draft:
-        boxes = [
-            _pdf_forms.FieldBox(**{k: b[k] for k in ("key", "page", "x", "y", "w", "h")})
-            for b in found
-        ]
-        tooltips = {f.id: f.label(manifest.language) for f in manifest.annex_fields}
-        return _pdf_forms.add_text_fields(pdf, boxes, doc["fields"], tooltips, FORM_FONT)
+        return _with_form_fields(manifest, pdf, found, doc["fields"])
     if len(found) != 1:
         raise TemplateError(f"Template '{template_id}' must mark exactly one <signature-page>.")
     page = int(found[0]["page"])
@@ -381,7 +412,11 @@ def render_pdf(
     )
 
 
-def _query(compiled: _Compiled, selector: str) -> list[dict[str, Any]]:
-    found = json.loads(compiled.compiler.query(selector, field="value"))
-    assert isinstance(found, list)
-    return found
+def check_fields(template_id: str, fields: dict[str, str]) -> None:
+    """Raise TemplateError for a value render_pdf would refuse (unknown field, bad value)."""
+    manifest = load_manifest(template_id)
+    for fid, value in fields.items():
+        if fid not in manifest.fields:
+            raise TemplateError(f"The field '{fid}' is not a field of template '{template_id}'.")
+        if value.strip():
+            _check_value(manifest, manifest.fields[fid], value.strip())

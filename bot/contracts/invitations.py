@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import logging
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from email.message import EmailMessage
+from typing import Any
 
+from sqlalchemy.orm import class_mapper
+
+from bot.contracts.drafts import Drafts
 from bot.core.runtime import Runtime
 from bot.core.settings import TenantSettings
-from bot.domain.data import document_data
 from bot.domain.workflow import Event, State, decide
 from bot.errors import WorkflowError
 from bot.jobs import cpu
+from bot.outbox.mailer import FlatMail, flat
 from bot.outbox.queue import customer_mail, queue_mails
 from storage import audit
 from storage.blobs import sha256_hex
@@ -85,13 +90,13 @@ class AlreadyInvited(WorkflowError):
     """invite(once=True) found a contract for the customer already (another run got there)."""
 
 
-async def render_draft(tenant: TenantSettings, customer: Customer) -> tuple[dict[str, str], bytes]:
-    """The invitation's party fields and draft PDF (rendered in the CPU pool)."""
+async def render_draft(
+    tenant: TenantSettings, customer: Customer, drafts: Drafts | None = None
+) -> tuple[dict[str, str], bytes]:
+    """The invitation's party fields and draft PDF (the tenant's shared draft with the
+    customer's values stamped in: bot/contracts/drafts.py)."""
     fields = _party_fields(customer)
-    draft = await cpu.render(
-        tenant.template, document_data(tenant, fields, version=1, draft=True), draft=True
-    )
-    return fields, draft
+    return fields, await (drafts or Drafts(tenant)).pdf(fields)
 
 
 @dataclass(frozen=True)
@@ -103,8 +108,10 @@ class Draft:
     pdf: bytes
 
 
-async def render_invitation(tenant: TenantSettings, customer: Customer) -> Draft:
-    return Draft(customer, *await render_draft(tenant, customer))
+async def render_invitation(
+    tenant: TenantSettings, customer: Customer, drafts: Drafts | None = None
+) -> Draft:
+    return Draft(customer, *await render_draft(tenant, customer, drafts))
 
 
 def invitation_mail(
@@ -193,7 +200,7 @@ async def store_invitations(
                 for d, c in fresh
             ]
         )
-        mails = [(c, invitation_mail(tenant, d.customer, c, d.fields, d.pdf)) for d, c in fresh]
+        mails = list(zip([c for _, c in fresh], await _composed(tenant, fresh), strict=True))
         await queue_mails(s, slug, repo, mails, "invitation")
         await audit.record_many(
             s,
@@ -206,3 +213,40 @@ async def store_invitations(
         )
     stored = {id(d): c.id for d, c in fresh}
     return [stored.get(id(d)) for d in drafts]
+
+
+# From this many mails on, a batch's mails are composed in the CPU pool, split over its
+# processes (idle now that drafts are stamped), not on the event loop that stores and sends.
+POOL_FROM = 8
+
+
+async def _composed(
+    tenant: TenantSettings, fresh: Sequence[tuple[Draft, Contract]]
+) -> list[EmailMessage | FlatMail]:
+    if len(fresh) < POOL_FROM:
+        return [invitation_mail(tenant, d.customer, c, d.fields, d.pdf) for d, c in fresh]
+    items = [(_values(d.customer), _values(c), d.fields, d.pdf) for d, c in fresh]
+    size = -(-len(items) // cpu.workers())
+    parts = await asyncio.gather(
+        *(
+            cpu.call(compose_invitations, tenant, items[i : i + size])
+            for i in range(0, len(items), size)
+        )
+    )
+    return [mail for part in parts for mail in part]
+
+
+def _values(row: Customer | Contract) -> dict[str, Any]:
+    return {a.key: getattr(row, a.key) for a in class_mapper(type(row)).column_attrs}
+
+
+def compose_invitations(
+    tenant: TenantSettings,
+    items: Sequence[tuple[dict[str, Any], dict[str, Any], dict[str, str], bytes]],
+) -> list[FlatMail]:
+    """Invitation mails as bytes (in a pool worker): per item the customer's and the
+    contract's column values, the fields and the draft PDF."""
+    return [
+        flat(invitation_mail(tenant, Customer(**customer), Contract(**contract), fields, pdf))
+        for customer, contract, fields, pdf in items
+    ]

@@ -108,6 +108,7 @@ def _sender(rt: Runtime, tenant: TenantSettings) -> MailSender:
         tls_context=(
             ssl.create_default_context(cafile=str(mail.smtp.ca_file)) if mail.smtp.ca_file else None
         ),
+        connections=mail.smtp.connections,
     )
 
 
@@ -171,6 +172,8 @@ async def open_core(
             yield rt
     finally:
         _current = None
+        for sender in rt.senders.values():
+            await sender.aclose()  # connections kept for the next send
         if rt.pki is not None:
             rt.pki.stop()
         await db.dispose()

@@ -55,6 +55,8 @@ class SmtpSettings(_Strict):
     starttls: bool = True
     use_tls: bool = False
     ca_file: Path | None = None  # extra CA to trust (a private relay's certificate)
+    # Connections at once per tenant and process (a bulk send's mails spread over them).
+    connections: int = Field(default=4, ge=1, le=32)
 
 
 class ImapSettings(_Strict):

@@ -122,6 +122,29 @@ async def render(
     return await loop.run_in_executor(pool(), _render, template_id, data, draft, unique)
 
 
+def _render_shared(template_id: str, data: dict[str, Any], keys: list[str]) -> Any:
+    from templates.shared_drafts import render_shared_draft  # in the pool worker, as _render
+
+    return render_shared_draft(template_id, data, keys)
+
+
+async def render_shared(template_id: str, data: dict[str, Any], keys: list[str]) -> Any:
+    """A bulk send's shared draft (templates.shared_drafts.SharedDraft), rendered in the pool."""
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(pool(), _render_shared, template_id, data, keys)
+
+
+async def call(fn: Callable[..., T], *args: Any) -> T:
+    """fn(*args) in the process pool (fn a module-level function: it travels by name)."""
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(pool(), fn, *args)
+
+
+def workers() -> int:
+    """How many processes the pool has."""
+    return int(getattr(pool(), "_max_workers", 1))
+
+
 async def in_thread_loop(factory: Callable[[], Awaitable[T]]) -> T:
     """Run an async job (pyHanko signing: sync crypto inside async calls) on its own loop in a
     thread, so a signature never stalls IMAP IDLE or the chat on the main loop."""

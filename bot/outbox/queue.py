@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.core.settings import TenantSettings
 from bot.domain.data import annex_fields, label, questions
 from bot.jobs.queue import defer
-from bot.outbox.mailer import compose, flatten
+from bot.outbox.mailer import FlatMail, compose, flat
 from handlers.reader.mime import ParsedMail
 from storage.blobs import sha256_hex
 from storage.models import Contract, Customer, Message
@@ -67,7 +67,7 @@ async def queue_mails(
     session: AsyncSession,
     slug: str,
     repo: TenantRepo,
-    mails: Sequence[tuple[Contract, email.message.EmailMessage]],
+    mails: Sequence[tuple[Contract, email.message.EmailMessage | FlatMail]],
     kind: str,
     *,
     version: int | None = None,
@@ -79,19 +79,19 @@ async def queue_mails(
     """
     rows = []
     for contract, msg in mails:
-        raw = flatten(msg)
+        mail = msg if isinstance(msg, FlatMail) else flat(msg)
         rows.append(
             Message(
                 contract_id=contract.id,
                 direction="out",
                 channel="email",
                 kind=kind,
-                message_id=str(msg["Message-ID"]),
-                from_addr=str(msg["From"]),
-                to_addr=str(msg["To"]),
-                subject=str(msg["Subject"]),
-                raw=raw,
-                raw_sha256=sha256_hex(raw),
+                message_id=mail.message_id,
+                from_addr=mail.from_addr,
+                to_addr=mail.to_addr,
+                subject=mail.subject,
+                raw=mail.raw,
+                raw_sha256=sha256_hex(mail.raw),
                 outcome="queued",
                 version=version,
             )

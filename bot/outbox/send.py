@@ -1,10 +1,12 @@
-"""The send job: queued mails over one SMTP session, each marked sent as it leaves."""
+"""The send job: queued mails over the tenant's SMTP connections, each marked sent as it leaves."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
-from collections.abc import Sequence
+from collections import deque
+from collections.abc import Awaitable, Callable, Sequence
 
 from bot.core.runtime import Runtime
 from bot.transports.errors import TransportError
@@ -21,47 +23,83 @@ async def send_message(rt: Runtime, slug: str, message_row_id: int) -> None:
     await send_messages(rt, slug, [message_row_id])
 
 
+# A mail the server answered "try again later" (4xx) or whose connection broke is tried again
+# after these pauses (seconds), within the job; still failing, it waits for the job's retry.
+BACKOFF_S = (1.0, 4.0)
+# Fewer mails than this per connection are not worth opening another for.
+MIN_PER_CONNECTION = 4
+
+
 async def send_messages(
     rt: Runtime, slug: str, message_row_ids: Sequence[int], *, final_attempt: bool = False
 ) -> None:
     """Hand stored outgoing mails to the tenant's transport, as stored (no parsing and
-    flattening again), over one connection; each is marked sent as soon as the server took it.
+    flattening again), spread over up to its ``connections`` at once; each is marked sent as
+    soon as the server took it.
 
-    A mail that fails does not hold up the others; the job fails after trying them all, so
-    its retry (with backoff) sends only those not sent yet. On the job's last attempt a mail
-    that still fails is marked failed and the tenant's staff are told which and why.
+    A mail that fails does not hold up the others. A refusal for good (5xx) marks it failed at
+    once and the tenant's staff are told which and why; "try again later" (4xx) or a broken
+    connection is retried after BACKOFF_S pauses, then the job fails so that its retry (with
+    the job queue's backoff) sends only those not sent yet. On the job's last attempt a mail
+    that still fails is marked failed and staff are told.
     """
     async with rt.db.transaction() as s:
-        pending = await rt.repo(s, slug).unsent_messages(message_row_ids)
+        pending = deque(await rt.repo(s, slug).unsent_messages(message_row_ids))
     if not pending:
         return  # at-least-once delivery of the job; the mails went already
-    failures: list[tuple[int, TransportError]] = []
-    async with rt.senders[slug].session() as send:
-        for row_id, kind, raw in pending:
-            try:
-                await send(raw)
-            except TransportError as exc:
-                log.warning("Sending message %s failed: %s", row_id, exc)
-                failures.append((row_id, exc))
-                continue
-            # Marked before the next mail leaves: should the worker die at any moment, the
-            # retry sends again at most one mail that had gone (this one, or the one in flight).
-            await _mark_sent(rt, slug, row_id, kind, raw)
-    if not failures:
+    total = len(pending)
+    sender = rt.senders[slug]
+    refused: list[tuple[int, TransportError]] = []
+    waiting: list[tuple[int, TransportError]] = []
+
+    async def connection() -> None:
+        async with sender.session() as send:
+            while pending:
+                row_id, kind, raw = pending.popleft()
+                error = await _send_one(send, row_id, raw)
+                if error is None:
+                    # Marked before this connection's next mail leaves: should the worker die
+                    # at any moment, the retry sends again at most the mails in flight.
+                    await _mark_sent(rt, slug, row_id, kind, raw)
+                else:
+                    (refused if error.permanent else waiting).append((row_id, error))
+
+    lanes = max(1, min(getattr(sender, "connections", 1), total // MIN_PER_CONNECTION))
+    await asyncio.gather(*(connection() for _ in range(lanes)))
+    if refused or (waiting and final_attempt):
+        await _give_up(rt, slug, refused + (waiting if final_attempt else []))
+    if not waiting or final_attempt:
         return
-    if final_attempt:
-        await _give_up(rt, slug, failures)
-        return
-    first = failures[0][1]
-    if len(failures) == 1:
+    first = waiting[0][1]
+    if len(waiting) == 1:
         raise first
     raise TransportError(
-        f"{len(failures)} of {len(pending)} mails were not sent; the first: {first}"
+        f"{len(waiting)} of {total} mails were not sent; the first: {first}"
     ) from first
 
 
+async def _send_one(
+    send: Callable[[bytes], Awaitable[None]], row_id: int, raw: bytes
+) -> TransportError | None:
+    """One mail, again after each BACKOFF_S pause while the failure may pass; its last error."""
+    for pause in (0.0, *BACKOFF_S):
+        if pause:
+            await asyncio.sleep(pause)
+        try:
+            await send(raw)
+        except TransportError as exc:
+            log.warning("Sending message %s failed: %s", row_id, exc)
+            if exc.permanent:
+                return exc
+            error = exc
+        else:
+            return None
+    return error
+
+
 async def _give_up(rt: Runtime, slug: str, failures: Sequence[tuple[int, TransportError]]) -> None:
-    """Mails that failed every attempt: marked failed (kept as queued), staff told each."""
+    """Mails refused for good or failing every attempt: marked failed (kept as queued), staff
+    told each."""
     async with rt.db.transaction() as s:
         repo = rt.repo(s, slug)
         for row_id, exc in failures:

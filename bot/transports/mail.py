@@ -33,6 +33,10 @@ class MailSender(Protocol):
         """send_raw for many messages, over one connection where the transport has them."""
         ...
 
+    async def aclose(self) -> None:
+        """Close what the sender keeps open between sends (connections)."""
+        ...
+
 
 @dataclass(frozen=True)
 class InboundMessage:

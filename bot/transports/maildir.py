@@ -47,6 +47,9 @@ class MaildirSender:
         """SmtpSender.session()'s twin: nothing to keep open between mails here."""
         yield self.send_raw
 
+    async def aclose(self) -> None:
+        """Nothing is kept open between sends."""
+
     def _add(self, msg: email.message.EmailMessage | bytes) -> None:
         mailbox.Maildir(self.path, create=True).add(msg)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import email
 import email.message
@@ -33,6 +34,7 @@ class SmtpSender:
         use_tls: bool = False,
         tls_context: ssl.SSLContext | None = None,
         timeout: float = 30,
+        connections: int = 4,
     ) -> None:
         if starttls and use_tls:
             starttls = False  # implicit TLS already encrypts; STARTTLS on top is an error
@@ -44,6 +46,8 @@ class SmtpSender:
         self.use_tls = use_tls
         self.tls_context = tls_context
         self.timeout = timeout
+        self.connections = max(1, connections)
+        self._pool: _Pool | None = None
 
     def __repr__(self) -> str:
         return f"SmtpSender({self.host}:{self.port})"
@@ -64,14 +68,32 @@ class SmtpSender:
         """A send_raw that keeps one connection for many mails (a bulk send's batch).
 
         A connection costs a TLS handshake and a login on both sides, more than sending a mail
-        with its PDF. A mail the server refuses leaves the connection in use; any other failure
-        (a cut connection, a timeout) closes it, and the next mail opens a new one.
+        with its PDF: it outlives the session and the next session takes it up again. At most
+        ``connections`` sessions are open at once (the rest wait for one): a relay limits how
+        many a client may hold. A mail the server refuses leaves the connection in use; any
+        other failure (a cut connection, a timeout) closes it, and the next mail opens a new one.
         """
-        connection = _Connection(self)
-        try:
-            yield connection.send
-        finally:
-            await connection.close()
+        pool = self._current_pool()
+        async with pool.slots:
+            connection = pool.take()
+            try:
+                yield connection.send
+            finally:
+                if not pool.give_back(connection):
+                    await connection.close()
+
+    def _current_pool(self) -> _Pool:
+        loop = asyncio.get_running_loop()
+        if self._pool is None or self._pool.loop is not loop:  # connections live on one loop
+            self._pool = _Pool(self, loop)
+        return self._pool
+
+    async def aclose(self) -> None:
+        """Close the connections kept for the next session."""
+        pool, self._pool = self._pool, None
+        if pool is not None and pool.loop is asyncio.get_running_loop():
+            for connection in pool.idle:
+                await connection.close()
 
     @contextlib.contextmanager
     def _explained(self, to: str) -> Iterator[None]:
@@ -85,11 +107,15 @@ class SmtpSender:
             ) from exc
         except aiosmtplib.SMTPRecipientsRefused as exc:
             refused = ", ".join(f"{e.recipient} ({e.code} {e.message})" for e in exc.recipients)
-            raise TransportError(f"The SMTP server refused every recipient: {refused}.") from exc
+            raise TransportError(
+                f"The SMTP server refused every recipient: {refused}.",
+                permanent=all(e.code >= 500 for e in exc.recipients),
+            ) from exc
         except aiosmtplib.SMTPResponseException as exc:
             raise TransportError(
                 f"The SMTP server {self.host}:{self.port} refused the message to {to}:"
-                f" {exc.code} {exc.message}"
+                f" {exc.code} {exc.message}",
+                permanent=exc.code >= 500,
             ) from exc
         except (aiosmtplib.SMTPException, OSError, ssl.SSLError) as exc:
             raise TransportError(
@@ -116,12 +142,45 @@ class SmtpSender:
         _check_accepted(responses, label, to)
 
 
+# A kept connection idle longer than this is closed rather than reused: relays drop idle
+# clients after a minute or a few.
+IDLE_S = 30.0
+
+
+class _Pool:
+    """The sender's connections on one event loop: the slots, and those kept for reuse."""
+
+    def __init__(self, sender: SmtpSender, loop: asyncio.AbstractEventLoop) -> None:
+        self.sender = sender
+        self.loop = loop
+        self.slots = asyncio.Semaphore(sender.connections)
+        self.idle: list[_Connection] = []
+
+    def take(self) -> _Connection:
+        while self.idle:
+            connection = self.idle.pop()
+            if self.loop.time() - connection.used_at < IDLE_S:
+                connection.reused = True
+                return connection
+            self.loop.create_task(connection.close())  # too long idle: closed, not reused
+        return _Connection(self.sender)
+
+    def give_back(self, connection: _Connection) -> bool:
+        if connection.smtp is None or not connection.smtp.is_connected:
+            return False
+        connection.used_at = self.loop.time()
+        self.idle.append(connection)
+        return True
+
+
 class _Connection:
     """SmtpSender.session()'s connection, opened on the first mail and after a failure."""
 
     def __init__(self, sender: SmtpSender) -> None:
         self.sender = sender
         self.smtp: aiosmtplib.SMTP | None = None
+        self.used_at = 0.0
+        self.reused = False  # taken up from an earlier session: the server may have dropped it
 
     async def close(self) -> None:
         smtp, self.smtp = self.smtp, None
@@ -143,6 +202,17 @@ class _Connection:
         return self.smtp
 
     async def send(self, raw: bytes) -> None:
+        reused, self.reused = self.reused, False
+        try:
+            await self._send(raw)
+        except TransportError as exc:
+            # A kept connection the server closed while it was idle: once more on a new one.
+            if not reused or not isinstance(exc.__cause__, aiosmtplib.SMTPServerDisconnected):
+                raise
+            await self.close()
+            await self._send(raw)
+
+    async def _send(self, raw: bytes) -> None:
         headers = header_block(raw)
         if headers.get_all("Bcc"):  # only a parsed message has its Bcc header removed
             await self.sender.send(email.message_from_bytes(raw, policy=email.policy.default))  # type: ignore[arg-type]
@@ -188,7 +258,10 @@ def _check_accepted(responses: dict[str, aiosmtplib.SMTPResponse], label: str, t
     rejected = {rcpt: r for rcpt, r in responses.items() if not 200 <= r.code < 300}
     if rejected:
         names = ", ".join(f"{rcpt} ({r.code} {r.message})" for rcpt, r in rejected.items())
-        raise TransportError(f"The SMTP server refused some recipients: {names}.")
+        raise TransportError(
+            f"The SMTP server refused some recipients: {names}.",
+            permanent=all(r.code >= 500 for r in rejected.values()),
+        )
     log.info("Sent %s to %s.", label, to)
 
 

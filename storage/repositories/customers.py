@@ -61,14 +61,33 @@ class Customers(TenantScoped):
             inserted.update((email, ident) for email, ident in result.all())
         return inserted
 
-    async def customers_without_contract(self) -> Sequence[Customer]:
-        """Customers never invited (no contract in any state), oldest first."""
+    async def customers_without_contract(
+        self, *, after: int = 0, limit: int | None = None
+    ) -> Sequence[Customer]:
+        """Customers never invited (no contract in any state), oldest first; a page of them:
+        ids above ``after``, at most ``limit``."""
         rows = await self.session.scalars(
             self._select(Customer)
-            .where(~select(Contract.id).where(Contract.customer_id == Customer.id).exists())
+            .where(
+                ~select(Contract.id).where(Contract.customer_id == Customer.id).exists(),
+                Customer.id > after,
+            )
             .order_by(Customer.id)
+            .limit(limit)
         )
         return rows.all()
+
+    async def count_customers_without_contract(self) -> int:
+        """How many customers have never been invited."""
+        count = await self.session.scalar(
+            select(func.count())
+            .select_from(Customer)
+            .where(
+                self._mine(Customer),
+                ~select(Contract.id).where(Contract.customer_id == Customer.id).exists(),
+            )
+        )
+        return int(count or 0)
 
     async def customers_with_contract(self, ids: Sequence[int]) -> set[int]:
         """Which of these customers have a contract (in any state)."""

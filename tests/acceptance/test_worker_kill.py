@@ -1,6 +1,6 @@
 """`dpabot worker` killed with SIGKILL during a bulk send: a new worker finishes the send, and
-at most the one mail in flight reaches the SMTP server twice (real worker processes, aiosmtpd,
-PostgreSQL)."""
+at most the mails in flight (one per SMTP connection) reach the SMTP server twice (real worker
+processes, aiosmtpd, PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -45,6 +45,7 @@ port = {port}
 username = "{username}"
 password = {{ env = "KILL_TEST_SMTP_PASSWORD" }}
 ca_file = "{ca}"
+connections = 2
 [mail.imap]  # required with transport "imap"; `dpabot worker` runs no listener
 host = "127.0.0.1"
 username = "dpa@kill-{n}.example"
@@ -103,7 +104,7 @@ class Workers:
                 proc.wait(timeout=30)
 
 
-async def test_worker_killed_mid_send_sends_every_mail_and_at_most_one_twice(
+async def test_worker_killed_mid_send_sends_every_mail_and_at_most_one_per_connection_twice(
     database_url, tmp_path, monkeypatch
 ):
     os.chmod(tmp_path, 0o755)
@@ -203,4 +204,5 @@ async def _kill_and_restart(database_url: str, tmp_path: Path, smtpd: Smtpd) -> 
     ) == [("sent", N)]
     twice = {mid: k for mid, k in got.items() if k > 1}
     extra = sum(got.values()) - N
-    assert extra <= 1, f"{len(at_kill)} mails were in at the kill; {extra} went twice: {twice}"
+    # One mail in flight per connection (connections = 2 above) may go again.
+    assert extra <= 2, f"{len(at_kill)} mails were in at the kill; {extra} went twice: {twice}"

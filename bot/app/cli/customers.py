@@ -122,16 +122,16 @@ async def cmd_send(args: argparse.Namespace) -> int:
 
     customers = bulk.PENDING if args.all else args.customer
     async with open_runtime(settings, tenants) as rt:
-        plan = await bulk.plan_invitations(rt, args.tenant, customers)
-        if not plan.customers and not plan.unknown:
+        plan = await bulk.plan_invitations(rt, args.tenant, customers, count_only=True)
+        if not plan.count and not plan.unknown:
             print(
                 f"Nothing to send: every customer of {args.tenant} has been invited already."
                 if args.all
                 else "Nothing to send: the customers named have been invited already."
             )
             return OK
-        if not args.yes and plan.customers:
-            count = len(plan.customers)
+        if not args.yes and plan.count:
+            count = plan.count
             answer = await asyncio.to_thread(
                 input,
                 f"Send the invitation to {count} customer{'s' * (count != 1)} of "
