@@ -90,12 +90,12 @@ async def test_a_value_the_stamp_cannot_show_is_rendered_whole(tmp_path: Path):
 
 
 async def test_a_changed_template_text_gives_a_new_shared_render(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, threads: ThreadPoolExecutor
+    tmp_path: Path, threads: ThreadPoolExecutor
 ):
-    folder = tmp_path / "documents"
-    shutil.copytree(documents.DOCUMENTS_DIR, folder)
-    monkeypatch.setattr(documents, "DOCUMENTS_DIR", folder)
-    tenant = make_tenant()
+    # A template folder of its own (a tenant's, given by path), so its text can be edited.
+    folder = tmp_path / "templates"
+    shutil.copytree(documents.DOCUMENTS_DIR / "ibeauty", folder / "ibeauty")
+    tenant = make_tenant().model_copy(update={"template": str(folder / "ibeauty")})
     values = party("MOOI Schoonheidsverzorging", "BE0840.465.705", "Karolien Piskor")
     before = drafts.renders
     first = pdftotext(await drafts.Drafts(tenant).pdf(values))
