@@ -342,6 +342,10 @@ def read_marked(
         parts = [first] if first else []
         if source != "except":
             used.add(i)
+        if first and is_confirmation(first):
+            # "4 tot en met 7 zijn ok.", "3: klopt": complete on its line; what follows is the
+            # customer's own again (another confirmation, a remark), never part of this answer.
+            end = i + 1
         for j in range(i + 1, end):
             if j in skip:
                 break

@@ -27,7 +27,7 @@ _STRONG = frozenset(
     """ok oke okay okido okidoki klopt juist correct corrects correcte yes oui akkoord accord
     daccord goed prima bevestigd confirmed confirme confirmee exact exacte bon right fine
     agreed voorgesteld propose proposee proposed idem dito parfait perfect unchanged
-    ongewijzigd inchange inchangee goedgekeurd approved valide nickel""".split()
+    ongewijzigd inchange inchangee goedgekeurd approved valide nickel kloppen""".split()
 )
 
 

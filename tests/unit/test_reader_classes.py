@@ -49,6 +49,20 @@ def test_a_range_of_questions_confirmed_on_one_line(line: str) -> None:
     assert got["data_types"] == "naam en e-mail"
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        "1 tot en met 3 zijn ok.\n4 en 5 kloppen ook.\n\nNoor",
+        "1-3: ok\n4, 5 kloppen\nGroeten",
+        "1: klopt\n2 tot en met 5 zijn ok zoals voorgesteld.",
+    ],
+)
+def test_confirmations_on_consecutive_lines_do_not_run_into_each_other(body: str) -> None:
+    # A confirmed question is answered on its own line: the next confirmation is not its value.
+    assert fields(body) == {k: v for k, v in PROPOSAL.items() if k in fields(body)}
+    assert fields(body)["nature_purpose"] == PROPOSAL["nature_purpose"]
+
+
 def test_slash_numbers_and_corrections_with_a_prefix() -> None:
     got = fields("1/ ok\n2/ 5 ans\n3/ ok\n4/ nom\n5/ clientes\n\nCorrection : 4. nom et GSM\n")
     assert got["duration"] == "5 ans" and got["data_types"] == "nom et GSM"
