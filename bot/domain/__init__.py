@@ -1,13 +1,24 @@
 """The rules of a contract, pure: the lifecycle (state, event) → (state, effects), the data a
 document and a mail show, the notices a customer reads, and a final version's fingerprint.
 
-Nothing here does I/O; every capability above decides with it.
+Nothing here does I/O; every capability above decides with it. Each name is imported from its
+module when first used (PEP 562): `bot.domain.workflow` (the states, which `contracts list`
+needs) does not load `data`, which loads the reader and Typst.
 """
 
-from bot.domain.data import annex_fields, document_data, label, questions
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+# Imported now, not lazily: the function `fingerprint` shares its name with its module, and a
+# lazy name would be shadowed by the submodule once anything imports `bot.domain.fingerprint`.
 from bot.domain.fingerprint import fingerprint, quotes_version
-from bot.domain.notices import notice
-from bot.domain.workflow import OPEN_STATES, Effect, Event, State, Transition, decide
+
+if TYPE_CHECKING:
+    from bot.domain.data import annex_fields, document_data, label, questions
+    from bot.domain.notices import notice
+    from bot.domain.workflow import OPEN_STATES, Effect, Event, State, Transition, decide
 
 __all__ = [
     "OPEN_STATES",
@@ -24,3 +35,26 @@ __all__ = [
     "questions",
     "quotes_version",
 ]
+
+_MODULES = {
+    "annex_fields": "data",
+    "document_data": "data",
+    "label": "data",
+    "questions": "data",
+    "notice": "notices",
+    "OPEN_STATES": "workflow",
+    "Effect": "workflow",
+    "Event": "workflow",
+    "State": "workflow",
+    "Transition": "workflow",
+    "decide": "workflow",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _MODULES.get(name)
+    if module is None:
+        raise AttributeError(f"module 'bot.domain' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
