@@ -204,6 +204,29 @@ async def smtp_stage(
     return k / (time.perf_counter() - t0)
 
 
+def _machine_cpu() -> tuple[int, int]:
+    """(idle, total) jiffies of the whole machine since boot (/proc/stat's first line)."""
+    with open("/proc/stat") as f:
+        fields = [int(x) for x in f.readline().split()[1:8]]
+    return fields[3], sum(fields)
+
+
+async def _timeline(received: Any, base: int, t0: float) -> None:
+    """Once a second during the end-to-end run: mails received so far, this process's CPU
+    seconds in that second, and how busy the whole machine was (where the time goes)."""
+    cpu_before, (idle_before, total_before) = time.process_time(), _machine_cpu()
+    while True:
+        await asyncio.sleep(1.0)
+        cpu_now, (idle_now, total_now) = time.process_time(), _machine_cpu()
+        busy = 1 - (idle_now - idle_before) / max(1, total_now - total_before)
+        print(
+            f"t={time.perf_counter() - t0:.1f}s received={received.value - base} "
+            f"main_cpu={cpu_now - cpu_before:.2f} machine_busy={busy:.2f}",
+            flush=True,
+        )
+        cpu_before, idle_before, total_before = cpu_now, idle_now, total_now
+
+
 async def wait_received(received: Any, target: int, timeout: float) -> None:  # noqa: ASYNC109
     deadline = time.monotonic() + timeout
     while received.value < target:
@@ -212,7 +235,9 @@ async def wait_received(received: Any, target: int, timeout: float) -> None:  # 
         await asyncio.sleep(0.02)
 
 
-async def run(n: int, sample: int, profile: str | None, worker_counts: list[int]) -> None:
+async def run(
+    n: int, sample: int, profile: str | None, worker_counts: list[int], timeline: bool
+) -> None:
     ctx = multiprocessing.get_context("spawn")
     received = ctx.Value("l", 0)
     ready = ctx.Event()
@@ -261,6 +286,7 @@ async def run(n: int, sample: int, profile: str | None, worker_counts: list[int]
                     profile,
                     Path(work),
                     worker_counts,
+                    timeline,
                 )
         finally:
             server.kill()
@@ -280,6 +306,7 @@ async def _measure(
     profile: str | None,
     work: Path,
     worker_counts: list[int],
+    timeline: bool = False,
 ) -> None:
     slug = tenant.slug
     workers = int(getattr(cpu.pool(), "_max_workers", 2))
@@ -315,9 +342,12 @@ async def _measure(
         profiler.enable()
     meter.start()
     t0 = time.perf_counter()
+    sampler = asyncio.create_task(_timeline(received, base, t0)) if timeline else None
     summary, delivery = await bulk.send_now(rt, slug, bulk.PENDING, "bench", progress=progress)
     await wait_received(received, base + n, 600)
     total_s = time.perf_counter() - t0
+    if sampler is not None:
+        sampler.cancel()
     spent = meter.stop()
     if profiler is not None:
         profiler.disable()
@@ -387,9 +417,14 @@ def main() -> None:
         default="1,2",
         help="scale-out runs: `dpabot worker` process counts, comma-separated ('' for none)",
     )
+    parser.add_argument(
+        "--timeline",
+        action="store_true",
+        help="print mails received, this process's CPU and the machine's load once a second",
+    )
     args = parser.parse_args()
     counts = [int(c) for c in args.workers.split(",") if c.strip()]
-    asyncio.run(run(args.n, args.sample, args.profile, counts))
+    asyncio.run(run(args.n, args.sample, args.profile, counts, args.timeline))
 
 
 if __name__ == "__main__":
