@@ -195,6 +195,23 @@ def test_parse_reply_json(tmp_path):
     assert unknown.returncode == 2 and "nope" in unknown.stderr
 
 
+def test_output_into_a_closed_pipe_is_no_error(tmp_path):
+    """`dpabot … | head`: the reader leaves early; no 'unexpected error' sentence follows."""
+    eml = tmp_path / "reply.eml"
+    eml.write_text("From: k@mooi.example\nTo: dpa@ibeauty.example\nSubject: Re\n\n" + DEMO_ANSWERS)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot.app.cli", "parse-reply", str(eml), "--template", "ibeauty"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # before the command has written anything: its first write fails
+    stderr = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) != 0
+    assert stderr == "", stderr
+
+
 def test_render_example_and_bad_data(tmp_path):
     example = ROOT / "templates" / "documents" / "ibeauty" / "example-000.json"
     target = tmp_path / "out.pdf"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import os
 import sys
 import types
 
@@ -48,6 +49,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"dpabot: {redact.redact(str(exc))}", file=sys.stderr)
         return BAD_INPUT if isinstance(exc, UsageError | ConfigError) else FAILURE
     except KeyboardInterrupt:
+        return FAILURE
+    except BrokenPipeError:
+        # The reader went away (`dpabot … | head`): what it wanted it has; the rest of the
+        # output goes nowhere, and Python's flush at exit would raise again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return FAILURE
     except Exception as exc:  # the last wall: one sentence, not a traceback
         # The error's words may quote a URL or a library's message holding a secret.
