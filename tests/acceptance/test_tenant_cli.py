@@ -329,7 +329,9 @@ async def test_tenant_add_refuses_a_tenant_that_cannot_sign(  # type: ignore[no-
     botapi.fail_next("getMe", 1, code=401)
     code, out, err = await site.run("tenant", "add", str(site.tenant), **good_env(dovecot, smtpd))
     assert code == 0, out + err
-    assert "Tenant acme-ok (Acme NV) is registered" in out
+    # Its file is listed in dpabot.toml already: no advice to list it.
+    assert "Tenant acme-ok (Acme NV) is registered as id" in out
+    assert "the service loads it from dpabot.toml" in out and "to 'tenants'" not in out
     assert "It can sign, but Telegram failed" in err
     with psycopg.connect(site.database_url) as conn:
         assert conn.execute("SELECT 1 FROM tenants WHERE slug = 'acme-ok'").fetchall() == [(1,)]

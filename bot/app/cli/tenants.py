@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
@@ -57,9 +58,14 @@ async def cmd_tenant_add(args: argparse.Namespace) -> int:
             row = await ensure_tenant(s, tenant.slug, tenant.name)
     finally:
         await db.dispose()
+    listed = any(p.resolve() == Path(args.file).resolve() for p in settings.tenants)
     print(
-        f"Tenant {tenant.slug} ({tenant.name}) is registered as id {row.id}; add "
-        f"{args.file} to 'tenants' in dpabot.toml so the service loads it."
+        f"Tenant {tenant.slug} ({tenant.name}) is registered as id {row.id}"
+        + (
+            "; the service loads it from dpabot.toml."
+            if listed
+            else f"; add {args.file} to 'tenants' in dpabot.toml so the service loads it."
+        )
     )
     failed = [c.name for c in checks if not c.ok]
     if failed:
