@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -58,7 +59,7 @@ async def cmd_tenant_add(args: argparse.Namespace) -> int:
             row = await ensure_tenant(s, tenant.slug, tenant.name)
     finally:
         await db.dispose()
-    listed = any(p.resolve() == Path(args.file).resolve() for p in settings.tenants)
+    listed = os.path.abspath(args.file) in {os.path.abspath(p) for p in settings.tenants}
     print(
         f"Tenant {tenant.slug} ({tenant.name}) is registered as id {row.id}"
         + (
