@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -37,6 +36,11 @@ async def cmd_tenant_check(args: argparse.Namespace) -> int:
     return OK if all(c.ok for c in checks) else FAILURE
 
 
+def _listed(files: list[Path], file: Path) -> bool:
+    """Whether dpabot.toml's `tenants` names this file already (a quick local lookup)."""
+    return file.resolve() in {f.resolve() for f in files}
+
+
 async def cmd_tenant_add(args: argparse.Namespace) -> int:
     """Register a tenant, only when the checks say it can sign."""
     from bot.app.checks import blocking, run_checks  # here: see cmd_tenant_check
@@ -59,12 +63,11 @@ async def cmd_tenant_add(args: argparse.Namespace) -> int:
             row = await ensure_tenant(s, tenant.slug, tenant.name)
     finally:
         await db.dispose()
-    listed = os.path.abspath(args.file) in {os.path.abspath(p) for p in settings.tenants}
     print(
         f"Tenant {tenant.slug} ({tenant.name}) is registered as id {row.id}"
         + (
             "; the service loads it from dpabot.toml."
-            if listed
+            if _listed(settings.tenants, Path(args.file))
             else f"; add {args.file} to 'tenants' in dpabot.toml so the service loads it."
         )
     )
