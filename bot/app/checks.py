@@ -42,11 +42,13 @@ async def run_checks(
         first = [roots_check]
         jobs += [
             checks_signing.signing_key(tenant, roots),
-            checks_signing.customer_ca(tenant, roots),
+            checks_signing.customer_ca(tenant, roots, limit),
         ]
         if not tenant.signing.tsa_urls:
             first.append(Check.failed("TSA", "'signing.tsa_url' (or 'tsa_urls') is not set."))
-        jobs += [checks_signing.timestamp_authority(u, limit) for u in tenant.signing.tsa_urls]
+        jobs += [
+            checks_signing.timestamp_authority(u, limit, roots) for u in tenant.signing.tsa_urls
+        ]
     jobs += _mail_checks(tenant, limit)
     if tenant.telegram is not None:
         jobs.append(telegram(settings, tenant, limit))

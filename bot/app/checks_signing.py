@@ -62,9 +62,10 @@ async def signing_key(tenant: TenantSettings, roots: list[Any]) -> Check:
     return await _certificate("signing key", cert, chain, roots)
 
 
-async def customer_ca(tenant: TenantSettings, roots: list[Any]) -> Check:
+async def customer_ca(tenant: TenantSettings, roots: list[Any], limit: float = 10.0) -> Check:
     """The customer CA opens, is a CA, is in date and chains to the trust roots; its CRL URL is
-    set (one-time certificates name it)."""
+    set and serves a current CRL signed by it (one-time certificates name that URL, and a
+    customer's signature reaches B-LTA only with the CRL fetched from it)."""
     from cryptography import x509
 
     from signing.keyfiles import open_pkcs12
@@ -102,11 +103,58 @@ async def customer_ca(tenant: TenantSettings, roots: list[Any]) -> Check:
             f"The certificate in {s.customer_ca_pkcs12} is not a CA certificate "
             "(basicConstraints CA:TRUE), so it cannot issue customers' certificates.",
         )
-    return await _certificate("customer CA", _asn1(ca_cert), [_asn1(c) for c in extra], roots)
+    chained = await _certificate("customer CA", _asn1(ca_cert), [_asn1(c) for c in extra], roots)
+    if not chained.ok:
+        return chained
+    assert s.customer_ca_crl_url is not None
+    problem = await _crl_problem(s.customer_ca_crl_url, ca_cert, limit)
+    if problem:
+        return Check.failed("customer CA", problem)
+    return Check.passed(
+        "customer CA", f"{chained.detail}; its CRL is served at {s.customer_ca_crl_url}"
+    )
 
 
-async def timestamp_authority(url: str, limit: float) -> Check:
-    """A real RFC 3161 request: the TSA answers with a token for a test digest."""
+async def _crl_problem(url: str, ca_cert: Any, limit: float) -> str | None:
+    """What is wrong with the CRL at ``url`` for this CA, in a sentence; None when it is served,
+    signed by the CA and current."""
+    import aiohttp
+    from cryptography import x509
+
+    fix = (
+        "customers' signatures cannot be archived (B-LTA) until it is; publish the .crl that "
+        "dpabot tenant keygen wrote there"
+    )
+    try:
+        async with aiohttp.ClientSession() as session:
+            async with session.get(url, timeout=aiohttp.ClientTimeout(total=limit)) as answer:
+                if answer.status != 200:
+                    return f"The CRL URL {url} answered HTTP {answer.status}; {fix}."
+                body = await answer.read()
+    except TimeoutError:
+        return f"The CRL URL {url} did not answer within {limit:g} s; {fix}."
+    except (aiohttp.ClientError, OSError, ValueError) as exc:
+        return f"The CRL URL {url} cannot be reached ({type(exc).__name__}); {fix}."
+    try:
+        crl = (
+            x509.load_pem_x509_crl(body)
+            if body.lstrip().startswith(b"-----")
+            else x509.load_der_x509_crl(body)
+        )
+    except ValueError:
+        return f"The CRL URL {url} does not serve a CRL; {fix}."
+    if crl.issuer != ca_cert.subject or not crl.is_signature_valid(ca_cert.public_key()):
+        return f"The CRL at {url} is not signed by this customer CA; {fix}."
+    next_update = crl.next_update_utc
+    if next_update is not None and next_update < dt.datetime.now(dt.UTC):
+        return f"The CRL at {url} expired on {next_update:%Y-%m-%d}; publish a current one."
+    return None
+
+
+async def timestamp_authority(url: str, limit: float, roots: list[Any]) -> Check:
+    """A real RFC 3161 request: the TSA answers with a token for a test digest, signed by a
+    certificate that chains to the trust roots (else every contract would stop at its long-term
+    validation step, B-LTA, with the TSA's certificate unknown)."""
     import aiohttp
     from pyhanko.sign.timestamps import HTTPTimeStamper, TimestampRequestError
 
@@ -127,8 +175,34 @@ async def timestamp_authority(url: str, limit: float) -> Check:
         return Check.failed(name, f"The TSA did not answer within {limit:g} s.")
     except (aiohttp.ClientError, OSError) as exc:
         return Check.failed(name, f"The TSA cannot be reached ({type(exc).__name__}).")
-    gen_time = token["content"]["encap_content_info"]["content"].parsed["gen_time"].native
-    return Check.passed(name, f"gave a timestamp ({gen_time:%Y-%m-%d %H:%M:%S} UTC)")
+    signed_data = token["content"]
+    gen_time = signed_data["encap_content_info"]["content"].parsed["gen_time"].native
+    signer, others = _token_signer(signed_data)
+    if signer is None:
+        return Check.failed(name, "The TSA's token carries no certificate of its signer.")
+    chained = await _certificate(name, signer, others, roots)
+    if not chained.ok:
+        return chained
+    return Check.passed(
+        name,
+        f"gave a timestamp ({gen_time:%Y-%m-%d %H:%M:%S} UTC), signed by "
+        f"{signer.subject.human_friendly}, which chains to the trust roots",
+    )
+
+
+def _token_signer(signed_data: Any) -> tuple[Any, list[Any]]:
+    """The certificate that signed a timestamp token (named by its issuer and serial number in
+    the signer info), and the token's other certificates (its chain)."""
+    certs = [c.chosen for c in signed_data["certificates"] or [] if c.name == "certificate"]
+    sid = signed_data["signer_infos"][0]["sid"]
+    for cert in certs:
+        if sid.name == "issuer_and_serial_number":
+            ids = sid.chosen
+            if cert.serial_number == ids["serial_number"].native and cert.issuer == ids["issuer"]:
+                return cert, [c for c in certs if c is not cert]
+        elif cert.key_identifier == sid.chosen.native:
+            return cert, [c for c in certs if c is not cert]
+    return None, certs
 
 
 async def _certificate(what: str, cert: Any, chain: list[Any], roots: list[Any]) -> Check:

@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
+import http.server
 import json
 import os
 import socket
 import stat
 import sys
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -175,16 +179,34 @@ class Site:
         return await dpabot(*args, "--config", str(self.config), env=env)
 
 
-def signing(keys: Path, tsa: str, *, key: str = "acme-signer.p12") -> str:
+def signing(
+    keys: Path, tsa: str, crl: str, *, key: str = "acme-signer.p12", tsa_root: Path | None = None
+) -> str:
+    roots = [keys / "acme-signer.pem", keys / "acme-customer-ca.pem"]
+    roots += [tsa_root] if tsa_root else []
     return (
         f'[signing]\nmode = "pkcs12"\npkcs12_file = "{keys / key}"\n'
         'passphrase = { env = "ACME_PW" }\n'
         f'customer_ca_pkcs12 = "{keys / "acme-customer-ca.p12"}"\n'
         'customer_ca_passphrase = { env = "ACME_CA_PW" }\n'
-        'customer_ca_crl_url = "http://127.0.0.1:9/x.crl"\n'
+        f'customer_ca_crl_url = "{crl}"\n'
         f'tsa_url = "{tsa}"\n'
-        f'trust_roots = ["{keys / "acme-signer.pem"}", "{keys / "acme-customer-ca.pem"}"]\n'
+        f"trust_roots = {json.dumps([str(r) for r in roots])}\n"
     )
+
+
+@pytest.fixture(scope="module")
+def crl_url(keys: Path) -> Iterator[str]:
+    """The customer CA's CRL published over HTTP, as `customer_ca_crl_url` expects."""
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(keys))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/acme-customer-ca.crl"
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def mail(imap_port: int, smtp_port: int, cafile: Path, user: str, smtp_user: str) -> str:
@@ -227,10 +249,12 @@ def good_env(dovecot, smtpd) -> dict[str, str]:  # type: ignore[no-untyped-def]
     }
 
 
-async def test_tenant_check_all_ok_then_json(site, keys, dev_pki, dovecot, smtpd, cafile, botapi):  # type: ignore[no-untyped-def]
+async def test_tenant_check_all_ok_then_json(  # type: ignore[no-untyped-def]
+    site, keys, crl_url, dev_pki, dovecot, smtpd, cafile, botapi
+):
     site.write(
         "acme",
-        signing(keys, dev_pki.tsa_url),
+        signing(keys, dev_pki.tsa_url, crl_url, tsa_root=dev_pki.root_cert_path),
         mail(dovecot.port, smtpd.port, cafile, dovecot.user, smtpd.username),
         TELEGRAM,
     )
@@ -247,16 +271,18 @@ async def test_tenant_check_all_ok_then_json(site, keys, dev_pki, dovecot, smtpd
         "ok     Telegram",
     ]
     assert "@dpabot123456_bot" in lines[-1]
+    assert lines[2].endswith(f"its CRL is served at {crl_url}")
+    assert lines[3].endswith("which chains to the trust roots")
     code, out, err = await site.run("tenant", "check", "acme", "--json", **good_env(dovecot, smtpd))
     assert code == 0 and all(c["ok"] for c in json.loads(out))
 
 
 async def test_tenant_check_names_each_failure_on_its_own_line(  # type: ignore[no-untyped-def]
-    site, keys, dev_pki, dovecot, smtpd, cafile, botapi
+    site, keys, crl_url, dev_pki, dovecot, smtpd, cafile, botapi
 ):
     site.write(
         "acme",
-        signing(keys, f"http://127.0.0.1:{dead_port()}/tsa"),
+        signing(keys, f"http://127.0.0.1:{dead_port()}/tsa", crl_url),
         mail(dovecot.port, smtpd.port, cafile, dovecot.user, smtpd.username),
         TELEGRAM,
     )
@@ -285,10 +311,11 @@ async def test_tenant_check_names_each_failure_on_its_own_line(  # type: ignore[
     )
     assert "Traceback" not in out and PASSPHRASE not in out
 
-    # A missing key file, dead servers.
+    # A missing key file, dead servers, an unpublished CRL, a TSA whose root is not trusted.
+    dead_crl = f"http://127.0.0.1:{dead_port()}/x.crl"
     site.write(
         "acme",
-        signing(keys, dev_pki.tsa_url, key="gone.p12"),
+        signing(keys, dev_pki.tsa_url, dead_crl, key="gone.p12"),
         mail(dead_port(), dead_port(), cafile, dovecot.user, smtpd.username),
         TELEGRAM,
     )
@@ -299,16 +326,27 @@ async def test_tenant_check_names_each_failure_on_its_own_line(  # type: ignore[
     assert code == 1 and err == "", err
     lines = out.splitlines()
     assert f"FAILED signing key: The signing key file {keys / 'gone.p12'} does not exist." in lines
-    assert sum(line.startswith("FAILED") for line in lines) == 4, out  # key, IMAP, SMTP, Telegram
+    # key, customer CA (its CRL), TSA (its chain), IMAP, SMTP, Telegram
+    assert sum(line.startswith("FAILED") for line in lines) == 6, out
+    assert (
+        f"FAILED customer CA: The CRL URL {dead_crl} cannot be reached (ClientConnectorError); "
+        "customers' signatures cannot be archived (B-LTA) until it is; publish the .crl that "
+        "dpabot tenant keygen wrote there." in lines
+    ), out
+    tsa_line = next(line for line in lines if line.startswith("FAILED TSA"))
+    assert (
+        "dpabot DEV TSA" in tsa_line
+        and "does not chain to any of 'signing.trust_roots'" in tsa_line
+    )
     assert "FAILED Telegram: The Bot API cannot be reached (ConnectError)." in lines
 
 
 async def test_tenant_add_refuses_a_tenant_that_cannot_sign(  # type: ignore[no-untyped-def]
-    site, keys, dev_pki, dovecot, smtpd, cafile, botapi
+    site, keys, crl_url, dev_pki, dovecot, smtpd, cafile, botapi
 ):
     site.write(
         "acme-gone",
-        signing(keys, dev_pki.tsa_url, key="gone.p12"),
+        signing(keys, dev_pki.tsa_url, crl_url, key="gone.p12", tsa_root=dev_pki.root_cert_path),
         mail(dovecot.port, smtpd.port, cafile, dovecot.user, smtpd.username),
         TELEGRAM,
     )
@@ -322,7 +360,7 @@ async def test_tenant_add_refuses_a_tenant_that_cannot_sign(  # type: ignore[no-
     # Signing works, the Telegram token does not: registered, the failure told.
     site.write(
         "acme-ok",
-        signing(keys, dev_pki.tsa_url),
+        signing(keys, dev_pki.tsa_url, crl_url, tsa_root=dev_pki.root_cert_path),
         mail(dovecot.port, smtpd.port, cafile, dovecot.user, smtpd.username),
         TELEGRAM,
     )

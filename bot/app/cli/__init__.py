@@ -35,6 +35,8 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    # fontTools logs every glyph name of each font the signature stamps subset, at INFO.
+    logging.getLogger("fontTools").setLevel(logging.WARNING)
     try:
         merge_config(args)
         run = _command(args.run)
