@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz
 
-from handlers.reader.closing import ends_answer, is_confirmation
+from handlers.reader.closing import asks_to_edit, ends_answer, is_confirmation
 from handlers.reader.model import AnnexField
 from handlers.text.lang import clean, fold, fold_same_length
 
@@ -120,7 +120,8 @@ def _prefer_annex(found: list[AnnexField]) -> AnnexField | None:
 _NUMBERED = re.compile(
     r"^\s*(?:(?:bij|voor|pour|for|at|au|à|op)\s+(?:(?:de|het|la|le|the)\s+)?)?"
     r"(?:(?:vraag|question|punt|point|nr|no|n°|q|number|nummer)\.?\s*)?(\d{1,2})"
-    r"(?:\s*[:)/]\s*|\.\s+|\.$|\s*[-–—]\s+|\s*=\s*)(.*)$",
+    # "1.ok" (no space, on a phone): a period straight before a letter still numbers.
+    r"(?:\s*[:)/]\s*|\.\s+|\.$|\.(?=[^\W\d_])|\s*[-–—]\s+|\s*=\s*)(.*)$",
     re.I,
 )
 _BARE_NUMBER = re.compile(r"^\s*(\d{1,2})\s+(\S.*)$")
@@ -128,7 +129,9 @@ _BARE_NUMBER = re.compile(r"^\s*(\d{1,2})\s+(\S.*)$")
 _CORRECTION_VERB = (
     r"(?:moet\s+(?:het\s+)?(?:zijn|worden)|moet\s+er\s+staan|lees(?:\s+ook)?|lees\s+(?:daar|hier)|"
     r"dient\s+te\s+zijn|wordt|doit\s+[êe]tre|devrait\s+[êe]tre|lire|il\s+faut\s+lire|"
-    r"should\s+(?:be|read|say)|must\s+be|read|i\s+meant|je\s+voulais\s+dire|bedoelde\s+ik)"
+    r"should\s+(?:be|read|say)|must\s+be|read|i\s+meant|je\s+voulais\s+dire|bedoelde\s+ik|"
+    # "pour le 4, c'est plutôt « … »", "4 is eigenlijk …", "4 is actually …"
+    r"c'?\s*est\s+plut[ôo]t|c'?\s*est\s+en\s+fait|is\s+eigenlijk|is\s+actually)"
 )
 _CORRECTION = re.compile(
     r"^\W*(?:(?:sorry|pardon|oeps|oops|excuses|excusez-moi|d[ée]sol[ée]e?|erratum|correcti[eo]n?"
@@ -174,6 +177,15 @@ _LEAD_IN = re.compile(
 )
 
 
+# "nous voulons une durée de 5 ans maximum" → "5 ans maximum": the field named, then its value.
+_WANT_LEAD = re.compile(
+    r"^(?:nous\s+(?:voulons|souhaitons|pr[ée]f[ée]rons)|wij\s+(?:willen|wensen)|we\s+(?:willen|"
+    r"wensen|want|would\s+like|prefer)|we'd\s+like|ik\s+wil|je\s+veux|i\s+want|i'd\s+like)\s+"
+    r"(?:une?|een|a|an)\s+(?P<label>[^\W\d][\w' -]{2,40}?)\s+(?:de|d'|van|of)\s*(?P<value>\S.*)$",
+    re.I,
+)
+
+
 def strip_label(value: str, f: AnnexField, matcher: LabelMatcher) -> str:
     """'Aard en doel van de verwerking: X' → 'X'; 'Voorstel: X' → 'X'."""
     value = value.strip()
@@ -190,6 +202,9 @@ def strip_label(value: str, f: AnnexField, matcher: LabelMatcher) -> str:
                 value = rest.lstrip(" \t:=-–—")
                 break
     value = _LEAD_IN.sub("", value)
+    wanted = _WANT_LEAD.match(value)
+    if wanted and matcher.match(wanted.group("label")) is f:
+        value = wanted.group("value")
     return _PROPOSAL_PREFIX.sub("", value).strip()
 
 
@@ -230,10 +245,30 @@ def read_correction(
         source = "except"  # the rest of its sentence ("everything is fine …") still counts
     if m and int(m.group("num")) in by_number:
         f = by_number[int(m.group("num"))]
-        value = m.group("value").strip().strip("«»\"“”„'").strip().rstrip(".").strip()
+        value = m.group("value").strip()
+        quoted = _QUOTED.match(value)
+        if quoted:  # "c'est plutôt « nom, prénom », on l'utilise pour …": the quoted wording
+            value = quoted.group(1)
+        value = value.strip("«»\"“”„'").strip().rstrip(".").strip()
         value = value.strip("«»\"“”„'").strip()
+        if source == "except" and _remark_after_comma(line, m.start("value")):
+            source = "edit"  # "alles ok behalve 4, geboortedatum vragen wij niet"
         return f, strip_label(value, f, matcher), source
     return None
+
+
+# "…behalve 4, geboortedatum vragen wij niet": after a comma (not a colon) comes a remark about
+# the proposal ("we" and a negation), not the wording for the contract.
+_FIRST_PERSON_NOT = re.compile(
+    r"^(?=.*\b(?:wij|we|ik|nous|je|on|i)\b)(?=.*(?:\b(?:niet|geen|nooit|pas|jamais|not|never|no)"
+    r"\b|n't\b|\bdont\b|\bn'))[^,;:]{1,100}$",
+    re.I,
+)
+
+
+def _remark_after_comma(line: str, start: int) -> bool:
+    before = line[:start].rstrip()
+    return before.endswith(",") and bool(_FIRST_PERSON_NOT.match(line[start:].strip()))
 
 
 def _marker(
@@ -247,6 +282,11 @@ def _marker(
     correction = read_correction(line, by_number, matcher)
     if correction is not None:
         return correction
+    # "Oei, ik ben iets vergeten. 4 moet zijn: …": a correction after a first sentence.
+    for later in re.split(r"(?<=[.!?])\s+", line)[1:]:
+        m = _CORRECTION.match(later)
+        if m and int(m.group("num")) in by_number:
+            return read_correction(later, by_number, matcher)
     # "3 klopt ook": a number and a confirmation, with no separator between them.
     m = _BARE_NUMBER.match(line)
     if m and int(m.group(1)) in by_number and is_confirmation(m.group(2)):
@@ -265,12 +305,18 @@ def _marker(
     return None
 
 
+_QUALIFIER = re.compile(
+    r"\s*(?:maar|behalve|buiten|except|but|sauf|mais|hormis|only|alleen|enkel|seulement)\b", re.I
+)
 _LIST_WORDS = re.compile(
     r"\b(?:net\s+als|zoals|en|ook|evenals|als|ainsi\s+que|comme|et|aussi|de\s+m[êe]me\s+que|"
     r"as\s+well\s+as|as\s+do|as\s+does|and|also|too|punten|points|vragen|questions|nr|nrs)\b",
     re.I,
 )
 
+
+# "8 à 10 : …" read as a bare "8": its text would start with the rest of the range.
+_RANGE_REST = re.compile(r"^(?:-|–|t/m|tot|à|a|au|to|through|thru)\s*\d", re.I)
 
 _RANGE = re.compile(
     r"\b(\d{1,2})\s*(?:-|–|t/m|tot\s+en\s+met|tot|à|a|au|to|through|thru)\s*(\d{1,2})\b", re.I
@@ -290,11 +336,24 @@ def confirmed_numbers(line: str, by_number: dict[int, AnnexField]) -> list[Annex
         text,
     )
     numbers = [int(n) for n in re.findall(r"(?<![\d.,])\d{1,2}(?![\d.,]?\d)", text)]
-    if len(numbers) < 2 or not re.match(r"^\W*(?:punten|points|vragen|questions)?\s*\d", text):
+    # "De punten 1 tot en met 7", "Punt 1 en 2", "Les points 1 à 4": the line names the numbers.
+    named = re.match(
+        r"^\W*(?:(?:de|les|the)\s+)?(?:(?:punten|punt|points|point|vragen|vraag|"
+        r"questions|question|nrs?|nummers?)\.?\s*)?(?=\d)",
+        text,
+        re.I,
+    )
+    if len(numbers) < 2 or named is None:
         return []
+    text = text[named.end() :]
     rest = _LIST_WORDS.sub(" ", re.sub(r"\d+", " ", text))
-    if not is_confirmation(rest) or any(n not in by_number for n in numbers):
+    if any(n not in by_number for n in numbers):
         return []
+    if not is_confirmation(rest):
+        # "8 à 10 : correct, c'est le DPO d'ALSO": confirmed, then a remark; never "ok, maar …".
+        head, sep, tail = rest.partition(",")
+        if not sep or not is_confirmation(head) or asks_to_edit(rest) or _QUALIFIER.match(tail):
+            return []
     return [by_number[n] for n in numbers]
 
 
@@ -330,7 +389,7 @@ def read_marked(
             continue
         found = _marker(clean(line), by_number, matcher)
         if found is None and bare_list and (m := _BARE_NUMBER.match(clean(line))):
-            if int(m[1]) in by_number:
+            if int(m[1]) in by_number and not _RANGE_REST.match(m[2]):
                 f = by_number[int(m[1])]
                 found = (f, strip_label(m[2], f, matcher), "numbered")
         if found:
@@ -340,7 +399,7 @@ def read_marked(
     for k, (i, f, first, source) in enumerate(markers):
         end = len(lines) if k == len(markers) - 1 else markers[k + 1][0]
         parts = [first] if first else []
-        if source != "except":
+        if source not in ("except", "edit"):
             used.add(i)
         if first and is_confirmation(first):
             # "4 tot en met 7 zijn ok.", "3: klopt": complete on its line; what follows is the
@@ -364,7 +423,8 @@ def read_marked(
         value = "\n".join(parts).strip()
         if not parts:
             value = ""
-        answers.append(Answer(f, value, i, "correction" if source == "except" else source))
+        kind = {"except": "correction"}.get(source, source)
+        answers.append(Answer(f, value, i, kind))
     _meant_again(lines, answers, used)
     listed = {(a.line, a.field.id) for a in answers}
     answers.extend(a for a in confirmations if (a.line, a.field.id) not in listed)
@@ -389,6 +449,7 @@ class SentenceReader:
             reverse=True,
         )
         alternation = "|".join(re.escape(lbl) for lbl in labels if lbl)
+        self.duration = next((f for f in fields if f.annex and f.id == "duration"), None)
         self.pattern = re.compile(
             rf"^\s*{_DETERMINER}(?P<label>{alternation})\s+{_VERB}\s+(?P<value>\S.*)$", re.S
         )
@@ -400,6 +461,9 @@ class SentenceReader:
         labelled = self._labelled(sentence)
         if labelled is not None:
             return labelled
+        kept = retention(sentence)
+        if kept and self.duration is not None:
+            return self.duration, kept
         m = self.pattern.match(fold_same_length(sentence))
         if not m:
             return None
@@ -423,12 +487,31 @@ class SentenceReader:
         quoted = _QUOTED.search(value)
         if quoted:  # 'ik zou schrijven "…"': the wording they want is the quoted part
             value = quoted.group(1)
+        elif f.id == "duration":  # "La durée : nous conservons les données tant que …"
+            value = retention(value) or value
         value = value.strip().rstrip(".").strip()
         return (f, value) if value else None
 
 
+# "Wij bewaren de gegevens zolang de samenwerking loopt", "nous conservons les données tant que
+# …", "we keep client data for two years": how long they keep the data is the duration.
+_RETENTION = re.compile(
+    r"^(?:wij|we|ik|nous|je|on|i)\s+(?:\w+\s+){0,2}?(?:bewaren|bewaar|houden|behouden|keep|store|"
+    r"retain|hold|conserv\w*|gard\w*)\s+(?:[^\s,;:]+\s+){0,5}?(?P<value>(?:zolang|tot(?:dat)?|"
+    r"gedurende|tant\s+que|aussi\s+longtemps|pendant|jusqu|as\s+long\s+as|for|until|during)\b.*)$",
+    re.I,
+)
+
+
+def retention(sentence: str) -> str:
+    """The time in a sentence about keeping the data, or ''."""
+    m = _RETENTION.match(clean(sentence).strip())
+    return m.group("value").strip().rstrip(".").strip() if m else ""
+
+
 _PROSE_LABEL = re.compile(
-    r"^(?:(?:wat|quant\s+[àa]|as\s+for|regarding|concerning|pour|voor|bij|for)\s+)?"
+    r"^(?:(?:wat|quant\s+[àa]|as\s+for|regarding|concerning|concernant|en\s+ce\s+qui\s+concerne|"
+    r"betreffende|pour|voor|bij|for)\s+)?"
     r"(?:(?:de|het|la|le|les|l'|the|onze|our|nos|notre)\s*)?(?P<label>[^:;\n]{3,60}?)"
     r"(?:\s+betreft|\s+concern[ée]e?s?)?\s*:\s*(?P<value>\S.*)$",
     re.I,

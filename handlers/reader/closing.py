@@ -21,13 +21,14 @@ _CONFIRM_WORDS = frozenset(
     niets te wijzigen rien changer unchanged ongewijzigd inchange inchangee keep laten zo
     houden behouden mag blijven staan peut rester can stay stays goedgekeurd approved
     valide valid en orde in order ordre nickel ca va top great good zijn sont are kloppen
-    mogen""".split()
+    mogen kunnen kan""".split()
 )
 _STRONG = frozenset(
     """ok oke okay okido okidoki klopt juist correct corrects correcte yes oui akkoord accord
     daccord goed prima bevestigd confirmed confirme confirmee exact exacte bon right fine
     agreed voorgesteld propose proposee proposed idem dito parfait perfect unchanged
-    ongewijzigd inchange inchangee goedgekeurd approved valide nickel kloppen""".split()
+    ongewijzigd inchange inchangee goedgekeurd approved valide nickel kloppen
+    blijven rester stay stays""".split()
 )
 
 
@@ -39,6 +40,36 @@ def is_confirmation(value: str) -> bool:
         and all(w in _CONFIRM_WORDS for w in words)
         and any(w in _STRONG for w in words)
     )
+
+
+# "Klopt, behalve dat …", "C'est correct, sauf que …", "ok, but …": the proposal with a change
+# the customer describes but does not write out.
+_CONFIRM_BUT = re.compile(
+    r"^\W*(?:c'?\s*est\s+)?(?:ok(?:é|e|ay)?|klopt|juist|correct|goed|prima|akkoord|d'accord|"
+    r"fine|yes|ja|oui|agreed|exact)\b(?:\s+(?:ook|aussi|also|too|wel|zo))?\s*[,;:.!-]*\s*"
+    r"(?:maar|behalve|buiten|uitgezonderd|except|but|sauf|mais|hormis|[àa]\s+part|apart\s+from|"
+    r"other\s+than)\b",
+    re.I,
+)
+# "Dat laatste mag dus weg", "pls remove that part", "ajoutez « … »", "voeg … toe": an
+# instruction to edit the proposal, not the wording itself.
+_EDIT_INSTRUCTION = re.compile(
+    r"\b(?:dat|dit|die|that|this|it|[çc]a|cela)(?:\s+(?:laatste|deel|stuk|part|bit|point))?\s+"
+    r"(?:\w+\s+){0,3}?(?:weg|eruit|schrappen|geschrapt|verwijderd|weglaten|removed|deleted|"
+    r"supprim[ée]e?s?|retir[ée]e?s?)\b"
+    r"|\b(?:remove|delete|drop|schrap|verwijder|supprimez|retirez|enlevez)\s+(?:\w+\s+)?"
+    r"(?:that|this|it|dat|dit|[çc]a|cela)\b"
+    r"|\bajoute[rz]\b|\bvoeg\b.{0,80}\btoe\b|\b(?:please|pls|plz)\s+add\b",
+    re.I,
+)
+
+
+def asks_to_edit(value: str) -> bool:
+    """The answer asks to change the proposal without giving the new text ("klopt, behalve dat
+    wij geen domeinnaam hebben", "remove that part"): filled in, it would put the customer's
+    remark in the contract; confirmed, it would keep what they want changed. Asked again."""
+    text = clean(value).strip()
+    return bool(_CONFIRM_BUT.match(text) or _EDIT_INSTRUCTION.search(text))
 
 
 # A sentence about the fields not answered: they keep their proposals.
@@ -55,13 +86,19 @@ REST_CONFIRMED = re.compile(
     r"|propositions)|sinon)\s*,?\s*(?:(?:c'?\s*est|est|sont|tout\s+est)\s+(?:tout\s+)?"
     r"(?:correct|correcte|correctes|corrects|bon|ok|d'accord|en\s+ordre|exact|"
     r"comme\s+propos[ée]e?s?|inchang[ée]e?s?)|[çc]a\s+(?:me\s+|nous\s+)?(?:va|convient)|"
-    r"(?:me|nous)\s+convient|peu(?:t|vent)\s+rester)"
+    # "Pour le reste, vos propositions nous conviennent."
+    r"(?:(?:vos|nos|les|ces)\s+(?:propositions|r[ée]ponses)\s+)?(?:me|nous)\s+convien(?:t|nent)"
+    r"|peu(?:t|vent)\s+rester)"
     # en
     r"|(?:everything\s+else|the\s+rest|(?:all\s+)?(?:the\s+)?other\s+(?:questions|points|answers"
     r"|proposals|fields)|rest)\s+(?:is|are|can\s+stay|may\s+stay|looks?|seems?)?\s*"
     r"(?:all\s+)?(?:fine|ok|okay|correct|good|right|as\s+proposed|unchanged|agreed)"
     r"|(?:agreed?|ok|fine|happy)\s+with\s+(?:all\s+)?(?:the\s+)?other\s+(?:points|answers"
     r"|proposals|questions)|everything\s+(?:else\s+)?(?:looks|seems)\s+(?:right|fine|good|ok)"
+    # "Other than that the proposals look fine to us.", "Apart from that, all good."
+    r"|(?:other\s+than\s+that|apart\s+from\s+that|aside\s+from\s+that|otherwise)\s*,?\s*"
+    r"(?:(?:the|your)\s+(?:other\s+)?(?:proposals?|answers?)|everything|it|all)?\s*"
+    r"(?:is|are|looks?|seems?)?\s*(?:all\s+)?(?:fine|ok|okay|correct|good|right|as\s+proposed)\b"
     r")",
     re.I,
 )

@@ -61,3 +61,15 @@ def forwarded_words(quoted: str) -> str:
         i += span
     words, _ = split_reply("\n".join(lines[i:]))
     return words
+
+
+# The invitation's own proposal lines: "   Voorstel: …", "   Proposition : …", "   Proposal: …".
+# (An HTML table row of the invitation renders as one line: "1. Label question Voorstel: …".)
+_PROPOSAL_LINE = re.compile(r"(?:^|\s)(?:voorstel|proposition|proposal)\s*:", re.I)
+
+
+def is_invitation(lines: list[str]) -> bool:
+    """The first message below is dpabot's own invitation, not a colleague's answers: "see
+    below" then points at our questions (answers typed into them are read inline), and its
+    numbered questions and example must never be read as answers."""
+    return sum(1 for ln in lines if _PROPOSAL_LINE.search(ln)) >= 2

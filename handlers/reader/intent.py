@@ -67,7 +67,7 @@ _ACCEPT = re.compile(
     re.I,
 )
 _CONFIRM_ALL = re.compile(
-    r"\b(alles\s+(klopt|is\s+(correct|juist|in\s+orde|ok)|ok)|alle\s+(voorstellen|antwoorden|"
+    r"\b(alles\s+(klopt|is\s+(correct|juist|in\s+orde|ok|goed|prima)|ok)|alle\s+(voorstellen|antwoorden|"
     r"gegevens)\s+(zijn\s+|kloppen|mogen|bevestig)|(ik\s+)?bevestig\s+alle|"
     r"tout\s+est\s+(correct|bon|en\s+ordre|ok)|toutes\s+les\s+(propositions|r[ée]ponses)|"
     r"je\s+confirme\s+tout|everything\s+is\s+(correct|fine|ok)|all\s+(correct|good|fine)|"
@@ -129,7 +129,10 @@ def read_intent(free_text: str) -> Intent:
     paragraphs = [p for p in re.split(r"\n\s*\n", text) if p.strip()]
     accept_seen = False
     for para in paragraphs:
-        parts = sentences(para.replace("\n", " ") if not _is_list(para) else para)
+        # Wrapped lines are one sentence, but a line that ends in . ! ? ends its sentence even
+        # when the next begins in lower case ("alles is goed.\nmoet ik de pdf …?").
+        joined = re.sub(r"(?<![.!?])\n", " ", para)
+        parts = sentences(joined if not _is_list(para) else para)
         for k, s in enumerate(parts):
             question = s.endswith("?")
             # Articles named inside the proposed wording are not the ones to change.

@@ -6,11 +6,11 @@ import re
 from collections.abc import Sequence
 
 from handlers.reader.answers import Answer, SentenceReader, read_marked, sentences
-from handlers.reader.closing import is_confirmation
+from handlers.reader.closing import asks_to_edit, is_confirmation
 from handlers.reader.intent import Intent, read_intent
 from handlers.reader.model import AnnexField, Interpretation
 from handlers.text.lang import clean, detect_language
-from handlers.text.validate import check_value
+from handlers.text.validate import check_value, reason
 
 __all__ = [
     "AnnexField",
@@ -61,6 +61,11 @@ def apply_answers(
         value = clean(a.value).strip()
         proposal = (known or {}).get(fid) or f.default
         if not value:
+            continue
+        if a.source == "edit" or asks_to_edit(value):
+            # Neither filled nor confirmed: the follow-up asks for the full wording.
+            result.invalid[fid] = reason("edit_request", result.language)
+            result.fields.pop(fid, None)
             continue
         confirms = bool(_CONFIRM.match(value)) or is_confirmation(value)
         if value.endswith("?") and "\n" not in value and not confirms:

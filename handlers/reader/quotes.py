@@ -145,10 +145,24 @@ def split_reply(text: str) -> tuple[str, str]:
             quoted.extend(lines[i:])
             break
         if is_signature(lines, i):
+            # The customer's words end here, but the original quoted under the signature is
+            # still the original (a forward's answers are read there).
+            quoted.extend(_original_below(lines[i:]))
             break
         own.append(line.rstrip())
         i += 1
     return _trim("\n".join(own)), "\n".join(quoted).strip()
+
+
+def _original_below(lines: list[str]) -> list[str]:
+    """The quoted original under a signature: its '>' lines, or all from its reply header."""
+    out: list[str] = []
+    for k, line in enumerate(lines):
+        if is_quoted(line):
+            out.append(re.sub(r"^(\s*>)+ ?", "", line))
+        elif not out and reply_header(lines, k):
+            return lines[k:]
+    return out
 
 
 def _trim(text: str) -> str:

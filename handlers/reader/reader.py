@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from bot.errors import DpabotError
 from handlers.reader.answers import Answer, read_marked
-from handlers.reader.endorsed import endorses, forwarded_words, without_endorsement
+from handlers.reader.endorsed import (
+    endorses,
+    forwarded_words,
+    is_invitation,
+    without_endorsement,
+)
 from handlers.reader.errors import ReaderError
 from handlers.reader.forms import form_answers
 from handlers.reader.html import html_to_text
@@ -105,9 +110,9 @@ def _read(
     assert best is not None
     answers, free, quoted, _ = best
     endorsed = False
-    if endorses(free) and not answers:
+    forwarded = forwarded_words(quoted).split("\n") if endorses(free) and not answers else []
+    if forwarded and not is_invitation(forwarded):
         # The answers are a colleague's, forwarded below and endorsed: read them there.
-        forwarded = forwarded_words(quoted).split("\n")
         marked, used = read_marked(forwarded, fields, sender=mail.from_addr)
         answers = sorted(marked + sentence_answers(forwarded, fields, used), key=lambda a: a.line)
         free = without_endorsement(free)

@@ -47,6 +47,14 @@ REASONS: dict[str, dict[str, str]] = {
         "en": "give a duration with a number and a unit (e.g. 5 years) or refer to the term "
         "of the agreement",
     },
+    "edit_request": {
+        "nl": "u vraagt het voorstel aan te passen; schrijf de volledige tekst zoals die in de "
+        "overeenkomst moet komen",
+        "fr": "vous demandez de modifier la proposition ; écrivez le texte complet tel qu'il doit "
+        "figurer dans la convention",
+        "en": "you ask to change the proposal; please write the full text as it should appear in "
+        "the agreement",
+    },
     "date": {
         "nl": "dit is geen geldige datum (bv. 2026-11-23)",
         "fr": "ce n'est pas une date valable (p. ex. 23/11/2026)",

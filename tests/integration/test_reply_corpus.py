@@ -7,6 +7,8 @@
   reader (given only the mails customers receive, the manifests' questions, clients and
   languages). Never tuned on line by line: a miss there is fixed as a class, with a new example
   in the main corpus.
+- holdout2: tests/corpus/holdout2, 40 more replies written blind the same way by someone else
+  (tests/corpus/holdout2/WRITTEN-BLIND.md), held to the same rules.
 
 Each NNN-*.eml has a NNN-*.json with what a careful human reads in it. Field accuracy is
 correctly read expected fields / (expected fields + fields read that were not expected); the
@@ -30,9 +32,12 @@ import pytest
 CORPUS = Path(__file__).resolve().parents[1] / "corpus" / "replies"
 CLASSES = CORPUS.parent / "classes"
 HOLDOUT = CORPUS.parent / "holdout"
+HOLDOUT2 = CORPUS.parent / "holdout2"
 MIN_FIELD_ACCURACY = 0.95
 # The held-out set is a measurement, not a target: this floor only catches a regression.
 MIN_HOLDOUT_ACCURACY = 0.93
+# Measured 87.9 % (153/174) after the fixes its misses led to; a regression floor again.
+MIN_HOLDOUT2_ACCURACY = 0.85
 MAX_FALSE_PER_60 = 1
 FLAGS = ("accept", "decline", "auto_reply", "bounce")
 
@@ -41,8 +46,8 @@ def corpus_files() -> list[Path]:
     return sorted(CORPUS.glob("*.eml")) + sorted(CLASSES.glob("*.eml"))
 
 
-def holdout_files() -> list[Path]:
-    return sorted(HOLDOUT.glob("*.eml"))
+def holdout_files(folder: Path = HOLDOUT) -> list[Path]:
+    return sorted(folder.glob("*.eml"))
 
 
 def load_case(eml: Path) -> dict[str, Any]:
@@ -253,14 +258,15 @@ def test_reply_corpus(request: pytest.FixtureRequest) -> None:
     )
 
 
-def test_holdout_corpus(request: pytest.FixtureRequest) -> None:
-    """The blind held-out replies: scored beside the main corpus, with a regression floor."""
+def check_holdout(
+    request: pytest.FixtureRequest, folder: Path, min_mails: int, title: str, floor: float
+) -> None:
     from handlers.reader.reader import read_reply
 
-    files = holdout_files()
-    assert len(files) >= 60, f"only {len(files)} held-out replies in {HOLDOUT}"
+    files = holdout_files(folder)
+    assert len(files) >= min_mails, f"only {len(files)} held-out replies in {folder}"
     outcomes = [judge(eml, read_reply) for eml in files]
-    report = "held-out corpus (written blind, never tuned on)\n" + table(outcomes)
+    report = title + "\n" + table(outcomes)
     request.config.stash.setdefault(CORPUS_REPORT, []).append(report)
     total = Score()
     for o in outcomes:
@@ -271,5 +277,27 @@ def test_holdout_corpus(request: pytest.FixtureRequest) -> None:
         if o.problems or o.flag_problems or o.cr_problems
     ]
     print("\n" + report + "\n\n" + "\n".join(details))
-    assert total.accuracy >= MIN_HOLDOUT_ACCURACY, report + "\n" + "\n".join(details)
+    assert total.accuracy >= floor, report + "\n" + "\n".join(details)
     assert total.false * 60 <= MAX_FALSE_PER_60 * max(total.expected, 1), report
+
+
+def test_holdout_corpus(request: pytest.FixtureRequest) -> None:
+    """The blind held-out replies: scored beside the main corpus, with a regression floor."""
+    check_holdout(
+        request,
+        HOLDOUT,
+        60,
+        "held-out corpus (written blind, never tuned on)",
+        MIN_HOLDOUT_ACCURACY,
+    )
+
+
+def test_holdout2_corpus(request: pytest.FixtureRequest) -> None:
+    """The second blind set, written by someone else: the same rules, its own floor."""
+    check_holdout(
+        request,
+        HOLDOUT2,
+        40,
+        "second held-out corpus (written blind, never tuned on)",
+        MIN_HOLDOUT2_ACCURACY,
+    )

@@ -120,3 +120,124 @@ def test_a_forwarded_colleagues_answers_endorsed_are_read_and_accept_nothing() -
     assert reading.fields["duration"] == "zolang jullie klant zijn"
     assert reading.fields["data_types"] == "naam en e-mail"
     assert reading.accept is False
+
+
+# ------------------------------------------------------------------ classes found by holdout2
+
+
+def test_the_original_quoted_under_a_signature_is_still_read_for_a_forward() -> None:
+    """An endorsed forward whose quote comes after the customer's greeting and name."""
+    quote = [
+        "Van: Jef Claes <jef@boekhouding.example>",
+        "Verzonden: maandag 3 maart 2025 10:00",
+        "Aan: Noor Peeters <noor.peeters@salon.example>",
+        "Onderwerp: RE: vragen bijlage 1",
+        "",
+        "Dag Noor,",
+        "",
+        "2. drie jaar na het einde van het contract",
+        "5. klanten en medewerkers",
+    ]
+    body = "Zie hieronder de antwoorden van onze boekhouder, voor ons ok.\n\nGroeten\nNoor\n\n"
+    html = (
+        "<div>Zie hieronder de antwoorden van onze boekhouder, voor ons ok.</div><div><br></div>"
+        "<div>Groeten</div><div>Noor</div><blockquote>"
+        + "".join(f"<div>{ln or '<br>'}</div>" for ln in quote)
+        + "</blockquote>"
+    )
+    got = fields(body + "\n".join("> " + ln for ln in quote), html=html)
+    assert got["duration"] == "drie jaar na het einde van het contract"
+    assert got["data_subjects"] == "klanten en medewerkers"
+
+
+def test_see_below_pointing_at_our_own_invitation_reads_no_answers_from_it() -> None:
+    invitation = (
+        "Van: iBeauty BVBA <dpa+abcdefghijklmnopqrstuvwxyz@ibeauty.example>\n"
+        "Verzonden: maandag 3 maart 2025 10:00\nAan: Noor Peeters\nOnderwerp: Bijlage 1\n\n"
+        f"Beste Noor,\n\n1. Onderwerp van de verwerking\n   Voorstel: {PROPOSAL['subject']}\n\n"
+        f"2. Duur van de verwerking\n   Voorstel: {PROPOSAL['duration']}\n\n"
+        "Antwoord op deze e-mail, bijvoorbeeld:\n\n1: ok\n3: Afspraken plannen\n"
+    )
+    assert fields("Zie mijn antwoorden hieronder.\n\n" + invitation) == {}
+
+
+@pytest.mark.parametrize("answer", ["1.ok\n2.ok\n3.afspraken plannen\n4.naam en gsm\n5.klanten"])
+def test_numbers_with_a_period_and_no_space(answer: str) -> None:
+    got = fields(answer + "\n\nNoor")
+    assert got["nature_purpose"] == "afspraken plannen" and got["data_subjects"] == "klanten"
+    assert got["subject"] == PROPOSAL["subject"]
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "De punten 1 tot en met 3 zijn correct.",
+        "Les points 1 à 3 sont corrects.",
+        "Vraag 1, 2 en 3 kunnen zo blijven.",
+        "1 tot en met 3: ok, dat was al zo afgesproken",
+    ],
+)
+def test_confirmed_numbers_with_a_determiner_a_verb_or_a_remark(line: str) -> None:
+    got = fields(f"{line}\n4. naam en e-mail\n5. klanten")
+    assert {k: got.get(k) for k in ("subject", "duration", "nature_purpose")} == {
+        k: PROPOSAL[k] for k in ("subject", "duration", "nature_purpose")
+    }
+
+
+@pytest.mark.parametrize(
+    "closing",
+    [
+        "Other than that, the proposals look fine to us.",
+        "Pour le reste, vos propositions nous conviennent.",
+        "voor de rest\nalles is goed zoals het ingevuld is.\nmoet ik nog iets afdrukken?",
+    ],
+)
+def test_blanket_confirmations_of_the_other_proposals(closing: str) -> None:
+    reading = read_reply(mail(f"2. drie jaar\n\n{closing}\n\nNoor"), "ibeauty", {})
+    assert reading.fields["duration"] == "drie jaar"
+    assert reading.fields["data_types"] == PROPOSAL["data_types"]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "1 tot en met 3: ok\n4. klopt, maar zonder de geboortedatum\n5. ok",
+        "4. C'est correct, sauf que nous ne notons pas la date de naissance.",
+        "4. fine, but leave out the date of birth",
+        "4. Dat laatste stuk mag eruit, de rest klopt",
+        "Alles ok behalve 4, die vragen wij niet.",
+    ],
+)
+def test_a_request_to_edit_the_proposal_is_asked_again_not_filled(body: str) -> None:
+    reading = read_reply(mail(body + "\n\nNoor"), "ibeauty", {})
+    assert "data_types" not in reading.fields
+    assert "data_types" in reading.invalid  # the follow-up asks for the full wording
+
+
+@pytest.mark.parametrize(
+    ("body", "want"),
+    [
+        ("4. naam\n\nIk was iets vergeten. 4 moet zijn: naam en e-mail", "naam en e-mail"),
+        (
+            "4. nom\n\nCorrection : pour le 4, c'est plutôt « nom et e-mail », merci.",
+            "nom et e-mail",
+        ),
+    ],
+)
+def test_corrections_after_a_first_sentence_or_with_cest_plutot(body: str, want: str) -> None:
+    assert fields(body + "\n\nNoor")["data_types"] == want
+
+
+@pytest.mark.parametrize(
+    ("body", "want"),
+    [
+        (
+            "We keep the client data for 2 years after the contract ends.",
+            "for 2 years after the contract ends",
+        ),
+        ("Concernant la durée : nous conservons les données pendant 5 ans.", "pendant 5 ans"),
+        ("Tout est correct sauf le 2 : nous souhaitons une durée de 3 ans.", "3 ans"),
+    ],
+)
+def test_how_long_they_keep_the_data_is_the_duration(body: str, want: str) -> None:
+    assert fields(body + "\n\nNoor")["duration"] == want
