@@ -300,7 +300,9 @@ class _Compiled:
         # The shared library and the template's own folder, named by its id (the documents
         # read their example data from "/<id>/…"), wherever the folder lives.
         shutil.copytree(DOCUMENTS_DIR / "_lib", self.root / "_lib")
-        shutil.copytree(manifest.directory, self.root / manifest.id)
+        # Only the folder's own files: a link would be copied as the file it points to.
+        registry.check_folder(manifest.directory)
+        shutil.copytree(manifest.directory, self.root / manifest.id, symlinks=True)
         self.data_file = self.root / DATA_FILE.lstrip("/")
         main = self.root / manifest.id / manifest.document
         self.compiler = typst.Compiler(
@@ -321,6 +323,9 @@ def text_version(template_id: str) -> str:
     changed word is a new version, and a new compiler reads it. Keyed by the reference as
     given: an id or a folder path both name one folder per process."""
     manifest = load_manifest(template_id)
+    # Checked on every use, not only when registered: the folder may have changed since (a
+    # link or a pipe read here would print another file, or hang).
+    registry.check_folder(manifest.directory)
     digest = hashlib.sha256()
     for name, folder in (("_lib", DOCUMENTS_DIR / "_lib"), (manifest.id, manifest.directory)):
         for path in sorted(p for p in folder.rglob("*") if p.is_file()):

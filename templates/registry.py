@@ -9,7 +9,9 @@ id, and two folders may not hold the same id.
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 from pathlib import Path
 
 from templates.errors import TemplateError
@@ -17,6 +19,7 @@ from templates.errors import TemplateError
 __all__ = [
     "ID_PATTERN",
     "PACKAGED_DIR",
+    "check_folder",
     "folder_templates",
     "is_id",
     "packaged_ids",
@@ -42,15 +45,46 @@ def packaged_ids() -> list[str]:
     return sorted(p.parent.name for p in PACKAGED_DIR.glob("*/manifest.toml"))
 
 
+def check_folder(folder: Path) -> None:
+    """A template folder holds only its own files and folders: no symbolic link, no device
+    or pipe, and it is no link itself.
+
+    Its Typst document is code, compiled with a copy of the folder as its root so that it can
+    read nothing else; a link would be copied as the file it points to (another tenant's
+    template or keys, the service's configuration) and could be printed into a contract, and
+    a pipe would hang the copy. A packaged template is the package's own and is not walked.
+    """
+    if folder.is_symlink():
+        raise TemplateError(
+            f"The template folder {folder} is a symbolic link; a template folder must be a "
+            f"folder of its own."
+        )
+    for top, dirs, files in os.walk(folder, followlinks=False):
+        for name in [*dirs, *files]:
+            path = Path(top) / name
+            mode = path.lstat().st_mode
+            if stat.S_ISLNK(mode):
+                raise TemplateError(
+                    f"The template folder {folder} holds a symbolic link ({path}); a template "
+                    f"may hold only its own files."
+                )
+            if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+                raise TemplateError(
+                    f"The template folder {folder} holds {path}, which is not a plain file."
+                )
+
+
 def folder_templates(folder: Path) -> dict[str, Path]:
-    """Template id → folder, for each template folder directly inside `folder`."""
+    """Template id → folder, for each template folder directly inside `folder` (each checked:
+    check_folder)."""
     if not folder.is_dir():
         raise TemplateError(f"The templates folder {folder} does not exist.")
-    return {
-        p.parent.name: p.parent.resolve()
-        for p in sorted(folder.glob("*/manifest.toml"))
-        if is_id(p.parent.name)
-    }
+    found = {}
+    for p in sorted(folder.glob("*/manifest.toml")):
+        if is_id(p.parent.name):
+            check_folder(p.parent)
+            found[p.parent.name] = p.parent.resolve()
+    return found
 
 
 def register_folder(folder: Path) -> list[str]:
@@ -88,6 +122,7 @@ def resolve(ref: str) -> Path:
         if (packaged / "manifest.toml").is_file():
             return packaged
         if ref in _registered:
+            check_folder(_registered[ref])
             return _registered[ref]
         known = ", ".join(packaged_ids() + sorted(_registered))
         raise TemplateError(f"Unknown document template '{ref}'; known templates: {known}.")
@@ -96,4 +131,5 @@ def resolve(ref: str) -> Path:
         raise TemplateError(
             f"There is no template folder at {ref} (a folder with a manifest.toml)."
         )
+    check_folder(path)
     return path.resolve()

@@ -12,7 +12,6 @@ from bot.app.report import contract_report, contract_text
 from bot.core.runtime import Runtime
 from bot.jobs import run_jobs_until_idle
 from storage import audit
-from storage.blobs import sha256_hex
 
 __all__ = ["INGEST_MAILBOX", "contract_report", "contract_text", "ingest"]
 
@@ -52,8 +51,7 @@ async def _existing(rt: Runtime, slug: str, raw: bytes) -> int:
     """The row of a mail stored before (by its Message-ID, else its hash)."""
 
     head = email.message_from_bytes(raw[:65536], policy=email.policy.compat32)
-    message_id = (head.get("Message-ID") or "").strip()[:900]
-    message_id = message_id or f"<sha256-{sha256_hex(raw)}@dpabot.invalid>"
+    message_id = mail.inbound_key(raw, str(head.get("Message-ID") or ""))
     async with rt.db.transaction() as s:
         found = await rt.repo(s, slug).inbound_id(message_id)
     if found is None:

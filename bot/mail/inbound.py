@@ -33,6 +33,21 @@ log = logging.getLogger(__name__)
 _reader = cpu.read_reply_sync
 
 
+# The Message-IDs dpabot makes for rows of its own (a chat message, a mail that had none) are
+# in this domain; a mail claiming one is stored by its hash instead, so nobody can take the key
+# of a row dpabot is yet to write (a Message-ID is unique per tenant: the later row would be
+# dropped as a duplicate).
+OWN_DOMAIN = "@dpabot.invalid>"
+
+
+def inbound_key(raw: bytes, message_id: str) -> str:
+    """The Message-ID a received mail is stored under (unique per tenant)."""
+    message_id = message_id.strip()[:900]
+    if not message_id or OWN_DOMAIN[:-1] in message_id.lower():
+        return f"<sha256-{sha256_hex(raw)}{OWN_DOMAIN}"
+    return message_id
+
+
 async def store_inbound(
     rt: Runtime, slug: str, mailbox: str, uidvalidity: int, uid: int | None, raw: bytes
 ) -> int | None:
@@ -47,8 +62,8 @@ async def store_inbound(
         subject = str(head.get("Subject") or "")
     except Exception:  # keep even what cannot be parsed
         message_id, from_addr, subject = "", "", ""
-    # A mail without Message-ID still needs a unique, stable key.
-    message_id = message_id[:900] or f"<sha256-{digest}@dpabot.invalid>"
+    # A mail without Message-ID (or with one of ours) still needs a unique, stable key.
+    message_id = inbound_key(raw, message_id)
     async with rt.db.transaction() as s:
         repo = rt.repo(s, slug)
         row = await repo.insert_message(

@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain import quotes_version
-from bot.domain.workflow import OPEN_STATES, Event, State, decide
+from bot.domain.workflow import OPEN_STATES, State
 from handlers.reader.mime import ParsedMail
 from handlers.reader.pipeline import (
     bounce_references,
@@ -39,7 +39,13 @@ Settle = Callable[..., Awaitable[None]]
 
 
 async def bounce(session: AsyncSession, repo: TenantRepo, row: Message, settle: Settle) -> None:
-    """A DSN naming one of our Message-IDs or reply tokens marks that contract bounced."""
+    """A DSN naming one of our Message-IDs or reply tokens is told to staff with its contract.
+
+    It changes nothing of the contract: a delivery report passes no sender check (anyone can
+    write one, naming the token of a forwarded invitation or a Message-ID from a thread he was
+    copied on), so it must not close a contract and kill its token. Staff read it and decide;
+    the customer can still answer. (A mail the SMTP server refuses while we send it is marked
+    failed by the send job itself.)"""
     ids, tokens = bounce_references(row.raw)
     contract_id = None
     if ids:
@@ -52,9 +58,11 @@ async def bounce(session: AsyncSession, repo: TenantRepo, row: Message, settle: 
     if contract_id is None:
         await settle(session, repo, row, "bounce", "delivery status notification for no contract")
         return
-    contract = await repo.contract(contract_id, for_update=True)
-    before = contract.state
-    if State(before) in OPEN_STATES:
-        contract.state = decide(State(before), Event("bounced")).state.value
-    detail = f"contract {contract.id} was {before}, now {contract.state}"
+    contract = await repo.contract(contract_id)
+    detail = (
+        f"contract {contract.id} stays {contract.state} (still open to its customer): a delivery "
+        "report proves nothing of who wrote it; check the address"
+        if State(contract.state) in OPEN_STATES
+        else f"contract {contract.id} is {contract.state}"
+    )
     await settle(session, repo, row, "bounce", detail, contract)

@@ -9,7 +9,7 @@ from email.message import EmailMessage
 from email.utils import getaddresses
 
 from handlers.reader.html import html_to_text as _html_to_text
-from handlers.reader.sender import sender_of
+from handlers.reader.sender import Sender, header_block_problem, sender_of
 
 
 @dataclass(frozen=True)
@@ -171,6 +171,10 @@ def parse_mail(raw: bytes) -> ParsedMail:
     defects = [type(d).__name__ for d in msg.defects] + ([refused] if refused else [])
     plain, markup = _part_text(msg, "plain"), _part_text(msg, "html")
     sender = sender_of([v for k, v in raw_headers if k == "from"])
+    ambiguous = header_block_problem(raw)
+    if ambiguous:
+        # Who sent it depends on which program reads the headers: nobody, for the checks.
+        sender = Sender(problem=f"the header block can be read in two ways: {ambiguous}")
     return ParsedMail(
         message_id=header("Message-ID"),
         from_addr=sender.address,

@@ -11,6 +11,7 @@ from functools import cache
 
 from publicsuffixlist import PublicSuffixList
 
+from handlers.reader import authres
 from handlers.reader.mime import ParsedMail
 from handlers.reader.quotes import strip_quotes
 
@@ -113,10 +114,9 @@ def _headers(raw: bytes) -> list[tuple[str, str]]:
     return [(k.lower(), " ".join(str(v).split())) for k, v in head.items()]
 
 
-_COMMENT = re.compile(r"\([^()]*\)")
-_RESULT = re.compile(r"\b(dkim|dmarc)\s*=\s*([a-z]+)([^;]*)", re.I)
-_HEADER_D = re.compile(r"\bheader\.(?:d|i)\s*=\s*(?:[^\s;@]*@)?([^\s;]+)", re.I)
-_HEADER_FROM = re.compile(r"\bheader\.from\s*=\s*(?:[^\s;@]*@)?([^\s;]+)", re.I)
+def _domain_of(value: str | None) -> str:
+    """The domain of a property value: ``mooi.be``, ``@mooi.be`` or ``k@mooi.be``."""
+    return (value or "").rpartition("@")[2].lower().strip(".")
 
 
 def authentication_results(raw: bytes, authserv_id: str, from_addr: str) -> Verdict:
@@ -124,33 +124,57 @@ def authentication_results(raw: bytes, authserv_id: str, from_addr: str) -> Verd
 
     Only the topmost header naming our authserv-id counts (RFC 8601 5: the receiving server
     adds its own above everything else and removes forged copies; a copy further down came with
-    the mail). A pass counts only for a domain aligned with the From domain (DMARC's relaxed
-    alignment, RFC 7489 3.1): "dmarc=pass header.from=evil.example" says nothing of a mail
-    whose From is at another domain.
+    the mail). It is read by its grammar (handlers.reader.authres): a "pass" inside a property
+    value (the sender's own envelope address, a quoted string, a comment) is no result. A
+    DMARC pass counts for exactly the From domain (DMARC's header.from is that domain: another
+    one means the server read another From than we did); any other DMARC verdict than pass or
+    none refuses. A DKIM pass counts for a signing domain aligned with the From domain
+    (DMARC's relaxed alignment, RFC 7489 3.1): "dkim=pass header.d=evil.example" says nothing
+    of a mail whose From is at another domain.
     """
     ours = None
     for name, value in _headers(raw):
         if name != "authentication-results":
             continue
-        value = _COMMENT.sub("", value)
-        serv = value.split(";", 1)[0].split()
-        if serv and serv[0].lower() == authserv_id.lower():
+        serv = authres.authserv_id_of(value)
+        if serv is not None and serv.lower() == authserv_id.lower():
             ours = value
             break
     if ours is None:
         return Verdict(False, "unauthenticated", f"no Authentication-Results from {authserv_id}")
+    try:
+        results = authres.parse(ours).results
+    except authres.Unreadable as exc:
+        return Verdict(
+            False,
+            "unauthenticated",
+            f"the Authentication-Results of {authserv_id} cannot be read ({exc}): "
+            "nothing in it counts",
+        )
     from_domain = _domain(from_addr)
-    results = [(m[1].lower(), m[2].lower(), m[3]) for m in _RESULT.finditer(ours)]
-    dmarc = [(res, _HEADER_FROM.search(props)) for kind, res, props in results if kind == "dmarc"]
-    if any(res == "pass" and d and aligned(d[1], from_domain) for res, d in dmarc):
+    found = ", ".join(f"{r.method}={r.result}" for r in results) or "no result"
+    dmarc = [r for r in results if r.method == "dmarc"]
+    failed = [r.result for r in dmarc if r.result not in ("pass", "none")]
+    elsewhere = [
+        _domain_of(r.one("header.from"))
+        for r in dmarc
+        if r.result == "pass" and _domain_of(r.one("header.from")) != from_domain
+    ]
+    if failed or elsewhere:
+        what = f"dmarc={failed[0]}" if failed else f"dmarc=pass for {elsewhere[0] or '(no domain)'}"
+        return Verdict(
+            False,
+            "unauthenticated",
+            f"{authserv_id} reports {what} for a mail whose From domain is "
+            f"{from_domain or '(none)'} ({found})",
+        )
+    if any(r.result == "pass" for r in dmarc):
         return Verdict(True)
-    # A DMARC verdict other than pass or none is the domain owner's "do not trust this".
-    dmarc_failed = any(res not in ("pass", "none") for res, _ in dmarc)
-    for kind, res, props in results if not dmarc_failed else ():
-        d = _HEADER_D.search(props)
-        if kind == "dkim" and res == "pass" and d and aligned(d[1], from_domain):
+    for r in results:
+        # header.d names the signing domain; header.i (the agent, in or under it) only without.
+        signer = _domain_of(r.one("header.d") if "header.d" in r.props else r.one("header.i"))
+        if r.method == "dkim" and r.result == "pass" and aligned(signer, from_domain):
             return Verdict(True)
-    found = ", ".join(f"{k}={r}" for k, r, _ in results) or "no dkim/dmarc result"
     return Verdict(
         False,
         "unauthenticated",
@@ -160,24 +184,50 @@ def authentication_results(raw: bytes, authserv_id: str, from_addr: str) -> Verd
 
 
 DnsFunc = Callable[..., bytes]
-_DKIM_D = re.compile(r"(?:^|;)\s*d\s*=\s*([^;\s]+)")
+# At most this many signatures of one mail are tried (each may need a DNS query).
+MAX_DKIM_SIGNATURES = 5
 
 
 def dkim_signature(raw: bytes, from_addr: str, dnsfunc: DnsFunc | None = None) -> Verdict:
-    """Verify the mail's first DKIM signature with dkimpy; its d= must align with From."""
+    """A DKIM signature dkimpy verifies, whose own d= is aligned with From, covering the whole
+    body.
+
+    The domain is the one of the very signature dkimpy checks (its own reading of it), never a
+    reading of ours: two parsers can disagree on which header is the first DKIM-Signature (a
+    bare CR splits a line for Python and not for dkimpy), and a d= read by one beside a
+    signature verified by the other would vouch for a domain that signed nothing. A signature
+    with ``l=`` covers only the start of the body: anyone may append to it.
+    """
     import dkim  # dkimpy: imported here so the pure steps above load without it
 
-    sig = next((v for k, v in _headers(raw) if k == "dkim-signature"), None)
-    if sig is None:
-        return Verdict(False, "unauthenticated", "no DKIM signature")
-    d = _DKIM_D.search(sig.replace(" ", ""))
-    if not d or not aligned(d[1], _domain(from_addr)):
-        return Verdict(False, "unauthenticated", "DKIM signature not aligned with From")
+    from_domain = _domain(from_addr)
     try:
-        ok = dkim.verify(raw, dnsfunc=dnsfunc) if dnsfunc else dkim.verify(raw)
-    except Exception as exc:  # dkimpy raises on malformed signatures and DNS trouble alike
+        verifier = dkim.DKIM(raw)
+    except Exception as exc:  # dkimpy raises on headers it cannot split
         return Verdict(False, "unauthenticated", f"DKIM check failed: {type(exc).__name__}")
-    return Verdict(True) if ok else Verdict(False, "unauthenticated", "DKIM signature invalid")
+    count = sum(1 for name, _ in verifier.headers if name.lower() == b"dkim-signature")
+    if not count:
+        return Verdict(False, "unauthenticated", "no DKIM signature")
+    problems = []
+    for idx in range(min(count, MAX_DKIM_SIGNATURES)):
+        try:
+            if not verifier.verify_headerprep(idx):
+                continue
+            signer = bytes(verifier.domain or b"").decode("ascii", "replace").lower()
+            if not aligned(signer, from_domain):
+                problems.append(f"d={signer} is not aligned with From")
+                continue
+            if b"l" in (verifier.signature_fields or {}):
+                problems.append(f"d={signer} signs only part of the body (l=)")
+                continue
+            ok = verifier.verify(idx, dnsfunc=dnsfunc) if dnsfunc else verifier.verify(idx)
+        except Exception as exc:  # dkimpy raises on malformed signatures and DNS trouble alike
+            problems.append(f"DKIM check failed: {type(exc).__name__}")
+            continue
+        if ok and bytes(verifier.domain or b"").decode("ascii", "replace").lower() == signer:
+            return Verdict(True)
+        problems.append(f"the signature of {signer} is invalid")
+    return Verdict(False, "unauthenticated", "; ".join(problems) or "no usable DKIM signature")
 
 
 _MSGID = re.compile(rb"<[^<>\s]{3,250}@[^<>\s]{1,250}>")

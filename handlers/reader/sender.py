@@ -48,6 +48,36 @@ def _stdlib_pairs(value: str) -> list[tuple[str, str]]:
     return [(name, addr) for name, addr in pairs if name or addr]
 
 
+_FIELD = re.compile(rb"[\x21-\x39\x3b-\x7e]+:")
+
+
+def header_block_problem(raw: bytes) -> str:
+    """Why the header block of a raw mail can be read in two ways ("" when it cannot).
+
+    Python's parser ends a line at a bare CR, mail servers and dkimpy do not; a line that is
+    neither a field nor a continuation ends the headers for Python, not for every server. Then
+    a From, a DKIM-Signature or an Authentication-Results one program sees is hidden from
+    another, and the checks would judge another mail than the one that was authenticated. No
+    mail program writes such a header block.
+    """
+    for n, line in enumerate(raw.split(b"\n")):
+        line = line[:-1] if line.endswith(b"\r") else line
+        if not line:
+            return ""  # the end of the header block
+        shown = line[:60].decode("ascii", "backslashreplace")
+        if b"\r" in line:
+            return f"a header line holds a bare carriage return ({shown!r}…)"
+        if b"\0" in line:
+            return f"a header line holds a NUL byte ({shown!r}…)"
+        if line[:1] in (b" ", b"\t"):
+            if n == 0:
+                return "the mail begins with a continuation line"
+            continue
+        if not _FIELD.match(line) and not (n == 0 and line.startswith(b"From ")):
+            return f"a header line is not a header field ({shown!r})"
+    return ""
+
+
 def sender_of(values: Sequence[str]) -> Sender:
     """The sender from the raw values of every From header of a mail."""
     if not values:

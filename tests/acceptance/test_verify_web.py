@@ -228,3 +228,55 @@ def test_a_pdf_bomb_gets_a_plain_answer_and_the_page_goes_on(verify_web, demo_in
     assert "This PDF took too long or too much memory to check" in r.text
     after = upload(f"{verify_web.url}/api/verify", demo_install.pdf.read_bytes()).json()
     assert after["verdict"] == "valid"
+
+
+def _trickle(url: str) -> socket.socket:
+    """An upload that declares 100 KB and sends nine bytes: it holds its connection."""
+    host, port = urlsplit(url).hostname, urlsplit(url).port
+    s = socket.create_connection((host, port), timeout=60)
+    s.sendall(
+        b"POST /api/verify HTTP/1.1\r\nHost: x\r\nContent-Type: application/pdf\r\n"
+        b"Content-Length: 100000\r\n\r\n%PDF-1.7\n"
+    )
+    return s
+
+
+def test_trickled_uploads_cannot_hold_every_connection(tmp_path):
+    """attack2: the page has 32 connections. One client (here with a burst large enough to
+    open them all) starts 31 uploads and sends their bytes one by one: it may hold two, the
+    others are refused at once, and the page still answers everybody else."""
+    server = start_verify_web(tmp_path, "--burst", "100", "--per-minute", "600")
+    held = []
+    try:
+        held = [_trickle(server.url) for _ in range(31)]
+        refused = 0
+        for s in held:
+            s.settimeout(1.0)
+            try:
+                refused += s.recv(100).startswith(b"HTTP/1.1 429")
+            except TimeoutError:
+                pass  # still held: one of the two this client may have
+        assert refused == 29
+        for _ in range(3):
+            assert httpx.get(f"{server.url}/healthz", timeout=30).status_code == 200
+    finally:
+        for s in held:
+            s.close()
+        stop(server)
+
+
+def test_an_upload_that_takes_too_long_to_arrive_is_cut_off(tmp_path):
+    server = start_verify_web(tmp_path, "--upload-timeout", "2")
+    try:
+        s = _trickle(server.url)
+        s.settimeout(30)
+        answer = b""
+        with s:
+            while chunk := s.recv(65536):  # the server closes once it has answered
+                answer += chunk
+        assert answer.startswith(b"HTTP/1.1 408"), answer[:200]
+        assert b'"verdict":"too_slow"' in answer
+        page = upload(f"{server.url}/?lang=nl", b"%PDF-1.7\n")  # the page goes on
+        assert page.status_code == 422
+    finally:
+        stop(server)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import email
 import email.policy
 import mailbox
+import os
 import secrets
 import subprocess
 from pathlib import Path
@@ -104,3 +105,42 @@ def test_render_finds_a_tenant_template_by_id_through_the_configuration(tmp_path
     assert main([*argv, *config]) == 0
     assert "dpo_email" in read_form_fields(out.read_bytes())
     assert main(["template", "check", tid, "--json", *config]) == 0
+
+
+async def test_a_template_folder_reads_nothing_outside_itself(runtime_factory, tmp_path, capsys):
+    """attack2: a tenant's template is Typst code compiled in a copy of its folder, so it can
+    read nothing else; a symbolic link in the folder (copied as the file it points to) or a
+    folder that is a link would let it print another tenant's files into a contract."""
+    secret = tmp_path / "other-tenant" / "signing-key.pem"
+    secret.parent.mkdir()
+    secret.write_text("TOPSECRET-KEY-42\n")
+    folder = tmp_path / "templates"
+    tid = imported(folder)
+    (folder / tid / "note.txt").symlink_to(secret)
+    with (folder / tid / "dpa.typ").open("a") as typ:
+        typ.write(f'\n#read("/{tid}/note.txt")\n')
+    tenant = own_tenant(folder, tid)
+    with pytest.raises(ConfigError, match="symbolic link"):
+        await runtime_factory([tenant])
+    # Nor as a folder path on the command line: one sentence, nothing written.
+    out = tmp_path / "out.pdf"
+    data = str(folder / tid / "example.json")
+    capsys.readouterr()
+    argv = ["render", "--template", str(folder / tid), "--data", data, "-o", str(out), "--draft"]
+    assert main(argv) == 2
+    assert "symbolic link" in capsys.readouterr().err and not out.exists()
+    # The template folder itself a link to another tenant's folder.
+    (folder / tid / "note.txt").unlink()
+    other = tmp_path / "b"
+    other_tid = imported(other)
+    (folder / f"{other_tid}-copy").symlink_to(other / other_tid, target_is_directory=True)
+    with pytest.raises(ConfigError, match="is a symbolic link"):
+        await runtime_factory([tenant])
+    # A pipe would hang the copy: refused too.
+    (folder / f"{other_tid}-copy").unlink()
+    os.mkfifo(folder / tid / "pipe")
+    with pytest.raises(ConfigError, match="not a plain file"):
+        await runtime_factory([tenant])
+    (folder / tid / "pipe").unlink()
+    rt = await runtime_factory([tenant])  # the folder as imported: fine
+    assert rt.tenant(tenant.slug).template == tid

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import base64
 import email
 import email.policy
 from pathlib import Path
 
 import pytest
 
-from handlers.reader.pipeline import aligned, authentication_results, organizational_domain
-from handlers.reader.sender import STDLIB_STRICT, sender_of
+from handlers.reader import authres
+from handlers.reader.mime import parse_mail
+from handlers.reader.pipeline import (
+    aligned,
+    authentication_results,
+    dkim_signature,
+    organizational_domain,
+)
+from handlers.reader.sender import STDLIB_STRICT, header_block_problem, sender_of
 
 INVITED = "karolien@mooi.example"
 ATTACKER = "attacker@evil.example"
@@ -29,6 +37,17 @@ CORPUS = Path(__file__).parents[1] / "corpus"
         [f"Karolien <{INVITED}> {ATTACKER}"],  # trailing garbage
         [f"Team: {INVITED};"],  # a group
         [f"{INVITED} <{INVITED}>"],  # unquoted address as display name: malformed
+        # attack2: base64 encoded words whose decoded display name is the customer's address
+        ["=?utf-8?b?a2Fyb2xpZW5AbW9vaS5leGFtcGxl?= <attacker@evil.example>"],
+        [f'"Karolien ({INVITED})" <{ATTACKER}>'],  # in a quoted display name, in parentheses
+        [f"Karolien <{INVITED}> (via {ATTACKER})"],  # a trailing comment
+        [f"Karolien <{INVITED}>, undisclosed-recipients:;"],  # a trailing group
+        [f"undisclosed-recipients:; Karolien <{INVITED}>"],  # a leading group
+        [f"Karolien <{INVITED}>\x00<{ATTACKER}>"],  # a NUL byte
+        [f"Karolien <{INVITED}\x00>"],
+        [f"Karolien <{INVITED}>\r\nFrom: {ATTACKER}"],  # CR LF inside one value
+        [f"{INVITED}\n <{ATTACKER}>"],
+        [f'"{INVITED}"@evil.example'],  # the customer's address as a quoted local part
         ["<>"],
         [""],
         [],
@@ -54,6 +73,21 @@ def test_ambiguous_from_headers_name_no_sender(values: list[str]) -> None:
 )
 def test_the_usual_shapes_name_the_sender(value: str) -> None:
     assert sender_of([value]).address == INVITED
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "karolien@m\u043e\u043ei.example",  # Cyrillic o: another domain, whatever it looks like
+        "karolien@xn--mooi-x1a.example",  # a punycode (IDN) cousin
+        "karolien@mooi.example.evil.example",
+        "karolien%mooi.example@evil.example",
+        f"karolien\uff20mooi.example <{ATTACKER}>",  # a full-width @ in the display name
+        f"karolien at mooi.example <{ATTACKER}>",
+    ],
+)
+def test_look_alikes_are_never_the_customer(value: str) -> None:
+    assert sender_of([value]).address != INVITED
 
 
 def test_raw_utf8_display_names_are_read() -> None:
@@ -136,3 +170,180 @@ def _ar(*lines: str) -> bytes:
 def test_authentication_results_need_an_aligned_pass(lines: list[str], ok: bool) -> None:
     verdict = authentication_results(_ar(*lines), "mx.ours", INVITED)
     assert verdict.ok is ok, verdict.reason
+
+
+# --- attack2: the header block, RFC 8601 read by its grammar, DKIM's own signer ---------------
+
+
+@pytest.mark.parametrize(
+    ("head", "problem"),
+    [
+        (b"From: a@b.example\r\nSubject: x\r\n\r\nbody\r\n", ""),
+        (b"From: a@b.example\nSubject: x\n folded\n\nbody\n", ""),
+        (b"From x@y Mon Jan  1 00:00:00 2024\nFrom: a@b.example\n\n", ""),  # mbox's line
+        (b"X-A: b\rFrom: a@b.example\r\n\r\n", "bare carriage return"),
+        (b"From: a@b.example\r\r\nSubject: x\r\n\r\n", "bare carriage return"),
+        (b"From: a@b.example\x00\r\n\r\n", "NUL"),
+        (b" folded: first\r\nFrom: a@b.example\r\n\r\n", "continuation"),
+        (b"Subject : x\r\nFrom: a@b.example\r\n\r\n", "not a header field"),
+        (b"Subject: x\r\ngarbage\r\nFrom: a@b.example\r\n\r\n", "not a header field"),
+        (b"From: a@b.example\r\n\r\nbody with a bare \r and \x00\r\n", ""),  # body: fine
+    ],
+)
+def test_a_header_block_read_two_ways_is_named(head: bytes, problem: str) -> None:
+    found = header_block_problem(head)
+    assert (problem in found and bool(found)) if problem else found == "", found
+    if problem:
+        assert parse_mail(head).from_addr == "" and "two ways" in parse_mail(head).from_problem
+
+
+@pytest.mark.parametrize(
+    ("lines", "ok"),
+    [
+        # A "pass" the grammar does not make a result: the sender's own envelope address, a
+        # quoted string, a comment, another method's property, a method named otherwise.
+        (
+            [f"mx.ours; spf=softfail smtp.mailfrom=dmarc=pass.header.from=x@www.{INVITED[9:]}"],
+            False,
+        ),
+        (
+            ['mx.ours; spf=pass smtp.mailfrom="dkim=pass header.d=mooi.example x"@evil.example'],
+            False,
+        ),
+        (
+            [
+                "mx.ours; spf=pass smtp.mailfrom=dkim=pass@evil.example "
+                "smtp.helo=header.d=mooi.example"
+            ],
+            False,
+        ),
+        (['mx.ours; arc=pass arc.chain="dkim=pass header.d=mooi.example x"'], False),
+        (
+            ["mx.ours; spf=pass (dkim=pass header.d=mooi.example; x) smtp.mailfrom=evil.example"],
+            False,
+        ),
+        (
+            ["mx.ours; spf=pass (a (dkim=pass header.d=mooi.example) b) smtp.mailfrom=e.example"],
+            False,
+        ),
+        (["mx.ours; x-dkim=pass header.d=mooi.example"], False),
+        (['mx.ours; dkim=fail reason="dkim=pass header.d=mooi.example" header.d=e.example'], False),
+        # Unreadable: nothing in it counts, not even a pass before the damage.
+        (["mx.ours; dmarc=pass header.from=mooi.example; dkim=pass (open"], False),
+        (["mx.ours; dmarc=pass header.from=mooi.example; dkim=pass )"], False),
+        (['mx.ours; dmarc=pass header.from=mooi.example; x="open'], False),
+        (["mx.ours; dmarc pass header.from=mooi.example"], False),
+        # DMARC: exactly the From domain; any failure beside a pass refuses.
+        (["mx.ours; dmarc=pass header.from=www.mooi.example"], False),
+        (["mx.ours; dmarc=pass header.from=example"], False),
+        (
+            ["mx.ours; dmarc=pass header.from=mooi.example; dmarc=fail header.from=mooi.example"],
+            False,
+        ),
+        (["mx.ours; dmarc=pass header.from=mooi.example header.from=evil.example"], False),
+        (
+            ["mx.ours; dkim=pass header.d=mooi.example; dmarc=quarantine header.from=mooi.example"],
+            False,
+        ),
+        # The authserv-id is ours exactly, not a name that starts with it or contains it.
+        (["mx.ours.evil.example; dmarc=pass header.from=mooi.example"], False),
+        (['"mx.ours"x; dmarc=pass header.from=mooi.example'], False),
+        # What real servers write.
+        (
+            [
+                "mx.ours; dkim=pass (2048-bit key; unprotected) header.d=mooi.example "
+                "header.i=@mooi.example header.a=rsa-sha256 header.s=sel header.b=AbC+/9="
+            ],
+            True,
+        ),
+        (
+            [
+                "mx.ours 1; spf=pass (mx.ours: domain of karolien@mooi.example designates "
+                "192.0.2.1 as permitted sender) smtp.mailfrom=karolien@mooi.example; dkim=pass "
+                "header.i=@mooi.example header.s=s1 header.b=xyz; dmarc=pass (p=NONE sp=NONE "
+                "dis=NONE) header.from=MOOI.EXAMPLE"
+            ],
+            True,
+        ),
+        (
+            [
+                'mx.ours; dmarc=pass reason="aligned; fine" policy.dmarc=none '
+                "header.from=mooi.example"
+            ],
+            True,
+        ),
+        (
+            [
+                "mx.ours;dkim=pass header.d=mooi.example;dmarc=none action=none "
+                "header.from=mooi.example;"
+            ],
+            True,
+        ),
+        (["mx.ours (Postfix); auth=pass smtp.auth=x; dkim=pass header.d=mail.mooi.example"], True),
+    ],
+)
+def test_authentication_results_are_read_by_their_grammar(lines: list[str], ok: bool) -> None:
+    verdict = authentication_results(_ar(*lines), "mx.ours", INVITED)
+    assert verdict.ok is ok, verdict.reason
+
+
+def test_rfc8601_results_and_properties() -> None:
+    parsed = authres.parse(
+        'mx.ours 1 (c); spf=softfail (x (y) z) smtp.mailfrom="a b;c"@e.example; '
+        "dkim/1 = pass header.d=d.example header.b=a=b/c; none"
+    )
+    assert parsed.authserv_id == "mx.ours"
+    spf, dkim_ = parsed.results
+    assert (spf.method, spf.result, spf.props) == (
+        "spf",
+        "softfail",
+        {"smtp.mailfrom": ["a b;c@e.example"]},
+    )
+    assert dkim_.one("header.d") == "d.example" and dkim_.one("header.b") == "a=b/c"
+    assert authres.authserv_id_of("mx.ours; dkim=pass (open") == "mx.ours"
+    with pytest.raises(authres.Unreadable):
+        authres.parse("mx.ours; dkim=pass (open")
+
+
+def _dkim_key() -> tuple[bytes, bytes]:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.TraditionalOpenSSL,
+        serialization.NoEncryption(),
+    )
+    pub = key.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    return pem, b"v=DKIM1; k=rsa; p=" + base64.b64encode(pub)
+
+
+def test_dkim_aligns_the_domain_of_the_signature_dkimpy_verified() -> None:
+    import dkim
+
+    pem, record = _dkim_key()
+    keys = {b"sel._domainkey.evil.example.": record, b"sel._domainkey.mooi.example.": record}
+
+    def dns(name: bytes, timeout: int = 5) -> bytes:
+        return keys.get(name, b"")
+
+    raw = f"From: Karolien <{INVITED}>\r\nSubject: akkoord\r\n\r\nAKKOORD\r\n".encode()
+    evil = dkim.sign(raw, b"sel", b"evil.example", pem, include_headers=[b"from", b"subject"])
+    # Python reads the hidden signature (d=mooi.example) first, dkimpy verifies evil.example's.
+    hidden = b"X-Note: hi\rDKIM-Signature: v=1; a=rsa-sha256; d=mooi.example; s=sel; h=from; "
+    hidden += b"bh=AAAA; b=AAAA\r\n"
+    assert dkim.verify(hidden + evil + raw, dnsfunc=dns)
+    assert not dkim_signature(hidden + evil + raw, INVITED, dns).ok
+    assert not dkim_signature(evil + raw, INVITED, dns).ok
+    # The customer's domain signing: counts; behind someone else's signature too.
+    good = dkim.sign(raw, b"sel", b"mooi.example", pem, include_headers=[b"from", b"subject"])
+    assert dkim_signature(good + raw, INVITED, dns).ok
+    assert dkim_signature(evil + good + raw, INVITED, dns).ok
+    # A body length limit (l=): anyone may append to the signed start.
+    part = dkim.sign(raw, b"sel", b"mooi.example", pem, include_headers=[b"from"], length=True)
+    assert dkim.verify(part + raw + b"\r\nand more\r\n", dnsfunc=dns)
+    verdict = dkim_signature(part + raw + b"\r\nand more\r\n", INVITED, dns)
+    assert not verdict.ok and "l=" in verdict.reason

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from bot.app.web.explain import explain
-from bot.app.web.limits import RateLimiter
+from bot.app.web.limits import InFlight, RateLimiter, client_key
 from bot.app.web.upload import UploadRefused, read_upload
 from templates.web import WEB_DIR, WEB_LANGUAGES, pick_language, web_texts
 
@@ -106,3 +106,26 @@ async def test_a_multipart_upload_keeps_only_the_file_part_and_refuses_past_the_
             assert exc.reason == "too_large" and exc.status == 413
         else:
             raise AssertionError("not refused")
+
+
+def test_a_client_is_its_ipv4_address_or_its_ipv6_64() -> None:
+    """attack2: one host holds a whole IPv6 /64; counted by address it would have 2^64
+    buckets (and 2^64 uploads in progress)."""
+    a = client_key("2001:db8:1:2:aaaa::1")
+    assert a == client_key("2001:db8:1:2:ffff:ffff:ffff:ffff") == "2001:db8:1:2::/64"
+    assert a != client_key("2001:db8:1:3::1")
+    assert client_key("::ffff:192.0.2.7") == client_key("192.0.2.7") == "192.0.2.7"
+    assert client_key("fe80::1%eth0") == "fe80::/64"
+    assert client_key("?") == "?" and client_key("testclient") == "testclient"
+    limiter = RateLimiter(per_minute=6, burst=2)
+    assert limiter.allow(client_key("2001:db8::1"), 0.0)
+    assert limiter.allow(client_key("2001:db8::2"), 0.0)
+    assert not limiter.allow(client_key("2001:db8::3"), 0.0)
+
+
+def test_uploads_in_progress_per_client() -> None:
+    inflight = InFlight(per_client=2)
+    assert inflight.enter("a") and inflight.enter("a") and not inflight.enter("a")
+    assert inflight.enter("b")
+    inflight.leave("a")
+    assert inflight.enter("a") and not inflight.enter("a")

@@ -128,6 +128,12 @@ def build_parser() -> argparse.ArgumentParser:
     vw.add_argument("--per-minute", type=float, default=6, help="uploads per client and minute")
     vw.add_argument("--burst", type=int, default=6, help="uploads a client may make at once")
     vw.add_argument("--timeout", type=float, default=60, help="seconds one file may take")
+    vw.add_argument(
+        "--upload-timeout", type=float, default=30, help="seconds an upload may take to arrive"
+    )
+    vw.add_argument(
+        "--per-client", type=int, default=2, help="uploads one client may have in progress"
+    )
     vw.add_argument("--forwarded-allow-ips", default="127.0.0.1", help="trusted proxies")
     vw.set_defaults(run="web:cmd_verify_web")
 

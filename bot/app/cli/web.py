@@ -14,13 +14,25 @@ def cmd_verify_web(args: argparse.Namespace) -> int:
 
     from bot.app.web import WebSettings, create_app
 
-    if args.max_mb < 1 or args.per_minute <= 0 or args.burst < 1 or args.timeout <= 0:
-        raise UsageError("--max-mb, --per-minute, --burst and --timeout must be positive.")
+    if (
+        args.max_mb < 1
+        or args.per_minute <= 0
+        or args.burst < 1
+        or args.timeout <= 0
+        or args.upload_timeout <= 0
+        or args.per_client < 1
+    ):
+        raise UsageError(
+            "--max-mb, --per-minute, --burst, --timeout, --upload-timeout and --per-client "
+            "must be positive."
+        )
     web = WebSettings(
         max_mb=args.max_mb,
         per_minute=args.per_minute,
         burst=args.burst,
         timeout=args.timeout,
+        upload_timeout=args.upload_timeout,
+        per_client=args.per_client,
     )
     # uvicorn shuts down gracefully on SIGTERM, then raises it again with the handler found
     # before it started: a no-op one lets the command return, so atexit hooks run (the

@@ -26,7 +26,7 @@ from starlette.routing import Route
 from bot.app.web.archive_match import ArchiveMatch, find_archived
 from bot.app.web.check import Checker, CheckResult
 from bot.app.web.explain import explain
-from bot.app.web.limits import RateLimiter
+from bot.app.web.limits import InFlight, RateLimiter, client_key
 from bot.app.web.roots import TrustRoot, installation_roots
 from bot.app.web.upload import UploadRefused, read_upload
 from bot.core.runtime import database_url
@@ -51,6 +51,12 @@ _HEADERS = {
 }
 
 
+def _headers(status: int) -> dict[str, str]:
+    # A refused upload (too large, too slow, too many) may not have been read to its end: the
+    # connection is closed after the answer, so the client cannot keep holding it.
+    return {**_HEADERS, "Connection": "close"} if status in (400, 408, 413, 429) else _HEADERS
+
+
 @dataclass(frozen=True)
 class WebSettings:
     """The page's limits (``dpabot verify-web`` options)."""
@@ -59,6 +65,10 @@ class WebSettings:
     per_minute: float = 6
     burst: int = 6
     timeout: float = 60.0  # seconds one file may take in the worker
+    # Seconds the whole upload may take to arrive: a client trickling its bytes holds a
+    # connection (the page has 32) until then, not for ever.
+    upload_timeout: float = 30.0
+    per_client: int = 2  # uploads one client (IPv4 address, IPv6 /64) may have in progress
     max_memory_mb: int = 1024  # the worker's address space
 
     @property
@@ -73,6 +83,7 @@ class _State:
     checker: Checker
     limiter: RateLimiter
     db: Database | None
+    inflight: InFlight
 
 
 async def _open_db(settings: ServiceSettings) -> Database | None:
@@ -126,7 +137,12 @@ def create_app(config: Path | None = None, web: WebSettings | None = None) -> St
         checker.warm_up()
         db = await _open_db(settings) if tenants else None
         state = _State(
-            roots, [t.slug for t in tenants], checker, RateLimiter(web.per_minute, web.burst), db
+            roots,
+            [t.slug for t in tenants],
+            checker,
+            RateLimiter(web.per_minute, web.burst),
+            db,
+            InFlight(web.per_client),
         )
         try:
             yield
@@ -137,18 +153,28 @@ def create_app(config: Path | None = None, web: WebSettings | None = None) -> St
 
     async def verify(request: Request) -> dict[str, Any]:
         assert state is not None
-        client = request.client.host if request.client else "?"
-        if not state.limiter.allow(client, time.monotonic()):
+        client = client_key(request.client.host if request.client else "?")
+        if not state.limiter.allow(client, time.monotonic()) or not state.inflight.enter(client):
             return _outcome(web, None, "rate_limited", None, False)
         try:
-            pdf = await read_upload(
-                request.headers.get("content-type"),
-                request.headers.get("content-length"),
-                request.stream(),
-                web.max_bytes,
-            )
+            return await _verify(request)
+        finally:
+            state.inflight.leave(client)
+
+    async def _verify(request: Request) -> dict[str, Any]:
+        assert state is not None
+        try:
+            async with asyncio.timeout(web.upload_timeout):
+                pdf = await read_upload(
+                    request.headers.get("content-type"),
+                    request.headers.get("content-length"),
+                    request.stream(),
+                    web.max_bytes,
+                )
         except UploadRefused as exc:
             return _outcome(web, None, exc.reason, None, False)
+        except TimeoutError:
+            return _outcome(web, None, "too_slow", None, False)
         result = await state.checker.check(pdf)
         del pdf  # the upload's bytes go no further than the worker
         archive, archive_off = None, state.db is None
@@ -163,9 +189,13 @@ def create_app(config: Path | None = None, web: WebSettings | None = None) -> St
     def _status(outcome: dict[str, Any]) -> int:
         if not outcome["problem"]:
             return 200
-        return {"too_large": 413, "rate_limited": 429, "no_file": 400, "bad_request": 400}.get(
-            outcome["verdict"], 422
-        )
+        return {
+            "too_large": 413,
+            "rate_limited": 429,
+            "no_file": 400,
+            "bad_request": 400,
+            "too_slow": 408,
+        }.get(outcome["verdict"], 422)
 
     def page(request: Request, **context: Any) -> Response:
         assert state is not None
@@ -174,7 +204,8 @@ def create_app(config: Path | None = None, web: WebSettings | None = None) -> St
         )
         context.setdefault("max_mb", web.max_mb)
         html = render_verify_page(lang, roots=state.roots, **context)
-        return HTMLResponse(html, status_code=context.get("status", 200), headers=_HEADERS)
+        status = context.get("status", 200)
+        return HTMLResponse(html, status_code=status, headers=_headers(status))
 
     async def home(request: Request) -> Response:
         if request.method == "GET":
@@ -192,7 +223,8 @@ def create_app(config: Path | None = None, web: WebSettings | None = None) -> St
             "changed": view.changed if view else None,
             "archive": {"archived_on": archive.archived_on.isoformat()} if archive else None,
         }
-        return JSONResponse(body, status_code=_status(outcome), headers=_HEADERS)
+        status = _status(outcome)
+        return JSONResponse(body, status_code=status, headers=_headers(status))
 
     async def health(request: Request) -> Response:
         return PlainTextResponse("ok")

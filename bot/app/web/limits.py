@@ -1,11 +1,50 @@
-"""How often one client may upload: a token bucket per client IP, in memory (pure)."""
+"""How often, and how many at once, one client may upload: a token bucket and a count of
+uploads in progress per client, in memory (pure).
+
+A client is its IPv4 address, or the /64 network of its IPv6 address: one host holds a whole
+/64 (SLAAC, privacy addresses), so keying by the full address would give it 2^64 buckets.
+"""
 
 from __future__ import annotations
 
-from collections import OrderedDict
+import ipaddress
+from collections import Counter, OrderedDict
 from dataclasses import dataclass
 
-__all__ = ["RateLimiter"]
+__all__ = ["InFlight", "RateLimiter", "client_key"]
+
+
+def client_key(host: str) -> str:
+    """The key the limits count a client address by: IPv4 as is, IPv6 by its /64."""
+    try:
+        ip = ipaddress.ip_address(host.split("%", 1)[0])
+    except ValueError:
+        return host  # not an address (a test client's name, "?"): counted as itself
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network((int(ip) >> 64 << 64, 64)))
+    return str(ip)
+
+
+class InFlight:
+    """Uploads in progress per client: at most ``per_client`` at once, so that a few clients
+    trickling their uploads cannot hold every connection the page has."""
+
+    def __init__(self, per_client: int) -> None:
+        self.per_client = per_client
+        self._count: Counter[str] = Counter()
+
+    def enter(self, client: str) -> bool:
+        if self._count[client] >= self.per_client:
+            return False
+        self._count[client] += 1
+        return True
+
+    def leave(self, client: str) -> None:
+        self._count[client] -= 1
+        if self._count[client] <= 0:
+            del self._count[client]
 
 
 @dataclass
