@@ -74,7 +74,8 @@ def _name_at_start(text: str) -> str | None:
         text,
         flags=re.IGNORECASE,
     )
-    body = _ENUMERATION.sub("", body)  # "2. Loonwijs B.V., …": the list number is not the name
+    # "2. Loonwijs B.V., …", "AND Acme Ltd, …": a list number or a connective is not the name.
+    body = re.sub(r"^(?:and|en|et)\s*:?\s+", "", _ENUMERATION.sub("", body), flags=re.IGNORECASE)
     m = _NAME_END.search(body)
     name = (body[: m.start()] if m else "").strip()
     if not name or pt.words(name) > 8 or not re.match(r"\w", name):

@@ -193,6 +193,11 @@ def test_a_parties_heading_is_no_name_and_a_list_number_is_not_part_of_one():
         ("processor", {"name": "Loonwijs B.V.", "representative": "M.J. (Martijn) de Groot"})
     ]
     assert doc.party_block_added
+    doc = _doc(
+        "DATA PROCESSING AGREEMENT\n\nAND Acme Hosting BV, enterprise number BE0403.170.701, "
+        "represented by Jan Peeters, hereinafter the Processor.\n\nClause 1. Scope\nText.\n"
+    )
+    assert doc.parties[0].values["name"] == "Acme Hosting BV"
 
 
 def test_a_sentence_running_on_into_a_place_to_write_is_one_paragraph():
