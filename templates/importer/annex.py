@@ -12,7 +12,7 @@ import re
 import unicodedata
 
 from templates.importer import patterns as pt
-from templates.importer.canonical import canonical_id, is_dpo
+from templates.importer.canonical import canonical_id, is_dpo, is_name_label
 from templates.importer.items import FoundField, Item
 from templates.importer.model import Block
 
@@ -41,8 +41,14 @@ class _Fields:
             while fid in taken:
                 fid, n = f"{base}_{n}", n + 1
         assert fid is not None
-        self.found.append(FoundField(fid, label, default.strip(), canonical))
+        value = "" if pt.is_blank(default) else default.strip()  # "……" is a place to write
+        self.found.append(FoundField(fid, label, value, canonical))
         return fid
+
+
+def _label_as_written(text: str, lv: re.Match[str]) -> str:
+    """ "Objet du traitement : …" → "Objet du traitement :" (its colon as the document has it)."""
+    return text[: text.index(":", lv.end(1)) + 1]
 
 
 def _short_label(text: str) -> bool:
@@ -52,6 +58,30 @@ def _short_label(text: str) -> bool:
 
 def _question(b: Block) -> bool:
     return b.kind == "p" and b.text.rstrip().endswith(":") and 0 < pt.words(b.text) <= 40
+
+
+# The cell above the values of a label table: "Item | Description", "Rubriek | Omschrijving".
+_COLUMN_HEADING = re.compile(
+    r"^(?:description|omschrijving|beschrijving|toelichting|details?|détails?|value|valeur|"
+    r"waarde|answer|antwoord|response|réponse|reponse|contenu|inhoud|invulling|specificatie|"
+    r"spécification|specification|information|informatie|précisions|explanation|uitleg|"
+    r"in te vullen|à compléter|to be completed)\s*:?$",
+    re.IGNORECASE,
+)
+
+
+def _header_row(row: list[str]) -> bool:
+    return len(row) == 2 and _COLUMN_HEADING.match(row[1].strip()) is not None
+
+
+def _names_follow(labels: list[str]) -> bool:
+    """Whether a DPO line heads a group: one of the labels right under it asks a name."""
+    for label in labels[:4]:
+        if is_name_label(label):
+            return True
+        if not _short_label(label) or canonical_id(label, in_dpo_group=True) is None:
+            return False
+    return False
 
 
 _SUBLABEL = re.compile(r"^\(?(?:\d{1,2}|[a-z])[.)]\s*(.+)$")
@@ -121,13 +151,19 @@ def annex_fields(blocks: list[Block], prefix: str) -> tuple[list[Item], list[Fou
                 rows
                 and all(len(r) >= 1 and _short_label(r[0]) for r in rows)
                 and all(len(r) <= 2 for r in rows)
+                and not pt.is_signature_table(rows)
             ):
-                for r in rows:
+                for k, r in enumerate(rows):
                     value = r[1] if len(r) > 1 else ""
-                    if is_dpo(r[0]) and not value:
-                        dpo = True
-                        items.append(Item("p", r[0], bold=True))
+                    if k == 0 and len(rows) > 1 and _header_row(r):
+                        items.append(Item("p", "  ".join(r), bold=True))
                         continue
+                    if is_dpo(r[0]) and pt.is_blank(value):
+                        dpo = True
+                        if _names_follow([x[0] for x in rows[k + 1 :]]):
+                            items.append(Item("p", r[0], bold=True))  # the group's heading
+                            continue
+                        # else the DPO row asks the DPO's name itself
                     fid = fields.add(r[0], value, dpo=dpo)
                     items.append(Item("field", r[0], field_id=fid))
                 continue
@@ -150,6 +186,25 @@ def annex_fields(blocks: list[Block], prefix: str) -> tuple[list[Item], list[Fou
             items.append(Item(b.kind if b.kind != "h" else "h", text, level=max(b.level, 2)))
             continue
         lv = _LABEL_VALUE.match(text)
+        # A DPO line with a place for its answer ("Délégué … : ……") asks the DPO's name, unless
+        # a name row follows; the rows under it (email, phone) are the DPO's.
+        if (
+            lv is not None
+            and lv.group(2)
+            and is_dpo(lv.group(1))
+            and pt.words(lv.group(1)) <= 10
+            and not _names_follow(
+                [
+                    m.group(1)
+                    for x in blocks[i + 1 : i + 5]
+                    if x.kind == "p" and (m := _LABEL_VALUE.match(x.text))
+                ]
+            )
+        ):
+            dpo = True
+            fid = fields.add(lv.group(1), lv.group(2), dpo=True)
+            items.append(Item("field", _label_as_written(text, lv), field_id=fid))
+            continue
         # A DPO group: its heading line, then its name/phone/email rows.
         if (
             is_dpo(text)
@@ -159,7 +214,14 @@ def annex_fields(blocks: list[Block], prefix: str) -> tuple[list[Item], list[Fou
             dpo = True
             items.append(Item("p", text, bold=True))
             continue
-        in_group = dpo and lv is not None and not lv.group(2) and pt.words(lv.group(1)) <= 4
+        in_group = (
+            dpo and lv is not None and pt.is_blank(lv.group(2)) and pt.words(lv.group(1)) <= 4
+        )
+        if in_group and lv is not None and lv.group(2):
+            # "Name:   ______": the label, and a box where the line to write on was.
+            fid = fields.add(lv.group(1), "", dpo=dpo)
+            items.append(Item("field", _label_as_written(text, lv), field_id=fid))
+            continue
         if in_group or (_question(b) and label_like(i + 1) and not pt.is_signature_line(text)):
             fid = fields.add(text, "", dpo=dpo)
             items.append(Item("field", text, field_id=fid))
@@ -179,7 +241,7 @@ def annex_fields(blocks: list[Block], prefix: str) -> tuple[list[Item], list[Fou
             )
         ):
             fid = fields.add(lv.group(1), lv.group(2), dpo=dpo)
-            items.append(Item("field", lv.group(1) + ":", field_id=fid))
+            items.append(Item("field", _label_as_written(text, lv), field_id=fid))
             continue
         if (
             _short_label(text)

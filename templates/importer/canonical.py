@@ -25,7 +25,11 @@ _DPO = re.compile(
     re.IGNORECASE,
 )
 _PHONE = re.compile(r"telefoon|téléphone|phone|\btel\b|\btél\b|gsm|mobile", re.IGNORECASE)
-_EMAIL = re.compile(r"e-?mail|courriel|\bmail\b", re.IGNORECASE)
+_EMAIL = re.compile(
+    r"e-?mail|courriel|\bmail\b|adresse (?:de courrier )?électronique|courrier électronique|"
+    r"elektronisch adres",
+    re.IGNORECASE,
+)
 _NAME = re.compile(r"^\s*(naam|nom|name|identité|identity)\b", re.IGNORECASE)
 # Annex labels → canonical ids; the first rule that matches wins (order matters).
 _RULES: list[tuple[str, re.Pattern[str]]] = [
@@ -51,6 +55,11 @@ def specs() -> dict[str, dict[str, Any]]:
     """Canonical id → its type, labels, aliases and question (nl, fr, en)."""
     path = Path(__file__).with_name("canonical.toml")
     return tomllib.loads(path.read_text(encoding="utf-8"))
+
+
+def is_name_label(label: str) -> bool:
+    """A label asking a person's name ("Naam", "Nom", "Name:")."""
+    return _NAME.search(label) is not None
 
 
 def is_dpo(label: str) -> bool:

@@ -9,12 +9,14 @@ import re
 
 
 def words(text: str) -> list[str]:
-    """Words for comparison: hyphenation undone, punctuation and case ignored."""
+    """Words for comparison: hyphenation undone, punctuation and case ignored; a compound is
+    the same word with or without its hyphen ("sous-traitant" broken at its hyphen over two
+    lines cannot tell the two apart)."""
     text = re.sub("\u00ad\\s*\n\\s*", "", text)  # soft hyphens at line ends
     text = re.sub(r"(\w)-[ \t]*\n\s*(\w)", r"\1\2", text)  # words broken at a line end
     out = []
     for token in text.split():
-        token = token.strip(".,:;()[]{}\"'’‘“”•–—-…°").lower()
+        token = token.strip(".,:;()[]{}\"'’‘“”•–—-…°").lower().replace("-", "")
         # Blanks to fill in ("______") are not words of the text.
         if re.search(r"[^\W_]", token):
             out.append(token)

@@ -74,11 +74,77 @@ def _name_at_start(text: str) -> str | None:
         text,
         flags=re.IGNORECASE,
     )
+    # "2. Loonwijs B.V., …", "AND Acme Ltd, …": a list number or a connective is not the name.
+    body = re.sub(r"^(?:and|en|et)\s*:?\s+", "", _ENUMERATION.sub("", body), flags=re.IGNORECASE)
     m = _NAME_END.search(body)
     name = (body[: m.start()] if m else "").strip()
     if not name or pt.words(name) > 8 or not re.match(r"\w", name):
         return None
     return name
+
+
+_NOT_A_NAME = re.compile(
+    r"^(?:partijen|parties|tussen|between|entre|en|et|and|de ondergetekenden|ondergetekenden|"
+    r"les soussignés|the undersigned|overwegende dat|whereas|considérant que)\s*:?$",
+    re.IGNORECASE,
+)
+_ENUMERATION = re.compile(r"^\(?(?:\d{1,2}|[a-z]|[ivx]{1,4})[.)°]\s+", re.IGNORECASE)
+_ROLE_LINE = re.compile(r"hierna|verder genoemd|hereinafter|ci-après|referred to", re.IGNORECASE)
+# What a place to write in a party's paragraph asks, from the words just before it.
+_SLOT_BEFORE: list[tuple[str, re.Pattern[str]]] = [
+    ("representative_function", re.compile(
+        r"(?:qualité de|hoedanigheid van|hoedanigheid|capacity as|as its|fonction de|functie)"
+        r"\s*:?$", re.IGNORECASE)),
+    ("representative", re.compile(
+        r"(?:vertegenwoordigd door|représentée? par|represented by)"
+        r"(?:\s+(?:de heer|mevrouw|monsieur|madame|mr\.?|mrs\.?|ms\.?))?\s*:?$", re.IGNORECASE)),
+    ("enterprise_number", re.compile(
+        r"(?:nummer|numéro|number|n°|nr\.?|kbo|bce|btw|tva|vat)\s*:?$", re.IGNORECASE)),
+    ("address", re.compile(
+        r"(?:\bte|\bà|\bat|\bin|adres|adresse|address|zetel|siège|office)\s*:?$", re.IGNORECASE)),
+]  # fmt: skip
+_SLOTS = re.compile(r"(?:_{3,}|\.{6,}|…{2,})(?:[ \t]*(?:_{3,}|\.{6,}|…{2,}))*")
+
+
+def _slot_segments(text: str, role: str) -> tuple[list[Segment], dict[str, str]]:
+    """A party paragraph with places to write ("……, met zetel te ……, vertegenwoordigd door
+    ……"): each place becomes the value its preceding words ask for (the first, at the start,
+    the name); a place nothing names stays as written."""
+    prefix = "F" if role == "controller" else "P"
+    segments: list[Segment] = []
+    found: dict[str, str] = {}
+    pos = 0
+    for m in _SLOTS.finditer(text):
+        before = text[: m.start()].rstrip(" ,;:")
+        key = None
+        lead = re.sub(r"^(?:tussen|between|entre)\s*:?\s*", "", before, flags=re.IGNORECASE)
+        if not _ENUMERATION.sub("", lead).strip():
+            key = "name"
+        else:
+            key = next((k for k, rule in _SLOT_BEFORE if rule.search(before)), None)
+        if role == "controller" and key is not None:
+            key = f"customer_{key}"
+        elif key == "address":
+            key = None  # the processor's address is not the tenant's data
+        if key is None or key in found:
+            continue
+        if text[pos : m.start()]:
+            segments.append(text[pos : m.start()])
+        segments.append((prefix, key))
+        found[key] = ""
+        pos = m.end()
+    if text[pos:]:
+        segments.append(text[pos:])
+    return segments, found
+
+
+def _next_role(preamble: list[Block], i: int) -> str | None:
+    """The role named by the line under a party's paragraph ("ci-après dénommée « le
+    Sous-traitant »")."""
+    nxt = preamble[i + 1].text if i + 1 < len(preamble) else ""
+    if nxt and pt.words(nxt) <= 12 and _ROLE_LINE.search(nxt):
+        return _role(nxt)
+    return None
 
 
 def split_values(text: str, values: dict[str, Ref]) -> list[Segment]:
@@ -109,16 +175,30 @@ def find_parties(preamble: list[Block]) -> tuple[dict[int, list[Segment]], list[
         if b.kind != "p":
             continue
         text = b.text
+        if len(_SLOTS.findall(text)) >= 2:
+            role = _role(text) or _next_role(preamble, i)
+            if role is not None and role not in seen_roles:
+                segments, found_slots = _slot_segments(text, role)
+                if found_slots:
+                    seen_roles.add(role)
+                    cut[i] = segments
+                    parties.append(Party(role, found_slots))
+                    continue
         number = pt.ENTERPRISE_NUMBER.search(text)
         rep = pt.REPRESENTED_BY.search(text)
         nxt = preamble[i + 1].text if i + 1 < len(preamble) else ""
+        continued = False
         if number or rep:
             first = min(m.start() for m in (number, rep) if m is not None)
             role = _role_after(text, first) or _role(text)
+            if role is None:
+                role = _next_role(preamble, i)
+                continued = role is not None and preamble[i + 1].kind == "p"
             trade = _TRADE_NAME.search(text)
             name = trade.group(1).strip() if trade else _name_at_start(text)
         elif (
             pt.words(text) <= 6
+            and not _NOT_A_NAME.match(text.strip())
             and (not pt.ends_sentence(text) or pt.BLANKS.fullmatch(text.replace(" ", "")))
             and _role(nxt)
             and re.search(
@@ -152,5 +232,13 @@ def find_parties(preamble: list[Block]) -> tuple[dict[int, list[Segment]], list[
         if not refs:
             continue
         cut[i] = split_values(text, refs)
+        if continued and rep is None:
+            # The party's paragraph goes on in its role line ("vertegenwoordigd door X,
+            # verder genoemd klant"): the representative named there is the party's too.
+            more = pt.REPRESENTED_BY.search(nxt)
+            if more and not pt.is_blank(more.group(1)):
+                key = keys[2]
+                found[key] = more.group(1).strip()
+                cut[i + 1] = split_values(nxt, {found[key]: (prefix, key)})
         parties.append(Party(role, found))
     return cut, parties

@@ -6,7 +6,7 @@ import re
 
 ARTICLE = re.compile(
     r"^(?:artikel|article|art\.|clausule|clause|sectie|section|hoofdstuk|chapitre|chapter|"
-    r"paragraaf|paragraph)\s*\d+[a-z]?\b",
+    r"paragraaf|paragraph)\s*(?:\d+[a-z]?|premier|première|1er|1re|unique|(?-i:[IVX]{1,5}))\b",
     re.IGNORECASE,
 )
 NUMBERED = re.compile(r"^(\d{1,2}(?:\.\d{1,2})*)[.)]?\s+[A-ZÀ-Ý\"“‘'(]")
@@ -44,9 +44,35 @@ ENTERPRISE_NUMBER = re.compile(r"\b(?:BE\s?)?(?:[01]\d{3}|\d{3})[.\s]?\d{3}[.\s]
 REPRESENTED_BY = re.compile(
     r"(?:vertegenwoordigd door|représentée? par|represented by)\s+"
     r"(?:(?:de heer|mevrouw|dhr\.|mevr\.|monsieur|madame|m\.|mme|mr\.?|mrs\.?|ms\.?)\s+)?"
-    r"([^,;()\n]+?)(?=\s*(?:,|;|\(|$|\s+(?:in zijn|in haar|en sa|en qualité|as its|as)\b))",
+    r"((?:[^,;()\n]|\([A-ZÀ-Ý][\w.\-]*\)(?=\s+\w))+?)"
+    r"(?=\s*(?:,|;|\((?![A-ZÀ-Ý][\w.\-]*\)\s+\w)|$|\s+(?:in zijn|in haar|en sa|en qualité|"
+    r"as its|as)\b))",
     re.IGNORECASE,
 )
+
+
+_SIGN_CELL = re.compile(
+    r"^\s*(naam|name|nom|functie|function|fonction|titel|title|position|hoedanigheid|qualité|"
+    r"datum|date|handtekening|signature|plaats|place|lieu)\b\s*:?",
+    re.IGNORECASE,
+)
+
+
+def is_blank(value: str) -> bool:
+    """A value with no letter or digit in it: a place to write ("……", "____", "[…]", "")."""
+    return re.search(r"[^\W_]", value) is None
+
+
+def is_signature_table(rows: list[list[str]]) -> bool:
+    """A table with a column per party and rows of the same signature label in each column
+    ("Naam: … | Naam: …", "Date: | Date:"): where a document is signed, not annex rows."""
+    same = 0
+    for row in rows:
+        cells = [c for c in row if c.strip()]
+        labels = [m.group(1).lower() for c in cells if (m := _SIGN_CELL.match(c))]
+        if len(cells) >= 2 and len(labels) == len(cells) and len(set(labels)) == 1:
+            same += 1
+    return same >= 2
 
 
 def words(text: str) -> int:

@@ -42,15 +42,22 @@ class _Numbering:
     def __init__(self, doc: Any) -> None:
         self.levels: dict[str, dict[int, tuple[str, str, int]]] = {}
         self.counters: dict[str, list[int]] = {}
+        # A level linked to a paragraph style (<w:pStyle> in <w:lvl>): numId → style id → ilvl.
+        self.style_levels: dict[str, dict[str, int]] = {}
         try:
             root = doc.part.numbering_part.element
         except (KeyError, NotImplementedError, AttributeError):
             return
         abstract: dict[str, dict[int, tuple[str, str, int]]] = {}
+        linked: dict[str, dict[str, int]] = {}
         for a in root.iter(f"{_W}abstractNum"):
             lv: dict[int, tuple[str, str, int]] = {}
+            links: dict[str, int] = {}
             for lvl in a.iter(f"{_W}lvl"):
                 ilvl = int(lvl.get(f"{_W}ilvl", "0"))
+                style = lvl.find(f"{_W}pStyle")
+                if style is not None:
+                    links[style.get(f"{_W}val", "")] = ilvl
                 fmt = lvl.find(f"{_W}numFmt")
                 text = lvl.find(f"{_W}lvlText")
                 start = lvl.find(f"{_W}start")
@@ -60,10 +67,14 @@ class _Numbering:
                     int(start.get(f"{_W}val", "1")) if start is not None else 1,
                 )
             abstract[a.get(f"{_W}abstractNumId", "")] = lv
+            linked[a.get(f"{_W}abstractNumId", "")] = links
         for num in root.iter(f"{_W}num"):
             ref = num.find(f"{_W}abstractNumId")
             if ref is not None:
                 self.levels[num.get(f"{_W}numId", "")] = abstract.get(ref.get(f"{_W}val", ""), {})
+                self.style_levels[num.get(f"{_W}numId", "")] = linked.get(
+                    ref.get(f"{_W}val", ""), {}
+                )
 
     def label(self, num_id: str, ilvl: int) -> tuple[str, bool]:
         """The printed label of the next item, and whether it is a bullet."""
@@ -84,6 +95,37 @@ class _Numbering:
             return _format(n, levels.get(k, ("decimal", "", 1))[0])
 
         return re.sub(r"%(\d)", sub, text), False
+
+
+def _num_pr(paragraph: Any, numbering: _Numbering) -> tuple[str, int] | None:
+    """The list (numId) and level of a paragraph: its own <w:numPr>, else the one of its style
+    or of a style it is based on (Word's headings and clause styles are numbered this way, with
+    no number in the text); None when it is not numbered or numbering is switched off (numId 0).
+    """
+    own = paragraph._p.find(f"{_W}pPr/{_W}numPr")
+    num_id: str | None = None
+    ilvl: int | None = None
+    if own is not None:
+        nid, lvl = own.find(f"{_W}numId"), own.find(f"{_W}ilvl")
+        num_id = nid.get(f"{_W}val") if nid is not None else None
+        ilvl = int(lvl.get(f"{_W}val", "0")) if lvl is not None else None
+    style = paragraph.style
+    style_id = style.style_id if style is not None else ""
+    seen: set[int] = set()
+    while style is not None and num_id is None and id(style) not in seen:
+        seen.add(id(style))
+        num = style.element.find(f"{_W}pPr/{_W}numPr")
+        if num is not None:
+            nid, lvl = num.find(f"{_W}numId"), num.find(f"{_W}ilvl")
+            num_id = nid.get(f"{_W}val") if nid is not None else None
+            if ilvl is None and lvl is not None:
+                ilvl = int(lvl.get(f"{_W}val", "0"))
+        style = style.base_style
+    if num_id is None or num_id == "0":
+        return None
+    if ilvl is None:
+        ilvl = numbering.style_levels.get(num_id, {}).get(style_id, 0)
+    return num_id, ilvl
 
 
 def _heading_level(style: str) -> int:
@@ -132,25 +174,18 @@ def read_docx(data: bytes) -> list[Block]:
             out.append(Block("break"))
         text = p.text.replace("\t", " ").strip()
         style = p.style.name if p.style is not None and p.style.name else ""
-        num = child.find(f"{_W}pPr/{_W}numPr")
+        num = _num_pr(p, numbering) if text else None
         if text:
             level = _heading_level(style)
             label, bullet = "", False
             if num is not None:
-                nid = num.find(f"{_W}numId")
-                ilvl = num.find(f"{_W}ilvl")
-                label, bullet = numbering.label(
-                    nid.get(f"{_W}val", "") if nid is not None else "",
-                    int(ilvl.get(f"{_W}val", "0")) if ilvl is not None else 0,
-                )
+                label, bullet = numbering.label(*num)
             if label:
                 text = f"{label} {text}"
             if level:
                 out.append(Block("h", text, level=level))
             elif bullet or style.lower().startswith(("list bullet", "lijstopsomming")):
-                ilvl_el = num.find(f"{_W}ilvl") if num is not None else None
-                lvl = int(ilvl_el.get(f"{_W}val", "0")) if ilvl_el is not None else 0
-                out.append(Block("li", text, level=lvl))
+                out.append(Block("li", text, level=num[1] if num is not None else 0))
             else:
                 out.append(Block("p", text))
         if any(b.get(f"{_W}type") == "page" for b in xml_breaks):

@@ -7,17 +7,23 @@ import re
 from templates.importer.model import Block
 
 _RULE = re.compile(r"^\s*([-_=*─—]\s*){8,}$")
+_WRITE_ON = re.compile(r"^[\s_]*_{3}[\s_]*$")  # a line of underscores: a place to write
+_MD_BREAK = re.compile(r"^ {0,3}([-*_])(?:[ \t]*\1){2,}[ \t]*$")
 _MD_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 _MD_LIST = re.compile(r"^(\s*)(?:[-*+]|\d+[.)])\s+(.*)$")
 _MD_TABLE_SEP = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
 
 
 def read_txt(text: str) -> list[Block]:
-    """Physical lines of a text file; a line of dashes is a page break."""
+    """Physical lines of a text file; a line of dashes is a page break, a line of underscores
+    under a question ("Categories of data subjects:") the place to write its answer."""
     out: list[Block] = []
     for raw in text.replace("\r\n", "\n").replace("\r", "\n").replace("\f", "\n\n").split("\n"):
         line = raw.rstrip()
-        if _RULE.match(line):
+        above = next((b.text for b in reversed(out) if b.kind != "blank"), "")
+        if _WRITE_ON.match(line) and above.rstrip().endswith(":"):
+            out.append(Block("line", line))
+        elif _RULE.match(line):
             out.append(Block("break"))
         elif line.strip():
             out.append(Block("line", line))
@@ -62,6 +68,13 @@ def read_md(text: str) -> list[Block]:
         item = _MD_LIST.match(line)
         if not line.strip():
             flush()
+        elif para and re.fullmatch(r" {0,3}(=+|-+)[ \t]*", line):
+            # A setext heading: the paragraph above the line of "=" or "-" is a heading.
+            level = 1 if line.strip().startswith("=") else 2
+            out.append(Block("h", _inline_md(" ".join(x.strip() for x in para)), level=level))
+            para.clear()
+        elif _MD_BREAK.match(line):
+            flush()  # a thematic break ("---", "***"): a rule between parts, no words
         elif heading:
             flush()
             out.append(Block("h", _inline_md(heading.group(2)), level=len(heading.group(1))))

@@ -76,13 +76,16 @@ def _signature_zone(body: list[Block]) -> tuple[int, int] | None:
     first_heading = next((i for i, b in enumerate(body) if b.kind == "h"), 0)
     for i in range(first_heading, len(body)):
         b = body[i]
-        if b.kind != "p" or not pt.is_signature_line(b.text):
+        if b.kind == "table":
+            if not pt.is_signature_table(b.rows):
+                continue
+        elif b.kind != "p" or not pt.is_signature_line(b.text):
             continue
         near = [
             j for j in range(i + 1, min(i + 7, len(body)))
             if body[j].kind == "p" and pt.is_signature_line(body[j].text)
         ]  # fmt: skip
-        if not near:
+        if not near and b.kind != "table":
             continue
         start = i
         while (
@@ -116,6 +119,12 @@ def _signature_zone(body: list[Block]) -> tuple[int, int] | None:
     return None
 
 
+def _both_roles(text: str) -> bool:
+    """A line over the two columns of a signature part ("Pour le Responsable du traitement
+    Pour le Sous-traitant")."""
+    return bool(pt.CONTROLLER_WORDS.search(text) and pt.PROCESSOR_WORDS.search(text))
+
+
 _TWO_COLUMNS = re.compile(r"^(\w[\w ]{0,20}?)\s*:\s*(.*?)\s*\1\s*:\s*(.*)$", re.IGNORECASE)
 _SIGN_KEYS = {
     "naam": "representative", "nom": "representative", "name": "representative",
@@ -125,16 +134,52 @@ _SIGN_KEYS = {
 }  # fmt: skip
 
 
+_SIGN_CELL = re.compile(r"^(\w[\w ]{0,20}?)\s*:\s*(.*)$")
+
+
+def _table_roles(rows: list[list[str]]) -> list[str]:
+    """Which party each column of a signature table is, from the cells that name a role
+    ("Voor de Verwerker", "Customer"); a column naming none is the other party."""
+    width = max(len(r) for r in rows)
+    roles = [""] * width
+    for row in rows:
+        for k, cell in enumerate(row):
+            controller = pt.CONTROLLER_WORDS.search(cell)
+            processor = pt.PROCESSOR_WORDS.search(cell)
+            if (
+                controller
+                and not roles[k]
+                and (not processor or controller.start() < processor.start())
+            ):
+                roles[k] = "controller"
+            elif processor and not roles[k]:
+                roles[k] = "processor"
+    if width == 2 and roles.count("") == 1:
+        other = {"controller": "processor", "processor": "controller"}
+        known = roles[0] or roles[1]
+        roles = [r or other[known] for r in roles]
+    return roles
+
+
 def _signature_values(zone: list[Block]) -> dict[str, dict[str, str]]:
-    """Names and functions filled in on two-column signature lines ("Naam: A Naam: B"), by
-    role, when a line above says which column is which party."""
+    """Names and functions filled in on two-column signature lines ("Naam: A Naam: B") or in a
+    signature table, by role, when a line above (or a cell) says which column is which party."""
     order: list[str] = []
     out: dict[str, dict[str, str]] = {"controller": {}, "processor": {}}
     for b in zone:
+        if b.kind == "table":
+            roles = _table_roles(b.rows)
+            for row in b.rows:
+                for k, cell in enumerate(row):
+                    m = _SIGN_CELL.match(cell.strip())
+                    key = _SIGN_KEYS.get(m.group(1).lower()) if m else None
+                    if m and key and k < len(roles) and roles[k] and not pt.is_blank(m.group(2)):
+                        out[roles[k]][key] = m.group(2).strip()
+            continue
         text = b.text.strip()
         controller = pt.CONTROLLER_WORDS.search(text)
         processor = pt.PROCESSOR_WORDS.search(text)
-        if controller and processor and pt.words(text) <= 6:
+        if controller and processor and pt.words(text) <= 12 and not pt.ends_sentence(text):
             order = ["controller", "processor"]
             if processor.start() < controller.start():
                 order.reverse()
@@ -146,6 +191,16 @@ def _signature_values(zone: list[Block]) -> dict[str, dict[str, str]]:
                 if value and not pt.BLANKS.fullmatch(value.replace(" ", "")):
                     out[role][key] = value
     return out
+
+
+def _names_a_party(zone: list[Block]) -> bool:
+    """Whether a run of signature lines says who signs: a signature table, or a line naming a
+    party ("Voor de Verwerker", "For the Controller")."""
+    return any(
+        (b.kind == "table" and pt.is_signature_table(b.rows))
+        or (b.kind == "p" and pt.words(b.text) <= 12 and pt.ROLE_WORDS.search(b.text))
+        for b in zone
+    )
 
 
 def _plain_items(blocks: list[Block]) -> list[Item]:
@@ -174,16 +229,25 @@ def structure(blocks: list[Block], template_id: str) -> Structure:
     if added:
         items.append(Item("parties"))
     zone = _signature_zone(body)
+    # A document signed after its annexes: the signing part closes the last annex.
+    last = blocks[starts[-1] + 1 :] if starts else []
+    tail = _signature_zone(last) if zone is None and starts else None
+    if tail is not None and not (
+        _names_a_party(last[tail[0] : tail[1]]) and all(b.kind == "break" for b in last[tail[1] :])
+    ):
+        tail = None
     for i, b in enumerate(body):
         if zone and i == zone[0]:
             items.append(Item("signature"))
         if zone and zone[0] <= i < zone[1]:
             continue
+        if zone and b.kind == "break" and i == zone[0] - 1:
+            continue  # a rule under the text to sign is not a new page for the signatures
         if i in cut:
             items.append(Item("p", b.text, segments=cut[i]))
         else:
             items.extend(_plain_items([b]))
-    if not zone:
+    if not zone and not tail:
         items.append(Item("signature"))
 
     fields: list[FoundField] = []
@@ -195,21 +259,35 @@ def structure(blocks: list[Block], template_id: str) -> Structure:
         annexes.append(head)
         items.append(Item("annex", head))
         content = [b for b in blocks[s + 1 : end] if b.kind != "break" or b is not blocks[end - 1]]
+        if tail is not None and k == len(starts) - 1:
+            content = last[: tail[0]]
         if not fields:
             annex_items, fields = annex_fields(content, prefix)
             items.extend(annex_items)
         else:
             items.extend(_plain_items(content))
+    if tail is not None:
+        items.append(Item("signature"))
     if not fields:
         items, fields = body_fields(items, prefix)
-    signed = _signature_values(body[zone[0] : zone[1]]) if zone else {}
+    signed = (
+        # The line over the columns may stand just above the signature lines.
+        _signature_values(
+            [b for b in body[max(zone[0] - 2, 0) : zone[0]] if b.kind == "p"][-1:]
+            + body[zone[0] : zone[1]]
+        )
+        if zone
+        else _signature_values(last[tail[0] : tail[1]])
+        if tail
+        else {}
+    )
     return Structure(
         title=title,
         items=items,
         fields=fields,
         parties=parties,
         party_block_added=added,
-        signature_found=zone is not None,
+        signature_found=zone is not None or tail is not None,
         signed=signed,
         annexes=annexes,
     )
