@@ -162,7 +162,8 @@ def _summary(args: argparse.Namespace, targets: dict[str, Path], keys: KeyFiles)
         f"customer_ca_passphrase = {ca_ref}",
         f"customer_ca_crl_url = {crl}",
         'tsa_url = "TSA-URL"  # your RFC 3161 timestamp authority',
-        f'trust_roots = ["{targets["signer.pem"]}", "{targets["customer-ca.pem"]}"]',
+        f'trust_roots = ["{targets["signer.pem"]}", "{targets["customer-ca.pem"]}", '
+        '"TSA-ROOT.pem"]  # and the root certificate of your TSA',
         "",
         f"Then: dpabot tenant check {args.slug}",
     ]
