@@ -378,7 +378,7 @@ async def _measure(
     queued_s = (queued_at[0] - t0) if queued_at else total_s
     print(
         "CPU ms per invitation: "
-        + ", ".join(f"{k} {v * 1000 / n:.0f}" for k, v in spent.items())
+        + ", ".join(f"{k} {v * 1000 / n:.1f}" for k, v in spent.items())
         + f" (wall {total_s * 1000 / n:.0f} ms, {os.cpu_count()} cores)"
     )
     print(f"render per_s before/after: {render_rates[0]:.1f} / {render_rates[1]:.1f}")

@@ -132,7 +132,7 @@ class Message(Base):
     from_addr: Mapped[str | None] = mapped_column(String(320))
     to_addr: Mapped[str | None] = mapped_column(String(998))
     subject: Mapped[str | None] = mapped_column(Text)
-    raw: Mapped[bytes] = mapped_column(LargeBinary)
+    raw: Mapped[bytes] = mapped_column(LargeBinary)  # STORAGE EXTERNAL: migration 0012
     raw_sha256: Mapped[str] = mapped_column(String(64))
     # pending → one of: applied, followup_sent, rejected_sender, unknown_token, no_content,
     # ignored_auto_reply, shunted (error kept in detail), sent, send_failed

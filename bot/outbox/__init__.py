@@ -4,8 +4,9 @@ customer's Telegram chat."""
 
 from bot.outbox.chat import Reply, final_reply, queue_final, queue_for_chat
 from bot.outbox.mailer import compose, flatten, pdf_part
+from bot.outbox.marks import SECRET_KINDS, redacted
 from bot.outbox.queue import customer_mail, mail_context, named_field, queue_mail, queue_mails
-from bot.outbox.send import SECRET_KINDS, redacted, send_message, send_messages
+from bot.outbox.send import send_message, send_messages
 
 __all__ = [
     "SECRET_KINDS",

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.core.settings import TenantSettings
 from bot.domain.data import annex_fields, label, questions
 from bot.jobs.queue import defer
+from bot.outbox import unsent
 from bot.outbox.mailer import FlatMail, compose, flat
 from handlers.reader.mime import ParsedMail
 from storage.blobs import sha256_hex
@@ -97,6 +98,7 @@ async def queue_mails(
             )
         )
     await repo.add_all(rows)
+    unsent.keep((r.id, r.raw) for r in rows)
     await defer(session, "send_messages", tenant=slug, message_row_ids=[r.id for r in rows])
     return rows
 

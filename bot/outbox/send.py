@@ -9,9 +9,10 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 
 from bot.core.runtime import Runtime
+from bot.outbox import unsent
+from bot.outbox.marks import Marks
 from bot.transports.errors import TransportError
 from storage import audit
-from storage.database import raw_connection
 from storage.notify import notify_staff
 from templates.chat import notice_text
 
@@ -43,12 +44,15 @@ async def send_messages(
     the job queue's backoff) sends only those not sent yet. On the job's last attempt a mail
     that still fails is marked failed and staff are told.
     """
+    kept = unsent.take(message_row_ids)  # the bytes this process stored, if it still has them
     async with rt.db.transaction() as s:
-        pending = deque(await rt.repo(s, slug).unsent_messages(message_row_ids))
+        rows = await rt.repo(s, slug).unsent_messages(message_row_ids, without_raw=kept.keys())
+    pending = deque((i, kind, kept[i] if raw is None else raw) for i, kind, raw in rows)
     if not pending:
         return  # at-least-once delivery of the job; the mails went already
     total = len(pending)
     sender = rt.senders[slug]
+    marks = Marks(rt, slug)
     refused: list[tuple[int, TransportError]] = []
     waiting: list[tuple[int, TransportError]] = []
 
@@ -60,7 +64,7 @@ async def send_messages(
                 if error is None:
                     # Marked before this connection's next mail leaves: should the worker die
                     # at any moment, the retry sends again at most the mails in flight.
-                    await _mark_sent(rt, slug, row_id, kind, raw)
+                    await marks.sent(row_id, kind, raw)
                 else:
                     (refused if error.permanent else waiting).append((row_id, error))
 
@@ -129,31 +133,3 @@ async def _give_up(rt: Runtime, slug: str, failures: Sequence[tuple[int, Transpo
                 f"message:{row_id}",
                 {"to": row.to_addr, "reason": str(exc)},
             )
-
-
-async def _mark_sent(rt: Runtime, slug: str, row_id: int, kind: str, raw: bytes) -> None:
-    """One mail marked sent, in a transaction of its own (a secret's body removed)."""
-    kept = redacted(raw) if kind in SECRET_KINDS else None
-    async with rt.db.transaction() as s:
-        # Without waiting for the WAL to reach the disk (an fsync per mail): what must not lose
-        # the mark is the worker dying (kill -9, a crash), and a commit survives that once
-        # PostgreSQL has it. Only PostgreSQL itself crashing could lose the last fraction of a
-        # second of marks: those mails would go twice, never be lost.
-        await (await raw_connection(s)).execute("SET LOCAL synchronous_commit = off")
-        await rt.repo(s, slug).mark_sent(row_id, raw=kept)
-
-
-# Mails whose body is a secret once sent (a one-time chat code): kept as headers only.
-SECRET_KINDS = frozenset({"chat_code"})
-
-
-def redacted(raw: bytes) -> bytes:
-    """The mail's headers, its body replaced by a note: the stored copy reveals no code."""
-    for sep in (b"\r\n\r\n", b"\n\n"):
-        head, found, _ = raw.partition(sep)
-        if found:
-            break
-    else:
-        head = b""
-    # The headers still name the multipart body; this note is what the stored copy holds now.
-    return head + b"\r\n\r\n[body removed after sending: it held a one-time chat code]\r\n"

@@ -16,6 +16,7 @@ import aiosmtplib
 import aiosmtplib.email
 
 from bot.transports.errors import TransportError
+from bot.transports.smtp_wire import sendmail_wire
 
 log = logging.getLogger(__name__)
 
@@ -230,8 +231,8 @@ class _Connection:
             with self.sender._explained(to):
                 smtp = await self._connected()
                 try:
-                    responses, _ = await smtp.sendmail(
-                        sender, recipients, raw, mail_options=options
+                    responses = await sendmail_wire(
+                        smtp, sender, recipients, raw, mail_options=options
                     )
                 except (aiosmtplib.SMTPRecipientsRefused, aiosmtplib.SMTPResponseException):
                     raise  # the server said no in order (aiosmtplib reset the envelope)
@@ -267,6 +268,10 @@ def _check_accepted(responses: dict[str, aiosmtplib.SMTPResponse], label: str, t
 
 def header_block(raw: bytes) -> email.message.Message:
     """The headers of a raw message, parsed without reading its body."""
-    end = min((i for i in (raw.find(b"\r\n\r\n"), raw.find(b"\n\n")) if i >= 0), default=-1)
+    # A mail with CRLF line ends (every stored one) has no LF LF: search for it only within
+    # the header block, not through the whole body.
+    end = raw.find(b"\r\n\r\n")
+    bare = raw.find(b"\n\n", 0, end if end >= 0 else len(raw))
+    end = bare if bare >= 0 else end
     head = raw if end < 0 else raw[: end + 1]
     return email.parser.BytesHeaderParser(policy=email.policy.default).parsebytes(head)

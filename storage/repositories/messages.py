@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Collection, Sequence
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.dialects.postgresql import insert
 
 from storage.blobs import sha256_hex
@@ -59,10 +59,14 @@ class Messages(TenantScoped):
             )
         )
 
-    async def unsent_messages(self, ids: Sequence[int]) -> list[tuple[int, str, bytes]]:
-        """(id, kind, raw) of these outgoing messages not sent yet, in the order queued."""
+    async def unsent_messages(
+        self, ids: Sequence[int], *, without_raw: Collection[int] = ()
+    ) -> list[tuple[int, str, bytes | None]]:
+        """(id, kind, raw) of these outgoing messages not sent yet, in the order queued; raw is
+        None for the ids in ``without_raw`` (the caller has those bytes)."""
+        raw = case((Message.id.in_(list(without_raw)), None), else_=Message.raw)
         rows = await self.session.execute(
-            select(Message.id, Message.kind, Message.raw)
+            select(Message.id, Message.kind, raw if without_raw else Message.raw)
             .where(
                 self._mine(Message),
                 Message.id.in_(ids),
@@ -74,26 +78,30 @@ class Messages(TenantScoped):
         return [(i, k, r) for i, k, r in rows.all()]
 
     async def mark_sent(self, message_row_id: int, *, raw: bytes | None = None) -> None:
-        """An outgoing message went: outcome sent, now; ``raw`` replaces the stored copy.
+        """An outgoing message went: outcome sent, now; ``raw`` replaces the stored copy."""
+        if raw is None:
+            await self.mark_sent_many([message_row_id])
+            return
+        conn = await raw_connection(self.session)
+        await conn.execute(
+            "UPDATE messages SET outcome = 'sent', processed_at = %s, raw = %s,"
+            " raw_sha256 = %s WHERE tenant_id = %s AND id = %s",
+            (dt.datetime.now(dt.UTC), raw, sha256_hex(raw), self.tenant_id, message_row_id),
+        )
 
-        Called once per mail of a bulk send, so straight to the driver, in the session's
+    async def mark_sent_many(self, message_row_ids: Sequence[int]) -> None:
+        """Outgoing messages went: outcome sent, now, in one statement.
+
+        Called for every mail of a bulk send, so straight to the driver, in the session's
         transaction: SQLAlchemy's statement machinery costs more CPU than this UPDATE (about
         0.4 of 0.7 ms a mail, measured), and sending a mail costs about 3 ms.
         """
         conn = await raw_connection(self.session)
-        now = dt.datetime.now(dt.UTC)
-        if raw is None:
-            await conn.execute(
-                "UPDATE messages SET outcome = 'sent', processed_at = %s"
-                " WHERE tenant_id = %s AND id = %s",
-                (now, self.tenant_id, message_row_id),
-            )
-        else:
-            await conn.execute(
-                "UPDATE messages SET outcome = 'sent', processed_at = %s, raw = %s,"
-                " raw_sha256 = %s WHERE tenant_id = %s AND id = %s",
-                (now, raw, sha256_hex(raw), self.tenant_id, message_row_id),
-            )
+        await conn.execute(
+            "UPDATE messages SET outcome = 'sent', processed_at = %s"
+            " WHERE tenant_id = %s AND id = ANY(%s)",
+            (dt.datetime.now(dt.UTC), self.tenant_id, list(message_row_ids)),
+        )
 
     async def sent_count(self, contract_ids: Sequence[int], kind: str) -> int:
         """How many mails of this kind to these contracts have left (a bulk send's count)."""
