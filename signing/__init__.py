@@ -7,8 +7,9 @@ one part (``dpabot verify``: validation) does not load the others (certomancer, 
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from bot.lazy import lazy_getattr
 
 if TYPE_CHECKING:
     from .customer_ca import CustomerCA
@@ -104,11 +105,4 @@ _MODULES = {
     "validate_pdf_sync": "validate",
 }
 
-
-def __getattr__(name: str) -> Any:
-    module = _MODULES.get(name)
-    if module is None:
-        raise AttributeError(f"module 'signing' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f".{module}", __name__), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_getattr(__name__, globals(), _MODULES)

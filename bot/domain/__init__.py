@@ -8,12 +8,12 @@ needs) does not load `data`, which loads the reader and Typst.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 # Imported now, not lazily: the function `fingerprint` shares its name with its module, and a
 # lazy name would be shadowed by the submodule once anything imports `bot.domain.fingerprint`.
 from bot.domain.fingerprint import fingerprint, quotes_version
+from bot.lazy import lazy_getattr
 
 if TYPE_CHECKING:
     from bot.domain.data import annex_fields, document_data, label, questions
@@ -50,11 +50,4 @@ _MODULES = {
     "decide": "workflow",
 }
 
-
-def __getattr__(name: str) -> Any:
-    module = _MODULES.get(name)
-    if module is None:
-        raise AttributeError(f"module 'bot.domain' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f".{module}", __name__), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_getattr(__name__, globals(), _MODULES)

@@ -1,4 +1,4 @@
-"""Find field answers in the customer's words: numbered, labelled, in a sentence (pure)."""
+"""Find field answers in the customer's words: numbered, labelled, corrected, confirmed (pure)."""
 
 from __future__ import annotations
 
@@ -6,38 +6,17 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from rapidfuzz import fuzz
-
 from handlers.reader.closing import asks_to_edit, ends_answer, is_confirmation
-from handlers.reader.model import AnnexField
-from handlers.text.lang import clean, fold, fold_same_length
-
-# A fuzzy label match must be this close (0-100) and this far ahead of any other field's best:
-# "Aard en doel van de verwerkng" is the nature and purpose, "Duur" vs "Doel" is nobody's.
-FUZZY_MIN = 88
-FUZZY_MARGIN = 6
-FUZZY_MIN_LENGTH = 6
-# Between this and FUZZY_MIN a label is too uncertain to fill, but worth asking back.
-NEAR_MIN = 80
-# Words a label may drop or abbreviate ("Onderwerp vd verwerking", "Categorie betrokkenen").
-_LABEL_STOPWORDS = frozenset(
-    "van de het der den des du la le les l d of the a an vd vh v en et and zijn sont are is".split()
+from handlers.reader.labels import (
+    LABELLED,
+    PROPOSAL_PREFIX,
+    LabelMatcher,
+    looks_labelled,
+    strip_label,
 )
-
-
-def _content(text: str) -> str:
-    """A label's content words, plurals and -e endings cut: "Categorien betrokkene" and
-    "Categorieën van betrokkenen" both become "categorie betrokken"."""
-    out = []
-    for w in fold(text).split():
-        if w in _LABEL_STOPWORDS:
-            continue
-        for suffix, keep in (("ieen", "ie"), ("ies", "y"), ("en", ""), ("e", ""), ("s", "")):
-            if w.endswith(suffix) and len(w) - len(suffix) >= 4:
-                w = w[: len(w) - len(suffix)] + keep
-                break
-        out.append(w)
-    return " ".join(out)
+from handlers.reader.model import AnnexField
+from handlers.reader.prose import QUOTED
+from handlers.text.lang import clean, fold
 
 
 @dataclass
@@ -48,73 +27,6 @@ class Answer:
     value: str
     line: int
     source: str  # numbered | label | sentence | inline | form
-
-
-class LabelMatcher:
-    """Field of a label or alias in nl, fr or en, exactly (accents and case aside) or fuzzily."""
-
-    def __init__(self, fields: Sequence[AnnexField]) -> None:
-        self.fields = list(fields)
-        self.exact: dict[str, list[AnnexField]] = {}
-        for f in self.fields:
-            for label in f.labels:
-                key = fold(label)
-                if key and f not in self.exact.setdefault(key, []):
-                    self.exact[key].append(f)
-        self.near_hit = False
-        self.long = [(key, fs) for key, fs in self.exact.items() if len(key) >= FUZZY_MIN_LENGTH]
-        self.content: dict[str, list[AnnexField]] = {}
-        for key, fs in self.exact.items():
-            c = _content(key)
-            if len(c) >= FUZZY_MIN_LENGTH:
-                for f in fs:
-                    if f not in self.content.setdefault(c, []):
-                        self.content[c].append(f)
-
-    def match(self, head: str, *, fuzzy: bool = True, near: bool = False) -> AnnexField | None:
-        """The field of a label. ``near``: also one only somewhat like a label (NEAR_MIN), which
-        sets ``near_hit``: the caller asks it back instead of filling it in."""
-        self.near_hit = False
-        key = fold(head)
-        if not key or len(key) > 120:
-            return None
-        found = self.exact.get(key)
-        if found:
-            return _prefer_annex(found)
-        if not fuzzy or len(key) < FUZZY_MIN_LENGTH:
-            return None
-        best: dict[str, float] = {}
-        owner: dict[str, AnnexField] = {}
-        content = _content(key)
-        for label, fs in self.long:
-            score = fuzz.ratio(key, label)
-            for f in fs:
-                if score > best.get(f.id, 0):
-                    best[f.id], owner[f.id] = score, f
-        for label, fs in self.content.items() if len(content) >= FUZZY_MIN_LENGTH else ():
-            # The same words, abbreviated or in another number: as good as the label itself.
-            score = fuzz.ratio(content, label)
-            for f in fs:
-                if score > best.get(f.id, 0):
-                    best[f.id], owner[f.id] = score, f
-        if not best:
-            return None
-        ranked = sorted(best.items(), key=lambda kv: -kv[1])
-        top_id, top = ranked[0]
-        second = ranked[1][1] if len(ranked) > 1 else 0.0
-        if top >= FUZZY_MIN and top - second >= FUZZY_MARGIN:
-            return owner[top_id]
-        if near and top >= NEAR_MIN and top - second >= FUZZY_MARGIN:
-            self.near_hit = True
-            return owner[top_id]
-        return None
-
-
-def _prefer_annex(found: list[AnnexField]) -> AnnexField | None:
-    """An alias shared by a party field and a question belongs to the question that was asked."""
-    annex = [f for f in found if f.annex]
-    pool = annex or found
-    return pool[0] if len(pool) == 1 else None
 
 
 _NUMBERED = re.compile(
@@ -163,56 +75,6 @@ _EXCEPT = re.compile(
     r"(?P<num>\d{1,2})\s*[:=,]\s*(?P<value>\S.*)$",
     re.I,
 )
-_LABELLED = re.compile(r"^\s*(?:[-*•]\s*)?\**([^:=\n]{1,90}?)\**\s*(?::|=|\s[-–—]\s)\s*(.*)$")
-_PROPOSAL_PREFIX = re.compile(
-    r"^(voorstel|proposition|proposal|antwoord|r[ée]ponse|answer)\s*:\s*", re.I
-)
-
-
-# An explanation before the answer itself: "…, dus graag: naam, gsm", "…, donc : nom".
-_LEAD_IN = re.compile(
-    r"^[^\n:]{0,120}?\b(?:dus\s+graag|dus|graag|namelijk|donc|à\s+savoir|soit|so|namely|"
-    r"i\.e\.|instead)\s*:\s*(?=\S)",
-    re.I,
-)
-
-
-# "nous voulons une durée de 5 ans maximum" → "5 ans maximum": the field named, then its value.
-_WANT_LEAD = re.compile(
-    r"^(?:nous\s+(?:voulons|souhaitons|pr[ée]f[ée]rons)|wij\s+(?:willen|wensen)|we\s+(?:willen|"
-    r"wensen|want|would\s+like|prefer)|we'd\s+like|ik\s+wil|je\s+veux|i\s+want|i'd\s+like)\s+"
-    r"(?:une?|een|a|an)\s+(?P<label>[^\W\d][\w' -]{2,40}?)\s+(?:de|d'|van|of)\s*(?P<value>\S.*)$",
-    re.I,
-)
-
-
-def strip_label(value: str, f: AnnexField, matcher: LabelMatcher) -> str:
-    """'Aard en doel van de verwerking: X' → 'X'; 'Voorstel: X' → 'X'."""
-    value = value.strip()
-    m = _LABELLED.match(value)
-    if m and matcher.match(m.group(1)) is f:
-        value = m.group(2).strip()
-    else:
-        folded = fold_same_length(value)
-        for label in sorted(f.labels, key=len, reverse=True):
-            lab = fold_same_length(label.strip())
-            # Only "Label: X" or a bare "Label": "Durée du contrat" is an answer, not a label.
-            rest = value[len(lab) :]
-            if lab and folded.startswith(lab) and re.match(r"\s*([:=\-–—]|$)", rest):
-                value = rest.lstrip(" \t:=-–—")
-                break
-    value = _LEAD_IN.sub("", value)
-    wanted = _WANT_LEAD.match(value)
-    if wanted and matcher.match(wanted.group("label")) is f:
-        value = wanted.group("value")
-    return _PROPOSAL_PREFIX.sub("", value).strip()
-
-
-def _looks_labelled(text: str) -> bool:
-    m = _LABELLED.match(text)
-    if m is None:
-        return False
-    return 1 <= len(m.group(1).split()) <= 5 and bool(m.group(2).strip())
 
 
 def _meant_again(lines: Sequence[str], answers: list[Answer], used: set[int]) -> None:
@@ -246,7 +108,7 @@ def read_correction(
     if m and int(m.group("num")) in by_number:
         f = by_number[int(m.group("num"))]
         value = m.group("value").strip()
-        quoted = _QUOTED.match(value)
+        quoted = QUOTED.match(value)
         if quoted:  # "c'est plutôt « nom, prénom », on l'utilise pour …": the quoted wording
             value = quoted.group(1)
         value = value.strip("«»\"“”„'").strip().rstrip(".").strip()
@@ -291,11 +153,11 @@ def _marker(
     m = _BARE_NUMBER.match(line)
     if m and int(m.group(1)) in by_number and is_confirmation(m.group(2)):
         return by_number[int(m.group(1))], m.group(2).strip(), "numbered"
-    m = _LABELLED.match(line)
+    m = LABELLED.match(line)
     labelled = matcher.match(m.group(1), near=True) if m else None
     if m and labelled is not None:
         source = "uncertain" if matcher.near_hit else "label"
-        return labelled, _PROPOSAL_PREFIX.sub("", m.group(2).strip()), source
+        return labelled, PROPOSAL_PREFIX.sub("", m.group(2).strip()), source
     # A line that is exactly a label (no colon): the answer follows on the next lines.
     stripped = line.strip().rstrip(":").strip("*")
     if len(fold(stripped).split()) >= 2:
@@ -414,7 +276,7 @@ def read_marked(
                 if parts:
                     break
                 continue
-            if parts and (ends_answer(text, sender) or _looks_labelled(text)):
+            if parts and (ends_answer(text, sender) or looks_labelled(text)):
                 # "Pour le reste c'est correct.", a greeting, their name, or "Something: …" (a
                 # label we do not know): not part of this answer.
                 break
@@ -429,117 +291,3 @@ def read_marked(
     listed = {(a.line, a.field.id) for a in answers}
     answers.extend(a for a in confirmations if (a.line, a.field.id) not in listed)
     return answers, used
-
-
-_DETERMINER = r"(?:(?:de|het|la|le|les|l'|the|onze|our|notre|nos|uw|votre|ons|mijn|my|this)\s+)?"
-_VERB = (
-    r"(?:is|zijn|bedraagt|bedragen|wordt|worden|est|sont|sera|seront|are|will be|equals|"
-    r"=|:)"
-)
-
-
-class SentenceReader:
-    """'De duur is gelijk aan de looptijd van het contract' → duration."""
-
-    def __init__(self, fields: Sequence[AnnexField]) -> None:
-        self.matcher = LabelMatcher([f for f in fields if f.annex])
-        labels = sorted(
-            {fold_same_length(lbl.strip()) for f in fields if f.annex for lbl in f.labels},
-            key=len,
-            reverse=True,
-        )
-        alternation = "|".join(re.escape(lbl) for lbl in labels if lbl)
-        self.duration = next((f for f in fields if f.annex and f.id == "duration"), None)
-        self.pattern = re.compile(
-            rf"^\s*{_DETERMINER}(?P<label>{alternation})\s+{_VERB}\s+(?P<value>\S.*)$", re.S
-        )
-
-    def read(self, sentence: str) -> tuple[AnnexField, str] | None:
-        sentence = clean(sentence).strip()
-        if not sentence or sentence.endswith("?") or len(sentence) > 1000:
-            return None
-        labelled = self._labelled(sentence)
-        if labelled is not None:
-            return labelled
-        kept = retention(sentence)
-        if kept and self.duration is not None:
-            return self.duration, kept
-        m = self.pattern.match(fold_same_length(sentence))
-        if not m:
-            return None
-        f = self.matcher.match(sentence[m.start("label") : m.end("label")], fuzzy=False)
-        if f is None:
-            return None
-        value = sentence[m.start("value") :].strip().rstrip(".").strip()
-        # "La durée est de 5 ans" → "5 ans".
-        value = re.sub(r"^(de|d')\s*(?=\d)", "", value)
-        return (f, value) if value else None
-
-    def _labelled(self, sentence: str) -> tuple[AnnexField, str] | None:
-        """ "La durée : tant que …", "Wat de duur betreft: …", "The duration: …" inside prose."""
-        m = _PROSE_LABEL.match(sentence)
-        if not m:
-            return None
-        f = self.matcher.match(m.group("label"))
-        if f is None:
-            return None
-        value = m.group("value").strip()
-        quoted = _QUOTED.search(value)
-        if quoted:  # 'ik zou schrijven "…"': the wording they want is the quoted part
-            value = quoted.group(1)
-        elif f.id == "duration":  # "La durée : nous conservons les données tant que …"
-            value = retention(value) or value
-        value = value.strip().rstrip(".").strip()
-        return (f, value) if value else None
-
-
-# "Wij bewaren de gegevens zolang de samenwerking loopt", "nous conservons les données tant que
-# …", "we keep client data for two years": how long they keep the data is the duration.
-_RETENTION = re.compile(
-    r"^(?:wij|we|ik|nous|je|on|i)\s+(?:\w+\s+){0,2}?(?:bewaren|bewaar|houden|behouden|keep|store|"
-    r"retain|hold|conserv\w*|gard\w*)\s+(?:[^\s,;:]+\s+){0,5}?(?P<value>(?:zolang|tot(?:dat)?|"
-    r"gedurende|tant\s+que|aussi\s+longtemps|pendant|jusqu|as\s+long\s+as|for|until|during)\b.*)$",
-    re.I,
-)
-
-
-def retention(sentence: str) -> str:
-    """The time in a sentence about keeping the data, or ''."""
-    m = _RETENTION.match(clean(sentence).strip())
-    return m.group("value").strip().rstrip(".").strip() if m else ""
-
-
-_PROSE_LABEL = re.compile(
-    r"^(?:(?:wat|quant\s+[àa]|as\s+for|regarding|concerning|concernant|en\s+ce\s+qui\s+concerne|"
-    r"betreffende|pour|voor|bij|for)\s+)?"
-    r"(?:(?:de|het|la|le|les|l'|the|onze|our|nos|notre)\s*)?(?P<label>[^:;\n]{3,60}?)"
-    r"(?:\s+betreft|\s+concern[ée]e?s?)?\s*:\s*(?P<value>\S.*)$",
-    re.I,
-)
-_QUOTED = re.compile(r"[\"“„«]\s*([^\"”»“]{3,})\s*[\"”»]")
-
-
-# Abbreviations whose period does not end a sentence ("art. 7", "bv. 5 jaar", "p. ex.").
-_ABBREVIATIONS = frozenset(
-    "art arts nr bv vb ca cf resp ex eg ie dhr mevr mr mme st tel max min".split()
-)
-
-
-def sentences(text: str) -> list[str]:
-    """Sentences of free text: split at . ! ? before a capital or a line end, and at line ends."""
-    out: list[str] = []
-    for line in text.split("\n"):
-        start = 0
-        for m in re.finditer(r"[.!?]+\s+(?=\S)", line):
-            before = re.search(r"(\w+)\W*$", line[start : m.start() + 1])
-            word = before.group(1).lower() if before else ""
-            nxt = line[m.end()]
-            if line[m.start()] == "." and (word in _ABBREVIATIONS or len(word) == 1):
-                continue
-            if nxt.islower() or nxt.isdigit():
-                continue
-            out.append(line[start : m.end()].strip())
-            start = m.end()
-        if line[start:].strip():
-            out.append(line[start:].strip())
-    return out

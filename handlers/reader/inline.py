@@ -7,8 +7,9 @@ from collections.abc import Sequence
 
 from rapidfuzz import fuzz
 
-from handlers.reader.answers import Answer, LabelMatcher, strip_label
+from handlers.reader.answers import Answer
 from handlers.reader.closing import ends_answer
+from handlers.reader.labels import LabelMatcher, strip_label
 from handlers.reader.model import AnnexField
 from handlers.reader.quotes import is_quoted, is_signature, reply_header
 from handlers.text.lang import clean, fold

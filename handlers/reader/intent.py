@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from handlers.reader.answers import sentences
 from handlers.reader.closing import REST_CONFIRMED
 from handlers.reader.mime import ParsedMail
+from handlers.reader.prose import sentences
 from handlers.text.lang import clean
 
 # ------------------------------------------------------------------ automatic mail

@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from handlers.reader.answers import Answer, SentenceReader, read_marked, sentences
+from handlers.reader.answers import Answer, read_marked
 from handlers.reader.closing import asks_to_edit, is_confirmation
 from handlers.reader.intent import Intent, read_intent
 from handlers.reader.model import AnnexField, Interpretation
+from handlers.reader.prose import SentenceReader, sentences
 from handlers.text.lang import clean, detect_language
 from handlers.text.validate import check_value, reason
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from bot.app.demo import DEMO_ANSWERS, customer_reply
 from tests.fixtures.runtime import make_tenant
 from tests.integration.test_bad_input import _outbox
-from tests.integration.test_trust import INVITED, _deliver, _setup
+from tests.trust_kit import INVITED, deliver, invited
 
 
 def _text(mail) -> str:
@@ -15,9 +15,9 @@ def _text(mail) -> str:
 
 async def test_the_followup_says_back_what_was_read_and_asks_what_was_unsure(runtime_factory):
     tenant = make_tenant()
-    rt, [(_, inv)] = await _setup(runtime_factory, tenant)
+    rt, [(_, inv)] = await invited(runtime_factory, tenant)
     body = "2. Zolang ons abonnement loopt\nCatgorien vn betrokkenheid: onze klanten\n"
-    row = await _deliver(rt, tenant.slug, customer_reply(inv, body, INVITED))
+    row = await deliver(rt, tenant.slug, customer_reply(inv, body, INVITED))
     assert row.outcome == "followup_sent"
     (followup,) = [m for m in _outbox(rt, tenant.slug) if m["X-Dpabot-Kind"] == "followup"]
     text = _text(followup)
@@ -30,8 +30,8 @@ async def test_the_followup_says_back_what_was_read_and_asks_what_was_unsure(run
 
 async def test_the_final_mail_lists_every_agreed_value(runtime_factory):
     tenant = make_tenant()
-    rt, [(_, inv)] = await _setup(runtime_factory, tenant)
-    await _deliver(rt, tenant.slug, customer_reply(inv, DEMO_ANSWERS, INVITED))
+    rt, [(_, inv)] = await invited(runtime_factory, tenant)
+    await deliver(rt, tenant.slug, customer_reply(inv, DEMO_ANSWERS, INVITED))
     (final,) = [m for m in _outbox(rt, tenant.slug) if m["X-Dpabot-Kind"] == "final"]
     text = _text(final)
     assert "Wij lazen voor bijlage 1:" in text

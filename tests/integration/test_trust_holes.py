@@ -18,15 +18,7 @@ from bot.jobs import run_jobs_until_idle
 from storage.models import ChangeRequest, Contract, ContractVersion, Signature
 from tests.fixtures.runtime import make_tenant, scoped
 from tests.integration.test_bad_input import _outbox
-from tests.integration.test_trust import (
-    INVITED,
-    _count_out,
-    _deliver,
-    _header,
-    _notes,
-    _setup,
-    _state,
-)
+from tests.trust_kit import INVITED, count_out, deliver, invited, notes, state_of, with_header
 
 ATTACKER = "attacker@evil.example"
 CHANGE_5 = (
@@ -69,7 +61,7 @@ async def _signatures(rt, contract_id: int) -> list[str]:
 
 async def test_from_headers_a_person_reads_as_someone_else_are_refused(runtime_factory):
     tenant = make_tenant()
-    rt, [(cid, inv)] = await _setup(runtime_factory, tenant)
+    rt, [(cid, inv)] = await invited(runtime_factory, tenant)
     shapes = [
         (f"{INVITED} <{ATTACKER}>",),  # an address as display name, unquoted
         (f"{INVITED}, {ATTACKER}",),  # an address list
@@ -78,26 +70,26 @@ async def test_from_headers_a_person_reads_as_someone_else_are_refused(runtime_f
         (f"=?utf-8?q?{INVITED.replace('@', '=40')}?= <{ATTACKER}>",),  # encoded display name
         (f"{INVITED} ({ATTACKER})",),  # a comment naming another address
     ]
-    before = await _count_out(rt, tenant.slug)
+    before = await count_out(rt, tenant.slug)
     for n, values in enumerate(shapes):
         raw = _from(customer_reply(inv, DEMO_ANSWERS, INVITED), *values)
         raw = raw.replace(b"Message-ID: <", f"Message-ID: <shape{n}.".encode())
-        row = await _deliver(rt, tenant.slug, raw)
+        row = await deliver(rt, tenant.slug, raw)
         assert row.outcome == "rejected_sender", values
         assert row.raw == raw  # kept as it came
         assert "From" in row.detail, row.detail
     # Nothing was applied or answered, and staff heard of it.
-    assert await _state(rt, cid) == "invited"
-    assert await _count_out(rt, tenant.slug) == before
-    assert "rejected_sender" in await _notes(rt, tenant.slug)
+    assert await state_of(rt, cid) == "invited"
+    assert await count_out(rt, tenant.slug) == before
+    assert "rejected_sender" in await notes(rt, tenant.slug)
     # The customer's own From in the usual shapes still works.
     ok = _from(customer_reply(inv, "1. Klantenbeheer\n", INVITED), f'"Piskor, K." <{INVITED}>')
-    assert (await _deliver(rt, tenant.slug, ok)).outcome == "followup_sent"
+    assert (await deliver(rt, tenant.slug, ok)).outcome == "followup_sent"
 
 
 async def test_dmarc_pass_counts_only_for_the_from_domain(runtime_factory):
     tenant = make_tenant(authserv_id="mx.example.be")
-    rt, [(cid, inv)] = await _setup(runtime_factory, tenant)
+    rt, [(cid, inv)] = await invited(runtime_factory, tenant)
     ar = "Authentication-Results: mx.example.be;"
     refused = [
         f"{ar} dmarc=pass header.from=evil.example",  # a pass for the attacker's own domain
@@ -108,14 +100,14 @@ async def test_dmarc_pass_counts_only_for_the_from_domain(runtime_factory):
     for n, line in enumerate(refused):
         raw = customer_reply(inv, DEMO_ANSWERS, INVITED)
         raw = raw.replace(b"Message-ID: <", f"Message-ID: <ar{n}.".encode())
-        row = await _deliver(rt, tenant.slug, _header(raw, line))
+        row = await deliver(rt, tenant.slug, with_header(raw, line))
         assert row.outcome == "unauthenticated", line
-    assert await _state(rt, cid) == "invited"
+    assert await state_of(rt, cid) == "invited"
     # Our server's verdict is the topmost one; a pass the sender wrote below it is ignored.
     below = customer_reply(inv, DEMO_ANSWERS, INVITED)
-    below = _header(below, f"{ar} dmarc=pass header.from=mooi-schoonheid.example")
-    below = _header(below, f"{ar} dmarc=fail header.from=mooi-schoonheid.example")
-    assert (await _deliver(rt, tenant.slug, below)).outcome == "unauthenticated"
+    below = with_header(below, f"{ar} dmarc=pass header.from=mooi-schoonheid.example")
+    below = with_header(below, f"{ar} dmarc=fail header.from=mooi-schoonheid.example")
+    assert (await deliver(rt, tenant.slug, below)).outcome == "unauthenticated"
     # Aligned passes still count: a subdomain's DKIM key (relaxed alignment) or DMARC itself.
     for n, line in enumerate(
         [
@@ -125,33 +117,33 @@ async def test_dmarc_pass_counts_only_for_the_from_domain(runtime_factory):
     ):
         raw = customer_reply(inv, "1. Klantenbeheer\n", INVITED)
         raw = raw.replace(b"Message-ID: <", f"Message-ID: <ok{n}.".encode())
-        assert (await _deliver(rt, tenant.slug, _header(raw, line))).outcome == "followup_sent"
+        assert (await deliver(rt, tenant.slug, with_header(raw, line))).outcome == "followup_sent"
 
 
 async def test_forged_dmarc_cannot_complete_a_contract(runtime_factory):
     tenant = make_tenant(authserv_id="mx.example.be")
-    rt, [(cid, inv)] = await _setup(runtime_factory, tenant)
+    rt, [(cid, inv)] = await invited(runtime_factory, tenant)
     forged = "Authentication-Results: mx.example.be; dmarc=pass header.from=evil.example"
-    answers = _header(customer_reply(inv, DEMO_ANSWERS, INVITED), forged)
-    assert (await _deliver(rt, tenant.slug, answers)).outcome == "unauthenticated"
-    akkoord = _header(customer_reply(inv, "AKKOORD", INVITED), forged)
-    assert (await _deliver(rt, tenant.slug, akkoord)).outcome == "unauthenticated"
-    assert await _state(rt, cid) == "invited"
+    answers = with_header(customer_reply(inv, DEMO_ANSWERS, INVITED), forged)
+    assert (await deliver(rt, tenant.slug, answers)).outcome == "unauthenticated"
+    akkoord = with_header(customer_reply(inv, "AKKOORD", INVITED), forged)
+    assert (await deliver(rt, tenant.slug, akkoord)).outcome == "unauthenticated"
+    assert await state_of(rt, cid) == "invited"
     assert await _signatures(rt, cid) == []
 
 
 async def _final_v2(rt, slug, cid, inv):
     """Final v1 sent, a change request approved, final v2 sent: (final v1, final v2)."""
-    await _deliver(rt, slug, customer_reply(inv, DEMO_ANSWERS, INVITED))
+    await deliver(rt, slug, customer_reply(inv, DEMO_ANSWERS, INVITED))
     (v1,) = [m for m in _outbox(rt, slug) if m["X-Dpabot-Kind"] == "final"]
-    await _deliver(rt, slug, customer_reply(v1, CHANGE_5, INVITED))
-    assert await _state(rt, cid) == "negotiating"
+    await deliver(rt, slug, customer_reply(v1, CHANGE_5, INVITED))
+    assert await state_of(rt, cid) == "negotiating"
     async with scoped(rt) as s:
         cr = await s.scalar(select(ChangeRequest).where(ChangeRequest.contract_id == cid))
     await negotiation.decide_change(rt, slug, cr.id, actor="telegram:1", action="approve")
     await run_jobs_until_idle(rt)
     finals = [m for m in _outbox(rt, slug) if m["X-Dpabot-Kind"] == "final"]
-    assert len(finals) == 2 and await _state(rt, cid) == "awaiting_signature"
+    assert len(finals) == 2 and await state_of(rt, cid) == "awaiting_signature"
     return v1, next(m for m in finals if m["Message-ID"] != v1["Message-ID"])
 
 
@@ -169,7 +161,7 @@ async def _sent(rt, cid: int) -> tuple[int, str]:
 
 async def test_an_acceptance_of_an_older_version_is_never_applied_to_the_new(runtime_factory):
     tenant = make_tenant()
-    rt, [(cid, inv)] = await _setup(runtime_factory, tenant)
+    rt, [(cid, inv)] = await invited(runtime_factory, tenant)
     v1, v2 = await _final_v2(rt, tenant.slug, cid, inv)
     number, sha2 = await _sent(rt, cid)
     # Each final names its version and fingerprint in its subject and body.
@@ -185,9 +177,9 @@ async def test_an_acceptance_of_an_older_version_is_never_applied_to_the_new(run
         ]
     ):
         raw = raw.replace(b"Message-ID: <", f"Message-ID: <old{n}.".encode())
-        row = await _deliver(rt, tenant.slug, raw)
+        row = await deliver(rt, tenant.slug, raw)
         assert row.outcome == "not_counted"
-        assert await _state(rt, cid) == "awaiting_signature"
+        assert await state_of(rt, cid) == "awaiting_signature"
         assert await _signatures(rt, cid) == ["processor", "processor"]  # v1 and v2, no more
     # Each time the customer got the current version again, with its fingerprint.
     known = {v1["Message-ID"], v2["Message-ID"]}
@@ -205,23 +197,23 @@ async def test_an_acceptance_of_an_older_version_is_never_applied_to_the_new(run
     # Quoting v2's fingerprint (a client without thread headers) counts.
     quoting = _thread_dropped(customer_reply(v2, "AKKOORD", INVITED))
     assert fingerprint(sha2).encode() in quoting
-    row = await _deliver(rt, tenant.slug, quoting)
+    row = await deliver(rt, tenant.slug, quoting)
     assert row.outcome == "applied"
-    assert await _state(rt, cid) in ("customer_signed", "completed")
+    assert await state_of(rt, cid) in ("customer_signed", "completed")
 
 
 async def test_a_reply_to_the_resent_final_counts(runtime_factory):
     tenant = make_tenant()
-    rt, [(cid, inv)] = await _setup(runtime_factory, tenant)
-    await _deliver(rt, tenant.slug, customer_reply(inv, DEMO_ANSWERS, INVITED))
+    rt, [(cid, inv)] = await invited(runtime_factory, tenant)
+    await deliver(rt, tenant.slug, customer_reply(inv, DEMO_ANSWERS, INVITED))
     # AKKOORD in the invitation's thread: the final comes again, and a reply to that counts.
-    await _deliver(rt, tenant.slug, customer_reply(inv, "AKKOORD", INVITED))
+    await deliver(rt, tenant.slug, customer_reply(inv, "AKKOORD", INVITED))
     finals = [m for m in _outbox(rt, tenant.slug) if m["X-Dpabot-Kind"] == "final"]
     assert len(finals) == 2
     # A new mail to the reply address, no thread headers, no quote, no fingerprint: nothing
     # names the version, so nothing is signed.
-    assert (await _deliver(rt, tenant.slug, _bare(finals[-1]))).outcome == "not_counted"
-    assert await _state(rt, cid) == "awaiting_signature"
-    row = await _deliver(rt, tenant.slug, customer_reply(finals[-1], "AKKOORD", INVITED))
+    assert (await deliver(rt, tenant.slug, _bare(finals[-1]))).outcome == "not_counted"
+    assert await state_of(rt, cid) == "awaiting_signature"
+    row = await deliver(rt, tenant.slug, customer_reply(finals[-1], "AKKOORD", INVITED))
     assert row.outcome == "applied"
-    assert await _state(rt, cid) in ("customer_signed", "completed")
+    assert await state_of(rt, cid) in ("customer_signed", "completed")

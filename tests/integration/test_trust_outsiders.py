@@ -15,21 +15,20 @@ import time
 from email.message import EmailMessage
 
 import dkim
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 
 from bot.app.demo import DEMO_ANSWERS, customer_reply
 from tests.fixtures.runtime import make_tenant
 from tests.integration.test_bad_input import _outbox
-from tests.integration.test_trust import (
+from tests.mails import delivery_report, dkim_key
+from tests.trust_kit import (
     INVITED,
     PARTIAL,
-    _count_out,
-    _deliver,
-    _header,
-    _notes,
-    _setup,
-    _state,
+    count_out,
+    deliver,
+    invited,
+    notes,
+    state_of,
+    with_header,
 )
 
 DOMAIN = INVITED.partition("@")[2]  # mooi-schoonheid.example
@@ -43,7 +42,7 @@ def _numbered(raw: bytes, n: object) -> bytes:
 async def test_a_pass_inside_another_results_value_is_no_pass(runtime_factory):
     """Our server's own header, but the "pass" in it is the attacker's envelope sender."""
     tenant = make_tenant(authserv_id=OURS)
-    rt, [(cid, inv)] = await _setup(runtime_factory, tenant)
+    rt, [(cid, inv)] = await invited(runtime_factory, tenant)
     ar = f"Authentication-Results: {OURS};"
     forged = [
         # MAIL FROM:<dmarc=pass.header.from=x@www.mooi-schoonheid.example>: "=" is a plain
@@ -65,15 +64,15 @@ async def test_a_pass_inside_another_results_value_is_no_pass(runtime_factory):
         # Not readable as RFC 8601 (a comment never closed): nothing in it counts.
         f"{ar} dkim=pass (unclosed header.d={DOMAIN}",
     ]
-    before = await _count_out(rt, tenant.slug)
+    before = await count_out(rt, tenant.slug)
     for n, line in enumerate(forged):
-        raw = _header(_numbered(customer_reply(inv, DEMO_ANSWERS, INVITED), f"ar{n}"), line)
-        row = await _deliver(rt, tenant.slug, raw)
+        raw = with_header(_numbered(customer_reply(inv, DEMO_ANSWERS, INVITED), f"ar{n}"), line)
+        row = await deliver(rt, tenant.slug, raw)
         assert row.outcome == "unauthenticated", (line, row.outcome, row.detail)
         assert row.raw == raw
-    assert await _state(rt, cid) == "invited"
-    assert await _count_out(rt, tenant.slug) == before
-    assert "unauthenticated" in await _notes(rt, tenant.slug)
+    assert await state_of(rt, cid) == "invited"
+    assert await count_out(rt, tenant.slug) == before
+    assert "unauthenticated" in await notes(rt, tenant.slug)
     # What real servers write still counts (OpenDKIM + OpenDMARC, rspamd, Gmail's shapes).
     real = [
         f"{ar} dkim=pass (2048-bit key; unprotected) header.d={DOMAIN} header.i=@{DOMAIN} "
@@ -87,23 +86,9 @@ async def test_a_pass_inside_another_results_value_is_no_pass(runtime_factory):
         f"header.from={DOMAIN}",
     ]
     for n, line in enumerate(real):
-        raw = _header(_numbered(customer_reply(inv, PARTIAL, INVITED), f"ok{n}"), line)
-        row = await _deliver(rt, tenant.slug, raw)
+        raw = with_header(_numbered(customer_reply(inv, PARTIAL, INVITED), f"ok{n}"), line)
+        row = await deliver(rt, tenant.slug, raw)
         assert row.outcome == "followup_sent", (line, row.outcome, row.detail)
-
-
-def _dkim_key(domain: str) -> tuple[bytes, bytes]:
-    """A private key (PEM) and the DNS TXT record of its public key."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    pem = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.TraditionalOpenSSL,
-        serialization.NoEncryption(),
-    )
-    pub = key.public_key().public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-    return pem, b"v=DKIM1; k=rsa; p=" + base64.b64encode(pub)
 
 
 async def test_dkim_verify_aligns_the_signature_it_verified(runtime_factory):
@@ -111,8 +96,8 @@ async def test_dkim_verify_aligns_the_signature_it_verified(runtime_factory):
     DKIM-Signature naming the customer's domain behind a bare CR: Python's parser splits the
     line there and reads the hidden one first; dkimpy does not and verifies the attacker's."""
     tenant = make_tenant(dkim_verify=True)
-    rt, [(cid, inv)] = await _setup(runtime_factory, tenant)
-    pem, record = _dkim_key("evil.example")
+    rt, [(cid, inv)] = await invited(runtime_factory, tenant)
+    pem, record = dkim_key()
     rt.dkim_dns = lambda name, timeout=5: record if name == b"sel._domainkey.evil.example." else b""
     raw = _numbered(customer_reply(inv, DEMO_ANSWERS, INVITED), "dkim")
     sig = dkim.sign(raw, b"sel", b"evil.example", pem, include_headers=[b"from", b"subject"])
@@ -122,35 +107,27 @@ async def test_dkim_verify_aligns_the_signature_it_verified(runtime_factory):
     )
     mail = hidden + sig + raw
     assert dkim.verify(mail, dnsfunc=rt.dkim_dns)  # a valid signature, of evil.example
-    row = await _deliver(rt, tenant.slug, mail)
+    row = await deliver(rt, tenant.slug, mail)
     assert row.outcome in ("rejected_sender", "unauthenticated"), (row.outcome, row.detail)
-    assert await _state(rt, cid) == "invited"
+    assert await state_of(rt, cid) == "invited"
     # The attacker's signature alone, no trick: not aligned with the From domain.
     plain = dkim.sign(
         _numbered(raw, "plain"), b"sel", b"evil.example", pem, include_headers=[b"from"]
     )
-    row = await _deliver(rt, tenant.slug, plain + _numbered(raw, "plain"))
+    row = await deliver(rt, tenant.slug, plain + _numbered(raw, "plain"))
     assert row.outcome == "unauthenticated"
-    assert await _state(rt, cid) == "invited"
+    assert await state_of(rt, cid) == "invited"
 
 
 def _forged_dsn(to: str, naming: str, n: int) -> bytes:
     """What anyone can send: a delivery report that names a contract's reply address."""
-    dsn = EmailMessage()
-    dsn["From"] = "Mail Delivery System <MAILER-DAEMON@evil.example>"
-    dsn["To"] = to
-    dsn["Subject"] = "Undelivered Mail Returned to Sender"
-    dsn["Message-ID"] = f"<forged-dsn-{n}-{time.monotonic_ns()}@evil.example>"
-    dsn.set_content("This is the mail system. Your message could not be delivered.")
-    dsn.add_attachment(
-        f"Final-Recipient: rfc822; {INVITED}\nAction: failed\nStatus: 5.1.1\n",
-        subtype="delivery-status",
+    return delivery_report(
+        sender="Mail Delivery System <MAILER-DAEMON@evil.example>",
+        to=to,
+        message_id=f"<forged-dsn-{n}-{time.monotonic_ns()}@evil.example>",
+        recipient=INVITED,
+        headers=f"Reply-To: {naming}\n",
     )
-    dsn.add_attachment(f"Reply-To: {naming}\n", subtype="rfc822-headers")
-    dsn.replace_header(
-        "Content-Type", dsn["Content-Type"].replace("multipart/mixed", "multipart/report")
-    )
-    return bytes(dsn)
 
 
 async def test_a_delivery_report_never_closes_a_contract(runtime_factory):
@@ -158,23 +135,23 @@ async def test_a_delivery_report_never_closes_a_contract(runtime_factory):
     invitation or a Message-ID from a thread he was copied on): it is kept and staff told, but
     the contract stays open and the customer can go on."""
     tenant = make_tenant(authserv_id=OURS)
-    rt, [(cid, inv)] = await _setup(runtime_factory, tenant)
-    before = await _count_out(rt, tenant.slug)
+    rt, [(cid, inv)] = await invited(runtime_factory, tenant)
+    before = await count_out(rt, tenant.slug)
     naming = [str(inv["Reply-To"]), f"x\nIn-Reply-To: {inv['Message-ID']}"]
     for n, name in enumerate(naming):
-        row = await _deliver(rt, tenant.slug, _forged_dsn(tenant.mail.address, name, n))
+        row = await deliver(rt, tenant.slug, _forged_dsn(tenant.mail.address, name, n))
         assert row.outcome == "bounce" and row.contract_id == cid, (row.outcome, row.detail)
         assert "open" in row.detail, row.detail
-        assert await _state(rt, cid) == "invited"
-    assert await _count_out(rt, tenant.slug) == before  # nobody answered
-    assert "bounce" in await _notes(rt, tenant.slug)
+        assert await state_of(rt, cid) == "invited"
+    assert await count_out(rt, tenant.slug) == before  # nobody answered
+    assert "bounce" in await notes(rt, tenant.slug)
     # The customer's reply still counts: the token lives.
-    ok = _header(
+    ok = with_header(
         customer_reply(inv, PARTIAL, INVITED),
         f"Authentication-Results: {OURS}; dmarc=pass header.from={DOMAIN}",
     )
-    assert (await _deliver(rt, tenant.slug, ok)).outcome == "followup_sent"
-    assert await _state(rt, cid) == "collecting"
+    assert (await deliver(rt, tenant.slug, ok)).outcome == "followup_sent"
+    assert await state_of(rt, cid) == "collecting"
 
 
 async def test_headers_naming_the_customer_beside_another_from_count_for_nothing(
@@ -183,7 +160,7 @@ async def test_headers_naming_the_customer_beside_another_from_count_for_nothing
     """Sender:, Reply-To:, Return-Path: and an encoded From naming the customer: only an
     unambiguous From is the sender, and here it is the attacker (held before this round)."""
     tenant = make_tenant()
-    rt, [(cid, inv)] = await _setup(runtime_factory, tenant)
+    rt, [(cid, inv)] = await invited(runtime_factory, tenant)
     attacker = "attacker@evil.example"
     shapes = [
         [f"Sender: {INVITED}", f"Reply-To: {INVITED}", f"Return-Path: <{INVITED}>"],
@@ -192,17 +169,17 @@ async def test_headers_naming_the_customer_beside_another_from_count_for_nothing
     for n, lines in enumerate(shapes):
         raw = _numbered(customer_reply(inv, DEMO_ANSWERS, attacker), f"hdr{n}")
         for line in lines:
-            raw = _header(raw, line)
-        row = await _deliver(rt, tenant.slug, raw)
+            raw = with_header(raw, line)
+        row = await deliver(rt, tenant.slug, raw)
         assert row.outcome == "rejected_sender", (lines, row.outcome)
     # From as base64 encoded words whose decoded display name is the customer's address.
     encoded = base64.b64encode(INVITED.encode()).decode()
     raw = customer_reply(inv, DEMO_ANSWERS, attacker).replace(
         b"From: Karolien Piskor <", f"From: =?utf-8?b?{encoded}?= <".encode(), 1
     )
-    row = await _deliver(rt, tenant.slug, _numbered(raw, "b64"))
+    row = await deliver(rt, tenant.slug, _numbered(raw, "b64"))
     assert row.outcome == "rejected_sender" and INVITED in row.detail, row.detail
-    assert await _state(rt, cid) == "invited"
+    assert await state_of(rt, cid) == "invited"
 
 
 async def test_a_mail_cannot_take_the_key_of_a_row_dpabot_is_yet_to_write(runtime_factory):
@@ -210,11 +187,11 @@ async def test_a_mail_cannot_take_the_key_of_a_row_dpabot_is_yet_to_write(runtim
     chat message is <telegram-CHAT-UPDATE@dpabot.invalid>): a mail claiming such a key first
     would have the customer's later chat message dropped as a duplicate, unanswered."""
     tenant = make_tenant()
-    rt, [(cid, inv)] = await _setup(runtime_factory, tenant)
+    rt, [(cid, inv)] = await invited(runtime_factory, tenant)
     squat = "<telegram-4242-1001@dpabot.invalid>"
     raw = customer_reply(inv, "AKKOORD", "attacker@evil.example")
     raw = re.sub(rb"Message-ID: <[^>]*>", f"Message-ID: {squat}".encode(), raw, count=1)
-    row = await _deliver(rt, tenant.slug, raw)
+    row = await deliver(rt, tenant.slug, raw)
     assert row.message_id != squat and row.message_id.startswith("<sha256-")
     assert row.outcome == "rejected_sender"  # kept, recorded, as any other stranger's mail
     async with rt.db.transaction() as s:
@@ -239,33 +216,33 @@ async def test_a_token_or_fingerprint_names_its_own_contract_only(runtime_factor
     B, and nothing at A; a token only in the Subject, or cut short, routes nowhere. (Held
     before this round: recorded here as the attempts they are.)"""
     a, b = make_tenant(), make_tenant()
-    rt, [(cid_a, inv_a), (cid_b, inv_b)] = await _setup(runtime_factory, a, b)
+    rt, [(cid_a, inv_a), (cid_b, inv_b)] = await invited(runtime_factory, a, b)
     finals = {}
     for t, inv in ((a, inv_a), (b, inv_b)):
-        await _deliver(rt, t.slug, customer_reply(inv, DEMO_ANSWERS, INVITED))
+        await deliver(rt, t.slug, customer_reply(inv, DEMO_ANSWERS, INVITED))
         (finals[t.slug],) = [m for m in _outbox(rt, t.slug) if m["X-Dpabot-Kind"] == "final"]
-    assert await _state(rt, cid_a) == await _state(rt, cid_b) == "awaiting_signature"
+    assert await state_of(rt, cid_a) == await state_of(rt, cid_b) == "awaiting_signature"
     token_a = str(inv_a["Reply-To"]).split("+")[1].split("@")[0]
     token_b = str(inv_b["Reply-To"]).split("+")[1].split("@")[0]
     # A's thread and fingerprint, B's reply address.
     cross = customer_reply(finals[a.slug], "AKKOORD", INVITED)
     cross = cross.replace(f"+{token_a}@{a.slug}".encode(), f"+{token_b}@{b.slug}".encode())
-    row = await _deliver(rt, b.slug, _numbered(cross, "cross"))
+    row = await deliver(rt, b.slug, _numbered(cross, "cross"))
     assert row.outcome == "not_counted" and row.contract_id == cid_b
-    assert await _state(rt, cid_a) == await _state(rt, cid_b) == "awaiting_signature"
+    assert await state_of(rt, cid_a) == await state_of(rt, cid_b) == "awaiting_signature"
     # The token in the Subject only (the address has none), and the token cut short, with no
     # thread headers: nothing names a contract.
     bare = _bare_akkoord(b.mail.address, f"akkoord {token_b}", "subject")
-    assert (await _deliver(rt, b.slug, bare)).outcome == "unknown_token"
+    assert (await deliver(rt, b.slug, bare)).outcome == "unknown_token"
     local, _, domain = b.mail.address.partition("@")
     short = _bare_akkoord(f"{local}+{token_b[:20]}@{domain}", "akkoord", "short")
-    assert (await _deliver(rt, b.slug, short)).outcome == "unknown_token"
-    assert await _state(rt, cid_b) == "awaiting_signature"
+    assert (await deliver(rt, b.slug, short)).outcome == "unknown_token"
+    assert await state_of(rt, cid_b) == "awaiting_signature"
     # Her real acceptance of B's final signs B's contract only.
-    row = await _deliver(rt, b.slug, customer_reply(finals[b.slug], "AKKOORD", INVITED))
+    row = await deliver(rt, b.slug, customer_reply(finals[b.slug], "AKKOORD", INVITED))
     assert row.outcome == "applied"
-    assert await _state(rt, cid_b) in ("customer_signed", "completed")
-    assert await _state(rt, cid_a) == "awaiting_signature"
+    assert await state_of(rt, cid_b) in ("customer_signed", "completed")
+    assert await state_of(rt, cid_a) == "awaiting_signature"
 
 
 def _bare_akkoord(to: str, subject: str, n: str) -> bytes:

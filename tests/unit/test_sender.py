@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import email
 import email.policy
 from pathlib import Path
@@ -18,6 +17,7 @@ from handlers.reader.pipeline import (
     organizational_domain,
 )
 from handlers.reader.sender import STDLIB_STRICT, header_block_problem, sender_of
+from tests.mails import dkim_key
 
 INVITED = "karolien@mooi.example"
 ATTACKER = "attacker@evil.example"
@@ -305,26 +305,10 @@ def test_rfc8601_results_and_properties() -> None:
         authres.parse("mx.ours; dkim=pass (open")
 
 
-def _dkim_key() -> tuple[bytes, bytes]:
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
-
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    pem = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.TraditionalOpenSSL,
-        serialization.NoEncryption(),
-    )
-    pub = key.public_key().public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-    return pem, b"v=DKIM1; k=rsa; p=" + base64.b64encode(pub)
-
-
 def test_dkim_aligns_the_domain_of_the_signature_dkimpy_verified() -> None:
     import dkim
 
-    pem, record = _dkim_key()
+    pem, record = dkim_key()
     keys = {b"sel._domainkey.evil.example.": record, b"sel._domainkey.mooi.example.": record}
 
     def dns(name: bytes, timeout: int = 5) -> bytes:
