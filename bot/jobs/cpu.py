@@ -70,6 +70,9 @@ def _kill(executor: ProcessPoolExecutor) -> None:
 
 
 def _warm_up(folders: tuple[str, ...] = ()) -> None:
+    from bot import quiet
+
+    quiet.library_warnings()
     import templates  # noqa: F401  (typst and the fonts load once per worker, not per render)
     from templates import registry
 

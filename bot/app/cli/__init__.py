@@ -15,6 +15,7 @@ import types
 
 from bot.app.cli.parser import build_parser
 from bot.app.cli.usage import BAD_INPUT, FAILURE, UsageError, merge_config
+from bot import quiet
 from bot.core import redact
 from bot.errors import ConfigError, DpabotError
 
@@ -30,6 +31,7 @@ def _command(ref: str) -> object:
 def main(argv: list[str] | None = None) -> int:
     # Before anything logs: no secret nor bot token in a log line, whatever level is set.
     redact.install()
+    quiet.library_warnings()
     args = build_parser().parse_args(argv)
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
