@@ -13,9 +13,9 @@ import os
 import sys
 import types
 
+from bot import quiet
 from bot.app.cli.parser import build_parser
 from bot.app.cli.usage import BAD_INPUT, FAILURE, UsageError, merge_config
-from bot import quiet
 from bot.core import redact
 from bot.errors import ConfigError, DpabotError
 
