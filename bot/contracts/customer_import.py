@@ -130,9 +130,14 @@ async def _preview(rt: Runtime, slug: str, customer: Customer) -> Preview:
     return Preview(
         to=customer.email,
         subject=str(msg["Subject"]),
-        text=text.get_content() if text is not None else "",
-        html=html.get_content() if html is not None else "",
+        # The parts hold the wire's CRLF line ends; the preview is read as text.
+        text=_lines(text.get_content()) if text is not None else "",
+        html=_lines(html.get_content()) if html is not None else "",
         pdf=draft,
         pdf_filename=attachment.get_filename() or "ontwerp.pdf",
         message=msg,
     )
+
+
+def _lines(text: str) -> str:
+    return text.replace("\r\n", "\n")

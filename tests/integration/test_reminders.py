@@ -14,7 +14,7 @@ from bot.jobs import run_jobs_until_idle
 from storage.models import Contract, Message
 from tests.fixtures.runtime import make_tenant, scoped
 from tests.integration.test_bad_input import _outbox
-from tests.integration.test_trust import INVITED, _deliver, _notes, _state
+from tests.trust_kit import INVITED, deliver, notes, state_of
 
 
 async def _age(rt, contract_id: int, days: float, kind: str | None = None) -> None:
@@ -61,12 +61,12 @@ async def test_reminders_on_the_configured_days_then_expiry(runtime_factory):
     assert await reminders.run(rt) == (0, 0)  # only two configured
     await _age(rt, contract_id, 16)  # day 31
     assert await reminders.run(rt) == (0, 1)
-    assert await _state(rt, contract_id) == "expired"
-    assert "expired" in await _notes(rt, tenant.slug)
+    assert await state_of(rt, contract_id) == "expired"
+    assert "expired" in await notes(rt, tenant.slug)
     # The token is dead: a late reply is kept, staff told, nothing sent.
     await run_jobs_until_idle(rt)
     sent = len(_outbox(rt, tenant.slug))
-    row = await _deliver(
+    row = await deliver(
         rt, tenant.slug, customer_reply(_outbox(rt, tenant.slug)[0], DEMO_ANSWERS, INVITED)
     )
     assert row.outcome == "closed_contract"
@@ -83,8 +83,8 @@ async def test_reminder_while_awaiting_signature_asks_for_agreement(runtime_fact
     contract_id = await contracts.invite(rt, tenant.slug, cid)
     await run_jobs_until_idle(rt)
     (invitation,) = _outbox(rt, tenant.slug)
-    await _deliver(rt, tenant.slug, customer_reply(invitation, DEMO_ANSWERS, INVITED))
-    assert await _state(rt, contract_id) == "awaiting_signature"
+    await deliver(rt, tenant.slug, customer_reply(invitation, DEMO_ANSWERS, INVITED))
+    assert await state_of(rt, contract_id) == "awaiting_signature"
     await _age(rt, contract_id, 8)
     assert await reminders.run(rt) == (1, 0)
     await run_jobs_until_idle(rt)

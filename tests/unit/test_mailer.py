@@ -62,3 +62,38 @@ def test_flatten_with_crlf_line_ends() -> None:
     raw = flatten(msg)
     assert raw == bytes(msg)
     assert b"\n" not in raw.replace(b"\r\n", b"")
+
+
+def test_headers_with_accents_decode_as_written() -> None:
+    # Python 3.11's folder dropped the space between two encoded words ("Klant één BV" came
+    # back "Klantéén BV"): a customer's name in the subject must arrive as written.
+    import random
+
+    from bot.outbox.mailer import POLICY
+
+    words = ["Klant", "één", "BV", "réponses", "Société", "–", ":", "l'annexe", "[acme-7]", "ß"]
+    words += ["Verwerkersovereenkomst", "x" * 30]
+    rng = random.Random(7)
+    for _ in range(500):
+        subject = " ".join(rng.choice(words) for _ in range(rng.randrange(3, 25)))
+        msg = EmailMessage(policy=POLICY)
+        msg["Subject"] = subject
+        msg["To"] = f"{rng.choice(words)} Désiré <d@klant.example>"
+        msg.set_content("x")
+        parsed = email.message_from_bytes(flatten(msg), policy=email.policy.default)
+        assert parsed["Subject"] == subject
+        assert parsed["To"].addresses[0].display_name == msg["To"].addresses[0].display_name
+
+
+def test_composed_mails_have_crlf_line_ends_so_the_sender_sends_them_as_stored() -> None:
+    from bot.outbox.mailer import POLICY
+    from bot.transports.smtp_wire import wire
+
+    msg = EmailMessage(policy=POLICY)
+    msg["Subject"] = "één vraag"
+    msg.set_content("Beste,\n.een regel met een punt\n")
+    msg.add_attachment(os.urandom(5000), maintype="application", subtype="pdf", filename="a.pdf")
+    raw = flatten(msg)
+    assert raw.count(b"\n") == raw.count(b"\r\n") == raw.count(b"\r")
+    payload, size = wire(raw)
+    assert size == len(raw) and payload.endswith(b"\r\n.\r\n")
