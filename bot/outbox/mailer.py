@@ -25,6 +25,14 @@ class _Headers(HeaderRegistry):
     def __init__(self) -> None:
         super().__init__()
         self.parsed: dict[tuple[str, str], BaseHeader] = {}
+        self.classes: dict[str, type[BaseHeader]] = {}
+
+    def __getitem__(self, name: str) -> type[BaseHeader]:
+        # The stdlib makes a new class for every header it parses (type() each time).
+        cls = self.classes.get(name.lower())
+        if cls is None:
+            cls = self.classes[name.lower()] = super().__getitem__(name)
+        return cls
 
     def __call__(self, name: str, value: str) -> BaseHeader:
         key = (name.lower(), value)
