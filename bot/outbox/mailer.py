@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import secrets
 import sys
 from dataclasses import dataclass
@@ -13,6 +12,7 @@ from email.utils import formataddr, formatdate
 from typing import Any
 
 from bot.core.settings import TenantSettings
+from bot.outbox import b64
 from templates import render_email
 
 # Parsing and folding headers is most of what composing a mail costs, and most headers of a
@@ -129,8 +129,8 @@ def pdf_part(filename: str, data: bytes) -> EmailMessage:
     part = EmailMessage(policy=POLICY)
     part["Content-Type"] = "application/pdf"
     # 76 characters a line (57 bytes), each ending in a newline: what the stdlib writes under
-    # a 78-character line limit (encodebytes makes those lines in C).
-    part.set_payload(base64.encodebytes(data).decode("ascii") if data else "")
+    # a 78-character line limit (encodebytes makes those lines; b64 keeps a shared start's).
+    part.set_payload(b64.encode(data).decode("ascii") if data else "")
     part["Content-Transfer-Encoding"] = "base64"
     part["Content-Disposition"] = "attachment"
     part.set_param("filename", filename, header="Content-Disposition", replace=True)
