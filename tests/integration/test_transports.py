@@ -180,6 +180,35 @@ async def test_smtp_sends_through_starttls_and_auth(smtpd) -> None:
     assert attachment.get_content() == b"%PDF-1.7 test"
 
 
+async def test_smtp_send_raw_takes_the_envelope_from_the_headers(smtpd) -> None:
+    # Display names encoded, with commas and accents, several recipients, Cc, and a Bcc that
+    # must not reach the server's copy.
+    smtpd.clear()
+    sender = SmtpSender(
+        smtpd.host,
+        smtpd.port,
+        username=smtpd.username,
+        password=smtpd.password,
+        tls_context=smtpd.tls_context,
+    )
+    msg = make_message("Envelope", "x\n")
+    del msg["From"], msg["To"]
+    msg["From"] = '"Peeters, Sofie – iBeauty" <dpa@ibeauty.example>'
+    msg["To"] = 'Désiré Dupont <desire@klant.example>, "Smet, An" <an@klant.example>'
+    msg["Cc"] = "Élise <elise@klant.example>"
+    raw = bytes(msg)
+    await sender.send_raw(raw)
+    with_bcc = email.message_from_bytes(raw, policy=email.policy.default)
+    with_bcc["Bcc"] = "archief@ibeauty.example"
+    await sender.send_raw(bytes(with_bcc))
+    first, second = await smtpd.wait_for(2)
+    assert first.mail_from == "dpa@ibeauty.example"
+    assert first.rcpt_tos == ["desire@klant.example", "an@klant.example", "elise@klant.example"]
+    assert first.raw.replace(b"\r\n", b"\n") == raw.replace(b"\r\n", b"\n")
+    assert second.rcpt_tos == [*first.rcpt_tos, "archief@ibeauty.example"]
+    assert b"archief@" not in second.raw
+
+
 async def test_smtp_wrong_password_is_a_transport_error(smtpd) -> None:
     smtpd.clear()
     sender = SmtpSender(
