@@ -13,7 +13,9 @@ import os
 import sys
 import types
 
-from bot import quiet
+# The function, not `bot.quiet`: importing the submodule bot.app.cli.quiet (verify, archive)
+# rebinds the name `quiet` in this package's namespace.
+from bot.quiet import library_warnings
 from bot.app.cli.parser import build_parser
 from bot.app.cli.usage import BAD_INPUT, FAILURE, UsageError, merge_config
 from bot.core import redact
@@ -31,7 +33,7 @@ def _command(ref: str) -> object:
 def main(argv: list[str] | None = None) -> int:
     # Before anything logs: no secret nor bot token in a log line, whatever level is set.
     redact.install()
-    quiet.library_warnings()
+    library_warnings()
     args = build_parser().parse_args(argv)
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
