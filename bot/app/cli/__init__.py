@@ -13,13 +13,11 @@ import os
 import sys
 import types
 
-# The function, not `bot.quiet`: importing the submodule bot.app.cli.quiet (verify, archive)
-# rebinds the name `quiet` in this package's namespace.
-from bot.quiet import library_warnings
 from bot.app.cli.parser import build_parser
 from bot.app.cli.usage import BAD_INPUT, FAILURE, UsageError, merge_config
 from bot.core import redact
 from bot.errors import ConfigError, DpabotError
+from bot.quiet import library_warnings
 
 __all__ = ["build_parser", "main"]
 
@@ -33,6 +31,8 @@ def _command(ref: str) -> object:
 def main(argv: list[str] | None = None) -> int:
     # Before anything logs: no secret nor bot token in a log line, whatever level is set.
     redact.install()
+    # By function, not `quiet.…`: importing the submodule bot.app.cli.quiet (verify, archive)
+    # rebinds the name `quiet` in this package's namespace.
     library_warnings()
     args = build_parser().parse_args(argv)
     logging.basicConfig(
