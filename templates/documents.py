@@ -58,9 +58,17 @@ def _printable_codepoints() -> frozenset[int]:
         font.close()
 
 
+@cache
+def _ascii_printable(allowed: frozenset[int]) -> bool:
+    return all(code in allowed for code in range(0x20, 0x7F))
+
+
 def unprintable(value: str) -> list[str]:
     """Characters of value the contract's font cannot print (emoji, Hebrew, Arabic, controls)."""
     allowed = _printable_codepoints()
+    # Most values are plain ASCII text, which the fonts print: no per-character look-ups.
+    if value.isascii() and value.isprintable() and _ascii_printable(allowed):
+        return []
     return sorted(
         {
             ch

@@ -115,6 +115,9 @@ def _environment(html: bool) -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        # The packaged templates do not change while dpabot runs: no stat() of each template
+        # file for every mail rendered.
+        auto_reload=False,
     )
 
 

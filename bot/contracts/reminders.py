@@ -11,7 +11,7 @@ from bot.core.runtime import Runtime
 from bot.domain.workflow import Event, State, decide
 from bot.outbox.queue import customer_mail, queue_mail
 from storage import audit
-from storage.models import Contract, Message
+from storage.models import Contract
 from storage.notify import notify_staff
 from storage.repositories import TenantRepo
 from templates.chat import notice_text
@@ -48,7 +48,7 @@ def _due(
 
 async def queue_reminder(
     s: AsyncSession, rt: Runtime, slug: str, repo: TenantRepo, contract: Contract
-) -> Message:
+) -> int:
     """Compose the contract's reminder mail and queue it in the caller's transaction (the
     periodic run, or staff asking for one now with /remind)."""
     tenant = rt.tenant(slug)

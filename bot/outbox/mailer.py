@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 import sys
 from dataclasses import dataclass
@@ -35,6 +36,8 @@ class _Headers(HeaderRegistry):
         return cls
 
     def __call__(self, name: str, value: str) -> BaseHeader:
+        if _plain(name, value):
+            return _Plain(name, value)  # type: ignore[return-value]
         key = (name.lower(), value)
         header = self.parsed.get(key)
         if header is None:
@@ -42,6 +45,71 @@ class _Headers(HeaderRegistry):
                 self.parsed.clear()
             header = self.parsed[key] = super().__call__(name, value)
         return header
+
+
+# Headers whose value dpabot makes and that differ in every mail (the address, the reply
+# token, the contract's number, the Message-ID): parsing each (the stdlib's header parser,
+# about 40 % of composing an invitation, bench/bulk_send.py under py-spy) only to print it
+# again as it was is skipped when the value is one the stdlib would print unchanged.
+_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+_DOMAIN = r"[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+"
+_ADDRESS = re.compile(rf"{_ATOM}(?:\.{_ATOM})*@{_DOMAIN}")
+_ID = rf"<{_ATOM}(?:\.{_ATOM})*@{_DOMAIN}>"
+_MSGIDS = re.compile(rf"{_ID}(?: {_ID})*")
+_TEXT = re.compile(r"[\x21-\x7e]+( [\x21-\x7e]+)*")
+_PLAIN = {
+    "to": _ADDRESS,
+    "reply-to": _ADDRESS,
+    "message-id": _MSGIDS,
+    "in-reply-to": _MSGIDS,
+    "references": _MSGIDS,
+    "subject": _TEXT,
+    "auto-submitted": _TEXT,
+    "x-dpabot-kind": _TEXT,
+    # pdf_part's, for a plain file name: the stdlib breaks it after the ";" when too long.
+    "content-disposition": re.compile(r'attachment; filename="[A-Za-z0-9._-]+"'),
+}
+LINE = 78  # the stdlib's folding width: a longer header is folded by the stdlib
+
+
+def _plain(name: str, value: object) -> bool:
+    """Whether the stdlib would print ``name: value`` as given: a one-line ASCII value of the
+    expected form, no encoded word in it, short enough not to be folded."""
+    pattern = _PLAIN.get(name.lower())
+    return (
+        pattern is not None
+        and isinstance(value, str)
+        and all(len(line) <= LINE for line in _lines(name, value))
+        and "=?" not in value
+        and pattern.fullmatch(value) is not None
+    )
+
+
+def _lines(name: str, value: str) -> list[str]:
+    """The header's lines as the stdlib folds such a value: one, or for a value with
+    parameters that does not fit, broken after its first ";"."""
+    line = f"{name}: {value}"
+    head, semicolon, rest = value.partition("; ")
+    if len(line) <= LINE or not semicolon or name.lower() != "content-disposition":
+        return [line]
+    return [f"{name}: {head};", f" {rest}"]
+
+
+class _Plain(str):
+    """A header value kept as written (see _PLAIN): what the generator and str() need of the
+    stdlib's header objects."""
+
+    name: str
+    defects: tuple[()] = ()
+    max_count = None
+
+    def __new__(cls, name: str, value: str) -> _Plain:
+        self = super().__new__(cls, value)
+        self.name = name
+        return self
+
+    def fold(self, *, policy: Any) -> str:
+        return "".join(line + policy.linesep for line in _lines(self.name, self))
 
 
 class _Policy(EmailPolicy):
@@ -103,14 +171,34 @@ def compose(
     # The boundaries are drawn here: the generator would draw each and then compile a regular
     # expression to search the whole mail for it (half of what composing an invitation cost).
     words = (rendered.text, rendered.html, rendered.subject)
-    msg.make_alternative(boundary=boundary(words))
+    msg.make_alternative(boundary=_BOUNDARIES.get("alternative", words))
     msg.add_alternative(rendered.html, subtype="html")
     if attachments:
         # once: a second call fails ("Cannot convert mixed to mixed")
-        msg.make_mixed(boundary=boundary(words))
+        msg.make_mixed(boundary=_BOUNDARIES.get("mixed", words))
     for filename, data in attachments:
         msg.attach(pdf_part(filename, data))
     return msg
+
+
+class _Boundaries:
+    """A boundary per kind of multipart, the same for every mail this process composes while
+    none of the mail's own texts holds it (then a new one is drawn): a boundary need only be
+    absent from the mail (RFC 2046), and the same Content-Type headers are parsed and folded
+    once (mails differing in their boundaries only, each was parsed again: a fifth of what
+    composing an invitation cost, bench/bulk_send.py under py-spy)."""
+
+    def __init__(self) -> None:
+        self.drawn: dict[str, str] = {}
+
+    def get(self, kind: str, texts: tuple[str, ...]) -> str:
+        current = self.drawn.get(kind)
+        if current is None or any(current in text for text in texts):
+            current = self.drawn[kind] = boundary(texts)
+        return current
+
+
+_BOUNDARIES = _Boundaries()
 
 
 def boundary(texts: tuple[str, ...]) -> str:
@@ -132,8 +220,12 @@ def pdf_part(filename: str, data: bytes) -> EmailMessage:
     # a 78-character line limit (encodebytes makes those lines; b64 keeps a shared start's).
     part.set_payload(b64.encode(data).decode("ascii") if data else "")
     part["Content-Transfer-Encoding"] = "base64"
-    part["Content-Disposition"] = "attachment"
-    part.set_param("filename", filename, header="Content-Disposition", replace=True)
+    plain = f'attachment; filename="{filename}"'
+    if _plain("Content-Disposition", plain):
+        part["Content-Disposition"] = plain  # what set_param makes of such a name
+    else:
+        part["Content-Disposition"] = "attachment"
+        part.set_param("filename", filename, header="Content-Disposition", replace=True)
     part["MIME-Version"] = "1.0"  # as add_attachment's new part has it
     return part
 

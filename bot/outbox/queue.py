@@ -17,6 +17,7 @@ from handlers.reader.mime import ParsedMail
 from storage.blobs import sha256_hex
 from storage.models import Contract, Customer, Message
 from storage.repositories import TenantRepo
+from storage.rows import insert_rows
 from templates import load_manifest
 from templates.emails import DEFAULT_ANNEX_NAME
 
@@ -56,12 +57,13 @@ async def queue_mail(
     kind: str,
     *,
     version: int | None = None,
-) -> Message:
-    """Store the outgoing mail (its Message-ID first) and queue its sending, in one transaction.
+) -> int:
+    """Store the outgoing mail (its Message-ID first) and queue its sending, in one transaction:
+    its row's id.
 
     ``version``: the contract version a final-version mail carries (what a reply accepts)."""
-    (row,) = await queue_mails(session, slug, repo, [(contract, msg)], kind, version=version)
-    return row
+    (row_id,) = await queue_mails(session, slug, repo, [(contract, msg)], kind, version=version)
+    return row_id
 
 
 async def queue_mails(
@@ -72,35 +74,40 @@ async def queue_mails(
     kind: str,
     *,
     version: int | None = None,
-) -> list[Message]:
+) -> list[int]:
     """Store outgoing mails and queue one job that sends them all, in the caller's transaction.
 
     One job, so the mails share an SMTP connection (a bulk send's batch); a retry of the job
     sends those not sent yet.
     """
-    rows = []
+    values: list[dict[str, Any]] = []
+    raws: list[bytes] = []
     for contract, msg in mails:
         mail = msg if isinstance(msg, FlatMail) else flat(msg)
-        rows.append(
-            Message(
-                contract_id=contract.id,
-                direction="out",
-                channel="email",
-                kind=kind,
-                message_id=mail.message_id,
-                from_addr=mail.from_addr,
-                to_addr=mail.to_addr,
-                subject=mail.subject,
-                raw=mail.raw,
-                raw_sha256=sha256_hex(mail.raw),
-                outcome="queued",
-                version=version,
-            )
+        raws.append(mail.raw)
+        values.append(
+            {
+                "tenant_id": repo.tenant_id,
+                "contract_id": contract.id,
+                "direction": "out",
+                "channel": "email",
+                "kind": kind,
+                "message_id": mail.message_id,
+                "from_addr": mail.from_addr,
+                "to_addr": mail.to_addr,
+                "subject": mail.subject,
+                "raw": mail.raw,
+                "raw_sha256": sha256_hex(mail.raw),
+                "outcome": "queued",
+                "detail": "",
+                "version": version,
+            }
         )
-    await repo.add_all(rows)
-    unsent.keep((r.id, r.raw) for r in rows)
-    await defer(session, "send_messages", tenant=slug, message_row_ids=[r.id for r in rows])
-    return rows
+    # Straight to the driver (storage/rows.py): a bulk send stores a batch of mails at once.
+    ids = [row_id for (row_id,) in await insert_rows(session, Message, values)]
+    unsent.keep(zip(ids, raws, strict=True))
+    await defer(session, "send_messages", tenant=slug, message_row_ids=ids)
+    return ids
 
 
 def customer_mail(
