@@ -98,6 +98,18 @@ class Database:
             for fn in session.info.pop(_AFTER_COMMIT, []):
                 await fn()
 
+    @asynccontextmanager
+    async def direct(self, tenants: Iterable[int]) -> AsyncIterator[Any]:
+        """A psycopg connection of its own in autocommit mode, acting for these tenants (as the
+        service's role, row-level security on): for many one-statement writes, each committed
+        by itself in one round trip, without a transaction's BEGIN, COMMIT and the pool's
+        check of the connection (a send job's marks: bot/outbox/marks.py)."""
+        import psycopg
+
+        async with await psycopg.AsyncConnection.connect(self.url, autocommit=True) as conn:
+            await scope.bind_connection(conn, tenants)
+            yield conn
+
     async def upgrade(self) -> None:
         """Bring the schema to the newest Alembic revision (runs Alembic in a thread).
 

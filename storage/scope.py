@@ -98,6 +98,15 @@ async def apply_raw(conn_info: dict[str, Any], driver: Any) -> None:
     conn_info[_APPLIED] = wanted
 
 
+async def bind_connection(driver: Any, tenant_ids: Iterable[int]) -> None:
+    """The scope on a psycopg connection of its own (Database.direct), for the whole session:
+    it serves these tenants until it is closed."""
+    await driver.execute(
+        "SELECT set_config(%s, %s, false)",
+        (SETTING, ",".join(str(t) for t in sorted(int(t) for t in tenant_ids))),
+    )
+
+
 def install(engine: Engine) -> None:
     """Make this engine's sessions carry their tenant scope to PostgreSQL."""
     event.listen(engine, "before_cursor_execute", _before_execute)

@@ -10,23 +10,28 @@ third of the sending process's CPU went to those transactions, bench/bulk_send.p
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.runtime import Runtime
 from storage.database import raw_connection
+from storage.repositories.messages import Messages
 
 # Mails whose body is a secret once sent (a one-time chat code): kept as headers only.
 SECRET_KINDS = frozenset({"chat_code"})
 
 
 class Marks:
-    """The marks of one send job (one tenant)."""
+    """The marks of one send job (one tenant). close() when the job is done."""
 
     def __init__(self, rt: Runtime, slug: str) -> None:
         self.rt, self.slug = rt, slug
         self.waiting: list[tuple[int, asyncio.Future[None]]] = []
         self.writer: asyncio.Task[None] | None = None
+        self.conn: Any = None
+        self.opened = contextlib.AsyncExitStack()
 
     async def sent(self, row_id: int, kind: str, raw: bytes) -> None:
         """Mark the mail sent; returns once the mark is committed (raises if it failed)."""
@@ -39,14 +44,22 @@ class Marks:
             self.writer = asyncio.create_task(self._write())
         await done
 
+    async def close(self) -> None:
+        if self.writer is not None:
+            await asyncio.gather(self.writer, return_exceptions=True)
+        await self.opened.aclose()
+        self.conn = None
+
     async def _write(self) -> None:
         while self.waiting:
             batch, self.waiting = self.waiting, []
             try:
-                async with self.rt.db.transaction() as s:
-                    await _no_fsync_wait(s)
-                    await self.rt.repo(s, self.slug).mark_sent_many([i for i, _ in batch])
+                conn = await self._connection()
+                await Messages.mark_sent_direct(
+                    conn, self.rt.tenant_ids[self.slug], [i for i, _ in batch]
+                )
             except Exception as exc:  # each waiting connection gets the error
+                await self._drop()  # a broken connection: the next mark opens a new one
                 for _, done in batch:
                     if not done.done():
                         done.set_exception(exc)
@@ -55,18 +68,40 @@ class Marks:
                     if not done.done():
                         done.set_result(None)
 
+    async def _connection(self) -> Any:
+        # A connection of the job's own, in autocommit: a mark is one statement and one round
+        # trip. Through a pooled session each cost a check of the connection, BEGIN, the
+        # tenant scope, this setting, the UPDATE and COMMIT: six round trips, and as many
+        # statements for PostgreSQL, for every mail (bench/bulk_send.py).
+        if self.conn is None:
+            conn = await self.opened.enter_async_context(
+                self.rt.db.direct([self.rt.tenant_ids[self.slug]])
+            )
+            await conn.execute(NO_FSYNC_WAIT.replace("LOCAL ", ""))
+            self.conn = conn
+        return self.conn
+
+    async def _drop(self) -> None:
+        with contextlib.suppress(Exception):
+            await self.opened.aclose()
+        self.opened = contextlib.AsyncExitStack()
+        self.conn = None
+
     async def _commit_one(self, row_id: int, kept: bytes) -> None:
         async with self.rt.db.transaction() as s:
             await _no_fsync_wait(s)
             await self.rt.repo(s, self.slug).mark_sent(row_id, raw=kept)
 
 
+# Without waiting for the WAL to reach the disk (an fsync per commit): what must not lose a
+# mark is the worker dying (kill -9, a crash), and a commit survives that once PostgreSQL has
+# it. Only PostgreSQL itself crashing could lose the last fraction of a second of marks: those
+# mails would go twice, never be lost.
+NO_FSYNC_WAIT = "SET LOCAL synchronous_commit = off"
+
+
 async def _no_fsync_wait(s: AsyncSession) -> None:
-    # Without waiting for the WAL to reach the disk (an fsync per commit): what must not lose
-    # the mark is the worker dying (kill -9, a crash), and a commit survives that once
-    # PostgreSQL has it. Only PostgreSQL itself crashing could lose the last fraction of a
-    # second of marks: those mails would go twice, never be lost.
-    await (await raw_connection(s)).execute("SET LOCAL synchronous_commit = off")
+    await (await raw_connection(s)).execute(NO_FSYNC_WAIT)
 
 
 def redacted(raw: bytes) -> bytes:

@@ -69,7 +69,10 @@ async def send_messages(
                     (refused if error.permanent else waiting).append((row_id, error))
 
     lanes = max(1, min(getattr(sender, "connections", 1), total // MIN_PER_CONNECTION))
-    await asyncio.gather(*(connection() for _ in range(lanes)))
+    try:
+        await asyncio.gather(*(connection() for _ in range(lanes)))
+    finally:
+        await marks.close()
     if refused or (waiting and final_attempt):
         await _give_up(rt, slug, refused + (waiting if final_attempt else []))
     if not waiting or final_attempt:

@@ -88,6 +88,14 @@ class Messages(TenantScoped):
             (dt.datetime.now(dt.UTC), raw, sha256_hex(raw), self.tenant_id, message_row_id),
         )
 
+    @staticmethod
+    async def mark_sent_direct(driver: Any, tenant_id: int, message_row_ids: Sequence[int]) -> None:
+        """mark_sent_many() on a connection of Database.direct() (autocommit: one statement,
+        one round trip), for a send job's marks."""
+        await driver.execute(
+            _MARK_SENT, (dt.datetime.now(dt.UTC), tenant_id, list(message_row_ids))
+        )
+
     async def mark_sent_many(self, message_row_ids: Sequence[int]) -> None:
         """Outgoing messages went: outcome sent, now, in one statement.
 
@@ -97,9 +105,7 @@ class Messages(TenantScoped):
         """
         conn = await raw_connection(self.session)
         await conn.execute(
-            "UPDATE messages SET outcome = 'sent', processed_at = %s"
-            " WHERE tenant_id = %s AND id = ANY(%s)",
-            (dt.datetime.now(dt.UTC), self.tenant_id, list(message_row_ids)),
+            _MARK_SENT, (dt.datetime.now(dt.UTC), self.tenant_id, list(message_row_ids))
         )
 
     async def sent_count(self, contract_ids: Sequence[int], kind: str) -> int:
@@ -189,3 +195,8 @@ class Messages(TenantScoped):
             )
         ).one()
         return int(row[0]), row[1], row[2]
+
+
+_MARK_SENT = (
+    "UPDATE messages SET outcome = 'sent', processed_at = %s WHERE tenant_id = %s AND id = ANY(%s)"
+)
