@@ -72,6 +72,9 @@ class Messages(TenantScoped):
             " WHERE tenant_id = %s AND id = ANY(%s) AND direction = 'out' AND outcome <> 'sent'"
             " ORDER BY id",
             (list(without_raw), self.tenant_id, list(ids)),
+            # Binary results: a job's mails (5 MB) come as they are, not written out in hex by
+            # PostgreSQL and read back by psycopg.
+            binary=True,
         )
         rows = await cur.fetchall()
         return [(int(i), str(k), None if r is None else bytes(r)) for i, k, r in rows]
