@@ -1,5 +1,5 @@
-"""Marking sent mails in group commits: one transaction for the marks of every mail that left
-while the previous transaction was committing.
+"""Marking sent mails in group commits: one UPDATE (committed by itself, on the job's own
+connection) for the marks of every mail that left while the previous one was being written.
 
 A connection waits for its mail's mark before it sends its next one, so a worker that dies at
 any moment resends at most the mails in flight (one per connection), as with one transaction
@@ -77,7 +77,7 @@ class Marks:
             conn = await self.opened.enter_async_context(
                 self.rt.db.direct([self.rt.tenant_ids[self.slug]])
             )
-            await conn.execute(NO_FSYNC_WAIT.replace("LOCAL ", ""))
+            await conn.execute("SET synchronous_commit = off")  # see NO_FSYNC_WAIT: all its marks
             self.conn = conn
         return self.conn
 
