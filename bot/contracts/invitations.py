@@ -173,12 +173,14 @@ async def store_invitations(
         if strangers:  # not this tenant's, or gone since the draft was rendered
             raise NotFound(f"There is no customer {strangers[0]} for this tenant.")
         taken = invited_before if once else set()
-        fresh: list[tuple[Draft, dict[str, Any]]] = []
+        fresh: list[Draft] = []
         for d in drafts:
             if d.customer.id in taken:
                 continue
             taken.add(d.customer.id)  # twice in one batch: the second is a repeat
-            values = {
+            fresh.append(d)
+        values = [
+            {
                 "tenant_id": repo.tenant_id,
                 "customer_id": d.customer.id,
                 "template_id": tenant.template,
@@ -187,13 +189,15 @@ async def store_invitations(
                 "chat_token": new_chat_token(),
                 "current_version": 1,
             }
-            fresh.append((d, values))
+            for d in fresh
+        ]
         # Straight to the driver (storage/rows.py): the ORM's flush was most of a batch's cost.
-        made = await insert_rows(s, Contract, [v for _, v in fresh], returning=_RETURNED)
+        made = await insert_rows(s, Contract, values, returning=_RETURNED)
         contracts = [
             Contract(**v, **dict(zip(_RETURNED, r, strict=True)))
-            for (_, v), r in zip(fresh, made, strict=True)
+            for v, r in zip(values, made, strict=True)
         ]
+        pairs = list(zip(fresh, contracts, strict=True))
         await insert_rows(
             s,
             ContractVersion,
@@ -208,11 +212,10 @@ async def store_invitations(
                     "changed_by": "dpabot",
                     "reason": "invitation",
                 }
-                for (d, _), c in zip(fresh, contracts, strict=True)
+                for d, c in pairs
             ],
             returning=(),
         )
-        pairs = [(d, c) for (d, _), c in zip(fresh, contracts, strict=True)]
         mails = list(zip(contracts, await _composed(tenant, pairs), strict=True))
         await queue_mails(s, slug, repo, mails, "invitation")
         await audit.record_many(

@@ -26,8 +26,10 @@ SECRET_KINDS = frozenset({"chat_code"})
 class Marks:
     """The marks of one send job (one tenant). close() when the job is done."""
 
-    def __init__(self, rt: Runtime, slug: str) -> None:
-        self.rt, self.slug = rt, slug
+    def __init__(self, rt: Runtime, slug: str, *, direct: bool) -> None:
+        """``direct``: on a connection of the job's own (worth opening for a bulk send's job,
+        not for one follow-up mail, which marks through the pool)."""
+        self.rt, self.slug, self.direct = rt, slug, direct
         self.waiting: list[tuple[int, asyncio.Future[None]]] = []
         self.writer: asyncio.Task[None] | None = None
         self.conn: Any = None
@@ -53,11 +55,15 @@ class Marks:
     async def _write(self) -> None:
         while self.waiting:
             batch, self.waiting = self.waiting, []
+            ids = [i for i, _ in batch]
             try:
-                conn = await self._connection()
-                await Messages.mark_sent_direct(
-                    conn, self.rt.tenant_ids[self.slug], [i for i, _ in batch]
-                )
+                if self.direct:
+                    conn = await self._connection()
+                    await Messages.mark_sent_direct(conn, self.rt.tenant_ids[self.slug], ids)
+                else:
+                    async with self.rt.db.transaction() as s:
+                        await _no_fsync_wait(s)
+                        await self.rt.repo(s, self.slug).mark_sent_many(ids)
             except Exception as exc:  # each waiting connection gets the error
                 await self._drop()  # a broken connection: the next mark opens a new one
                 for _, done in batch:

@@ -52,7 +52,7 @@ async def send_messages(
         return  # at-least-once delivery of the job; the mails went already
     total = len(pending)
     sender = rt.senders[slug]
-    marks = Marks(rt, slug)
+    marks = Marks(rt, slug, direct=total >= MIN_PER_CONNECTION)
     refused: list[tuple[int, TransportError]] = []
     waiting: list[tuple[int, TransportError]] = []
 

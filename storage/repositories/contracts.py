@@ -10,7 +10,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.dialects.postgresql import insert
 
 from storage.errors import NotFound
-from storage.models import ChangeRequest, Contract, ContractVersion, Customer, Message, Signature
+from storage.models import ChangeRequest, Contract, ContractVersion, Customer, Signature
 from storage.repositories.base import TenantScoped
 
 COMPLETED = "completed"  # the contract state of a signed and archived contract
@@ -27,13 +27,6 @@ class Contracts(TenantScoped):
 
     async def add_contract(self, **values: Any) -> Contract:
         return await self._add(Contract(**values))
-
-    async def add_all(self, rows: Sequence[Contract | ContractVersion | Message]) -> None:
-        """Insert new rows of this tenant in one round trip each kind (ids filled in)."""
-        for row in rows:
-            row.tenant_id = self.tenant_id
-        self.session.add_all(rows)
-        await self.session.flush()
 
     async def lock_contracts_in(self, states: Iterable[str]) -> Sequence[Contract]:
         """The contracts in these states, oldest first, locked; one another transaction holds
