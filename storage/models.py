@@ -58,7 +58,11 @@ class Staff(Base):
 
 class Customer(Base):
     __tablename__ = "customers"
-    __table_args__ = (UniqueConstraint("tenant_id", "email"),)
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "email"),
+        # A send reads a tenant's customers in id order, a page at a time (migration 0013).
+        Index("ix_customers_tenant_id_id", "tenant_id", "id"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     tenant_id: Mapped[int] = _tenant_fk()
     name: Mapped[str] = mapped_column(String(300))

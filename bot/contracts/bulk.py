@@ -17,6 +17,7 @@ from bot.contracts import invitations
 from bot.core.runtime import Runtime
 from bot.errors import DpabotError
 from bot.jobs import cpu, run_jobs_until_idle
+from bot.outbox import unsent
 from storage import audit
 from storage.errors import NotFound
 from storage.models import Customer
@@ -216,6 +217,9 @@ async def send_invitations(
             if ended:
                 await drafts.put(None)  # for the other writers
             if ready:
+                # Storing waits while this process's sender is behind: copies it would have to
+                # read back from PostgreSQL cost more than the wait (bot/outbox/unsent.py).
+                await unsent.room(WRITERS * BATCH)
                 await store(ready)
             if ended:
                 return

@@ -7,41 +7,82 @@ bytes stored, by row id: ids are never reused, a row's stored bytes never change
 unsent, and the job still asks PostgreSQL which of its mails are unsent and the tenant's, so a
 copy only ever stands for the row it was stored as. A `dpabot worker` in another process, or
 a copy evicted, reads the row as before.
+
+A bulk send waits for room here (room()) while this process's own sender is taking copies:
+storing runs at most LIMIT ahead of sending instead of racing on and having its copies evicted
+(at 10,000 invitations most of them were, and each was read back: PostgreSQL's CPU a mail
+doubled).
 """
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections import OrderedDict
 from collections.abc import Iterable
 
 # At most this many bytes kept: a few bulk batches ahead of the sender (the peak RSS goal of a
 # bulk send is 400 MB, bench/bulk_send.py).
-LIMIT = 32 * 1024 * 1024
+LIMIT = 64 * 1024 * 1024
+# No copy taken for this long: no sender in this process is taking them (a `dpabot worker`
+# elsewhere sends), so a bulk send does not wait for room.
+IDLE_S = 1.0
+# A copy nobody took for this long is dropped when room is wanted (its transaction rolled back,
+# or its job ran elsewhere): it would otherwise hold room for good.
+STALE_S = 30.0
+POLL_S = 0.01
 
-_kept: OrderedDict[int, bytes] = OrderedDict()
+_kept: OrderedDict[int, tuple[float, bytes]] = OrderedDict()
 _size = 0
+_taken_at = float("-inf")  # when a copy was last taken
+_mean = 0.0  # bytes a copy, as kept lately
 
 
 def keep(rows: Iterable[tuple[int, bytes]]) -> None:
     """Remember just-stored mails (row id, the bytes stored); the oldest go past LIMIT."""
-    global _size
+    global _size, _mean
+    now = time.monotonic()
     for row_id, raw in rows:
         if len(raw) > LIMIT // 8:
             continue
+        _mean = len(raw) if not _mean else 0.9 * _mean + 0.1 * len(raw)
         old = _kept.pop(row_id, None)
-        _size += len(raw) - (len(old) if old is not None else 0)
-        _kept[row_id] = raw
+        _size += len(raw) - (len(old[1]) if old is not None else 0)
+        _kept[row_id] = (now, raw)
     while _size > LIMIT and _kept:
-        _size -= len(_kept.popitem(last=False)[1])
+        _size -= len(_kept.popitem(last=False)[1][1])
 
 
 def take(row_ids: Iterable[int]) -> dict[int, bytes]:
     """The stored bytes of those rows kept here, by row id; no longer kept (being sent)."""
-    global _size
+    global _size, _taken_at
     taken = {}
     for row_id in row_ids:
-        raw = _kept.pop(row_id, None)
-        if raw is not None:
-            _size -= len(raw)
-            taken[row_id] = raw
+        kept = _kept.pop(row_id, None)
+        if kept is not None:
+            _size -= len(kept[1])
+            taken[row_id] = kept[1]
+    if taken:
+        _taken_at = time.monotonic()
     return taken
+
+
+def _drop_stale(now: float) -> None:
+    global _size
+    while _kept:
+        row_id, (kept_at, raw) = next(iter(_kept.items()))
+        if now - kept_at < STALE_S:
+            return
+        del _kept[row_id]
+        _size -= len(raw)
+
+
+async def room(mails: int) -> None:
+    """Wait until ``mails`` more copies fit under LIMIT, for as long as this process's sender
+    is taking copies (one taken in the last IDLE_S); without one, return at once."""
+    while True:
+        now = time.monotonic()
+        _drop_stale(now)
+        if _size + mails * _mean <= LIMIT or now - _taken_at > IDLE_S:
+            return
+        await asyncio.sleep(POLL_S)

@@ -12,6 +12,9 @@ from sqlalchemy.dialects.postgresql import insert
 from storage.models import ArchiveEntry, Contract, Customer
 from storage.repositories.base import TenantScoped
 
+# Customers read per query when looking for those not invited yet (no page asked for).
+SCAN = 1000
+
 
 class Customers(TenantScoped):
     async def customer(self, customer_id: int) -> Customer:
@@ -65,17 +68,30 @@ class Customers(TenantScoped):
         self, *, after: int = 0, limit: int | None = None
     ) -> Sequence[Customer]:
         """Customers never invited (no contract in any state), oldest first; a page of them:
-        ids above ``after``, at most ``limit``."""
-        rows = await self.session.scalars(
-            self._select(Customer)
-            .where(
-                ~select(Contract.id).where(Contract.customer_id == Customer.id).exists(),
-                Customer.id > after,
-            )
-            .order_by(Customer.id)
-            .limit(limit)
-        )
-        return rows.all()
+        ids above ``after``, at most ``limit``.
+
+        The customers are read in id order, a page's worth at a time (SCAN when no limit is
+        given), and those with a contract are left out, so every page costs the same, the
+        100th as the first (migration 0013's index on tenant and id). One anti-join over all
+        contracts read them all for every page: the pages of a 10,000-customer send cost
+        PostgreSQL 6 s (pg_stat_statements, bench/bulk_send.py)."""
+        found: list[Customer] = []
+        scan = limit or SCAN
+        while limit is None or len(found) < limit:
+            rows = (
+                await self.session.scalars(
+                    self._select(Customer)
+                    .where(Customer.id > after)
+                    .order_by(Customer.id)
+                    .limit(scan)
+                )
+            ).all()
+            invited = await self.customers_with_contract([c.id for c in rows])
+            found += (c for c in rows if c.id not in invited)
+            if len(rows) < scan:
+                break
+            after = rows[-1].id
+        return found if limit is None else found[:limit]
 
     async def count_customers_without_contract(self) -> int:
         """How many customers have never been invited."""

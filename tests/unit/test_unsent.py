@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -10,8 +12,9 @@ from bot.outbox import unsent
 
 
 @pytest.fixture(autouse=True)
-def _empty() -> Iterator[None]:
+def _empty(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     unsent.take(list(unsent._kept))
+    monkeypatch.setattr(unsent, "_taken_at", float("-inf"))  # no sender here took any yet
     yield
     unsent.take(list(unsent._kept))
 
@@ -28,4 +31,43 @@ def test_memory_stays_under_the_limit_oldest_go_first(monkeypatch: pytest.Monkey
     unsent.keep((i, bytes(100)) for i in range(30))
     assert unsent._size <= 1000
     assert unsent.take(range(30)).keys() == set(range(20, 30))
+    assert unsent._size == 0
+
+
+async def test_a_bulk_send_waits_for_room_while_this_process_sends(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(unsent, "LIMIT", 1000)
+    unsent.keep((i, bytes(100)) for i in range(9))
+    unsent.take([0])  # this process's sender is at work
+    waiting = asyncio.ensure_future(unsent.room(3))  # 300 more bytes do not fit under 1000
+    await asyncio.sleep(0.05)
+    assert not waiting.done()
+    unsent.take([1, 2])  # the sender took two more: room for three
+    await asyncio.wait_for(waiting, 1)
+    assert unsent._size == 600
+
+
+async def test_without_a_sender_in_this_process_nobody_waits(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(unsent, "LIMIT", 1000)
+    unsent.keep((i, bytes(100)) for i in range(10))
+    await asyncio.wait_for(unsent.room(5), 0.05)  # full, but nothing here takes copies
+    unsent.take([0])
+    monkeypatch.setattr(unsent, "IDLE_S", 0.05)
+    started = time.monotonic()
+    await asyncio.wait_for(unsent.room(5), 1)  # the sender stopped taking: the wait ends
+    assert time.monotonic() - started >= 0.05
+
+
+async def test_copies_nobody_takes_do_not_hold_room_for_good(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(unsent, "LIMIT", 1000)
+    unsent.keep((i, bytes(100)) for i in range(10))  # e.g. their transaction rolled back
+    unsent.keep([(10, b"x")])
+    unsent.take([10])  # a sender is at work
+    monkeypatch.setattr(unsent, "STALE_S", 0.0)
+    await asyncio.wait_for(unsent.room(5), 1)
     assert unsent._size == 0
