@@ -18,9 +18,9 @@ _pool_folders: tuple[str, ...] = ()
 # The pool's workers run at a lower priority (os.nice): a bulk send's renders and mails are
 # batch work, and on a busy machine the processes that move the work on (the event loop
 # sending and reading mail, PostgreSQL, a relay on the same host) get the CPU first; the pool
-# takes what they leave. On 2 cores this kept the machine 97 % busy in a 10,000-mail send
-# instead of 88 %, end to end 5-7 % faster (bench/bulk_send.py --timeline). With nothing else
-# wanting the CPU, a nice worker runs as fast as any.
+# takes what they leave. On 2 cores a 10,000-mail send kept the machine 92 % busy instead of
+# 88 %, end to end 181 -> 194 mails/s (one run each, bench/bulk_send.py --timeline). With
+# nothing else wanting the CPU, a nice worker runs as fast as any.
 NICE = 10
 
 

@@ -78,11 +78,13 @@ def _drop_stale(now: float) -> None:
 
 
 async def room(mails: int) -> None:
-    """Wait until ``mails`` more copies fit under LIMIT, for as long as this process's sender
+    """Wait until ``mails`` more copies (as big as those kept lately) fit under LIMIT, or at
+    least half of it is free when they would need more, for as long as this process's sender
     is taking copies (one taken in the last IDLE_S); without one, return at once."""
     while True:
         now = time.monotonic()
         _drop_stale(now)
-        if _size + mails * _mean <= LIMIT or now - _taken_at > IDLE_S:
+        need = min(mails * _mean, LIMIT / 2)
+        if _size + need <= LIMIT or now - _taken_at > IDLE_S:
             return
         await asyncio.sleep(POLL_S)

@@ -15,6 +15,7 @@ from bot.outbox import unsent
 def _empty(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     unsent.take(list(unsent._kept))
     monkeypatch.setattr(unsent, "_taken_at", float("-inf"))  # no sender here took any yet
+    monkeypatch.setattr(unsent, "_mean", 0.0)  # nor kept any (other tests' mails were big)
     yield
     unsent.take(list(unsent._kept))
 
@@ -71,3 +72,16 @@ async def test_copies_nobody_takes_do_not_hold_room_for_good(
     monkeypatch.setattr(unsent, "STALE_S", 0.0)
     await asyncio.wait_for(unsent.room(5), 1)
     assert unsent._size == 0
+
+
+async def test_mails_bigger_than_the_room_wait_for_half_of_it_not_for_good(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(unsent, "LIMIT", 1000)
+    unsent.keep((i, bytes(100)) for i in range(8))
+    unsent.take([0])  # a sender is at work; 700 bytes kept
+    waiting = asyncio.ensure_future(unsent.room(50))  # 5,000 bytes: never under the limit
+    await asyncio.sleep(0.05)
+    assert not waiting.done()
+    unsent.take([1, 2])  # 500 kept: half the room is free
+    await asyncio.wait_for(waiting, 1)
