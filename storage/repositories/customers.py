@@ -71,8 +71,8 @@ class Customers(TenantScoped):
         ids above ``after``, at most ``limit``.
 
         The customers are read in id order, a page's worth at a time (SCAN when no limit is
-        given), and those with a contract are left out, so every page costs the same, the
-        100th as the first (migration 0013's index on tenant and id). One anti-join over all
+        given), and those with a contract are left out: a page reads the customers it passes
+        over, not every contract (migration 0013's index on tenant and id). One anti-join over all
         contracts read them all for every page: the pages of a 10,000-customer send cost
         PostgreSQL 6 s (pg_stat_statements, bench/bulk_send.py)."""
         found: list[Customer] = []
