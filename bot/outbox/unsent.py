@@ -35,17 +35,15 @@ POLL_S = 0.01
 _kept: OrderedDict[int, tuple[float, bytes]] = OrderedDict()
 _size = 0
 _taken_at = float("-inf")  # when a copy was last taken
-_mean = 0.0  # bytes a copy, as kept lately
 
 
 def keep(rows: Iterable[tuple[int, bytes]]) -> None:
     """Remember just-stored mails (row id, the bytes stored); the oldest go past LIMIT."""
-    global _size, _mean
+    global _size
     now = time.monotonic()
     for row_id, raw in rows:
         if len(raw) > LIMIT // 8:
             continue
-        _mean = len(raw) if not _mean else 0.9 * _mean + 0.1 * len(raw)
         old = _kept.pop(row_id, None)
         _size += len(raw) - (len(old[1]) if old is not None else 0)
         _kept[row_id] = (now, raw)
@@ -78,13 +76,13 @@ def _drop_stale(now: float) -> None:
 
 
 async def room(mails: int) -> None:
-    """Wait until ``mails`` more copies (as big as those kept lately) fit under LIMIT, or at
+    """Wait until ``mails`` more copies (as big as those kept now) fit under LIMIT, or at
     least half of it is free when they would need more, for as long as this process's sender
     is taking copies (one taken in the last IDLE_S); without one, return at once."""
     while True:
         now = time.monotonic()
         _drop_stale(now)
-        need = min(mails * _mean, LIMIT / 2)
+        need = min(mails * _size / len(_kept), LIMIT / 2) if _kept else 0
         if _size + need <= LIMIT or now - _taken_at > IDLE_S:
             return
         await asyncio.sleep(POLL_S)

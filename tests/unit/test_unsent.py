@@ -15,7 +15,6 @@ from bot.outbox import unsent
 def _empty(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     unsent.take(list(unsent._kept))
     monkeypatch.setattr(unsent, "_taken_at", float("-inf"))  # no sender here took any yet
-    monkeypatch.setattr(unsent, "_mean", 0.0)  # nor kept any (other tests' mails were big)
     yield
     unsent.take(list(unsent._kept))
 
@@ -35,24 +34,31 @@ def test_memory_stays_under_the_limit_oldest_go_first(monkeypatch: pytest.Monkey
     assert unsent._size == 0
 
 
-async def test_a_bulk_send_waits_for_room_while_this_process_sends(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+@pytest.fixture
+def small(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Room for ten copies of 100 bytes."""
     monkeypatch.setattr(unsent, "LIMIT", 1000)
-    unsent.keep((i, bytes(100)) for i in range(9))
-    unsent.take([0])  # this process's sender is at work
-    waiting = asyncio.ensure_future(unsent.room(3))  # 300 more bytes do not fit under 1000
+
+
+async def _waits_until_taken(mails: int, taken: list[int]) -> None:
+    """room(mails) waits, and returns once the sender here has taken those copies."""
+    waiting = asyncio.ensure_future(unsent.room(mails))
     await asyncio.sleep(0.05)
     assert not waiting.done()
-    unsent.take([1, 2])  # the sender took two more: room for three
+    unsent.take(taken)
     await asyncio.wait_for(waiting, 1)
+
+
+async def test_a_bulk_send_waits_for_room_while_this_process_sends(small: None) -> None:
+    unsent.keep((i, bytes(100)) for i in range(9))
+    unsent.take([0])  # this process's sender is at work
+    await _waits_until_taken(3, [1, 2])  # 300 more bytes fit only after two more are taken
     assert unsent._size == 600
 
 
 async def test_without_a_sender_in_this_process_nobody_waits(
-    monkeypatch: pytest.MonkeyPatch,
+    small: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(unsent, "LIMIT", 1000)
     unsent.keep((i, bytes(100)) for i in range(10))
     await asyncio.wait_for(unsent.room(5), 0.05)  # full, but nothing here takes copies
     unsent.take([0])
@@ -63,9 +69,8 @@ async def test_without_a_sender_in_this_process_nobody_waits(
 
 
 async def test_copies_nobody_takes_do_not_hold_room_for_good(
-    monkeypatch: pytest.MonkeyPatch,
+    small: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(unsent, "LIMIT", 1000)
     unsent.keep((i, bytes(100)) for i in range(10))  # e.g. their transaction rolled back
     unsent.keep([(10, b"x")])
     unsent.take([10])  # a sender is at work
@@ -74,14 +79,8 @@ async def test_copies_nobody_takes_do_not_hold_room_for_good(
     assert unsent._size == 0
 
 
-async def test_mails_bigger_than_the_room_wait_for_half_of_it_not_for_good(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setattr(unsent, "LIMIT", 1000)
+async def test_mails_bigger_than_the_room_wait_for_half_of_it_not_for_good(small: None) -> None:
     unsent.keep((i, bytes(100)) for i in range(8))
     unsent.take([0])  # a sender is at work; 700 bytes kept
-    waiting = asyncio.ensure_future(unsent.room(50))  # 5,000 bytes: never under the limit
-    await asyncio.sleep(0.05)
-    assert not waiting.done()
-    unsent.take([1, 2])  # 500 kept: half the room is free
-    await asyncio.wait_for(waiting, 1)
+    await _waits_until_taken(50, [1, 2])  # 5,000 bytes never fit: half the room free will do
+    assert unsent._size == 500
