@@ -7,7 +7,8 @@ Next to the raw stages in the same run, each measured before and after the end-t
 render = draft renders alone through the same CPU pool (bot.cpu.render, the pool kept busy);
 smtp = aiosmtplib alone sending the same invitation mails as the transport does (stored bytes,
 one connection with STARTTLS + AUTH per job of bulk.BATCH mails), as many jobs at once as the
-send worker runs.
+send worker runs, --smtp-sample mails (1,500: several seconds; 300 sent in a 2-second burst
+measured 117 and 175 per second in one run).
 ratio = end-to-end per_s / the slowest stage's per_s (goal >= 0.8); total_s goal for 10,000:
 <= 240. Uses DPABOT_DATABASE_URL when set, else an embedded PostgreSQL.
 Last line: name=value pairs, headline first.
@@ -39,7 +40,7 @@ from cpu_meter import CpuMeter  # noqa: E402
 from bot import contracts  # noqa: E402
 from bot.app.demo import DEMO_TENANT  # noqa: E402
 from bot.app.runtime import open_runtime  # noqa: E402
-from bot.contracts import bulk, customer_import  # noqa: E402
+from bot.contracts import bulk  # noqa: E402
 from bot.core.settings import (  # noqa: E402
     SecretRef,
     ServiceSettings,
@@ -49,7 +50,6 @@ from bot.core.settings import (  # noqa: E402
 from bot.domain.data import document_data  # noqa: E402
 from bot.jobs import cpu  # noqa: E402
 from bot.outbox.mailer import flatten  # noqa: E402
-from handlers.reader.customer_file import read_customer_file  # noqa: E402
 from storage.embedded import stop_embedded  # noqa: E402
 from storage.models import Contract, Customer  # noqa: E402
 
@@ -122,17 +122,6 @@ def _free_port() -> int:
 # --- the stages ---------------------------------------------------------------------------------
 
 
-def _customers_csv(n: int, offset: int = 0) -> bytes:
-    langs = ("nl", "fr", "en")
-    lines = ["naam;email;vertegenwoordiger;ondernemingsnummer;functie;taal"]
-    lines += [
-        f"Klant {i} BV;klant{i}@klanten.example;Vertegenwoordiger {i};BE0840.465.705;"
-        f"Zaakvoerder;{langs[i % 3]}"
-        for i in range(offset, offset + n)
-    ]
-    return ("\n".join(lines) + "\n").encode()
-
-
 async def render_stage(tenant: TenantSettings, k: int, workers: int) -> float:
     """Draft renders per second through the CPU pool alone (distinct customers, pool kept busy)."""
     data = [
@@ -174,12 +163,18 @@ async def smtp_stage(
     contract = Contract(
         id=0, customer_id=customer.id, template_id=tenant.template, state="draft", reply_token="x"
     )
+    # One mail composed per connection open at once, each sent for a whole job: the server
+    # and the client do the same work as for k distinct mails, and k copies in memory (45 MB
+    # for 300) would count in the peak RSS reported for the send.
     msgs = [
         flatten(contracts.invitation_mail(tenant, customer, contract, fields, draft))
-        for _ in range(k)
+        for _ in range(min(k, concurrency))
     ]
     context = ssl.create_default_context(cafile=str(ca))
-    jobs = [msgs[i : i + bulk.BATCH] for i in range(0, k, bulk.BATCH)]
+    jobs = [
+        [msgs[(i // bulk.BATCH) % len(msgs)]] * min(bulk.BATCH, k - i)
+        for i in range(0, k, bulk.BATCH)
+    ]
 
     async def worker() -> None:
         while jobs:
@@ -213,15 +208,20 @@ def _machine_cpu() -> tuple[int, int]:
 
 async def _timeline(received: Any, base: int, t0: float) -> None:
     """Once a second during the end-to-end run: mails received so far, this process's CPU
-    seconds in that second, and how busy the whole machine was (where the time goes)."""
+    seconds in that second, how busy the whole machine was (where the time goes), and the
+    resident memory of this process and of its largest pool worker."""
     cpu_before, (idle_before, total_before) = time.process_time(), _machine_cpu()
     while True:
         await asyncio.sleep(1.0)
         cpu_now, (idle_now, total_now) = time.process_time(), _machine_cpu()
+        pids = list(getattr(cpu.pool(), "_processes", {}))
+        pool_rss = [bulk_workers.rss_mb(p) for p in pids]
         busy = 1 - (idle_now - idle_before) / max(1, total_now - total_before)
         print(
             f"t={time.perf_counter() - t0:.1f}s received={received.value - base} "
-            f"main_cpu={cpu_now - cpu_before:.2f} machine_busy={busy:.2f}",
+            f"main_cpu={cpu_now - cpu_before:.2f} machine_busy={busy:.2f} "
+            f"rss_mb={bulk_workers.rss_mb():.0f} "
+            f"pool_rss_mb={max(pool_rss, default=0):.0f}",
             flush=True,
         )
         cpu_before, idle_before, total_before = cpu_now, idle_now, total_now
@@ -236,7 +236,12 @@ async def wait_received(received: Any, target: int, timeout: float) -> None:  # 
 
 
 async def run(
-    n: int, sample: int, profile: str | None, worker_counts: list[int], timeline: bool
+    n: int,
+    sample: int,
+    smtp_sample: int,
+    profile: str | None,
+    worker_counts: list[int],
+    timeline: bool,
 ) -> None:
     ctx = multiprocessing.get_context("spawn")
     received = ctx.Value("l", 0)
@@ -279,6 +284,7 @@ async def run(
                     tenant,
                     n,
                     sample,
+                    smtp_sample,
                     port,
                     Path(work) / "cert.pem",
                     received,
@@ -299,6 +305,7 @@ async def _measure(
     tenant: TenantSettings,
     n: int,
     sample: int,
+    smtp_sample: int,
     port: int,
     ca: Path,
     received: Any,
@@ -314,18 +321,15 @@ async def _measure(
     await render_stage(tenant, 2 * workers, workers)
 
     t0 = time.perf_counter()
-    parsed = read_customer_file(_customers_csv(n), "bench.csv")
-    assert parsed.ok, parsed.problems[:3]
-    result = await customer_import.import_customers(rt, slug, parsed.rows, "bench")
+    first = (await bulk_workers.import_new(rt, slug, n))[0]
     import_s = time.perf_counter() - t0
-    assert result.imported == n
-    first = result.customer_ids[0]
+    import_rss = bulk_workers.peak_rss_mb()
 
-    k = min(n, sample)
+    k, ks = min(n, sample), min(n, smtp_sample)
     render_rates = [await render_stage(tenant, k, workers)]
     before = received.value
-    smtp_rates = [await smtp_stage(rt, slug, first, port, ca, k, bulk.SEND_CONCURRENCY)]
-    await wait_received(received, before + k, 60)
+    smtp_rates = [await smtp_stage(rt, slug, first, port, ca, ks, bulk.SEND_CONCURRENCY)]
+    await wait_received(received, before + ks, 60)
 
     base = received.value
     queued_at: list[float] = []
@@ -349,26 +353,26 @@ async def _measure(
     if sampler is not None:
         sampler.cancel()
     spent = meter.stop()
-    if profiler is not None:
+    if profiler is not None and profile:
         profiler.disable()
         profiler.dump_stats(profile)
     assert len(summary.invited) == n and not summary.failed, summary.failed[:3]
     once = await bulk_workers.exactly_once(received, base + n)
     pool_pids = list(getattr(cpu.pool(), "_processes", {}))
-    peak_rss = max(bulk_workers.peak_rss_mb(pid) for pid in [os.getpid(), *pool_pids])
+    pool_rss = [bulk_workers.peak_rss_mb(pid) for pid in pool_pids]
+    peak_rss = max([bulk_workers.peak_rss_mb(), *pool_rss])
 
     render_rates.append(await render_stage(tenant, k, workers))
     before = received.value
-    smtp_rates.append(await smtp_stage(rt, slug, first, port, ca, k, bulk.SEND_CONCURRENCY))
-    await wait_received(received, before + k, 60)
+    smtp_rates.append(await smtp_stage(rt, slug, first, port, ca, ks, bulk.SEND_CONCURRENCY))
+    await wait_received(received, before + ks, 60)
 
     # Scale-out: the same send with the mails sent by 1, then 2 `dpabot worker` processes on
     # the same PostgreSQL (this process only renders and stores), each on n new customers.
     scale: dict[int, tuple[float, float, bool]] = {}
     for i, count in enumerate(worker_counts):
-        csv = _customers_csv(n, (i + 1) * n)
         scale[count] = await bulk_workers.worker_run(
-            rt, tenant, count, csv, n, received, work, wait_received
+            rt, tenant, count, (i + 1) * n, n, received, work, wait_received
         )
 
     per_s = n / total_s
@@ -386,6 +390,12 @@ async def _measure(
     print(
         f"end to end: {n} invitations in {total_s:.1f} s (all queued after {queued_s:.1f} s, "
         f"last mail received {total_s - queued_s:.1f} s later); import {import_s:.1f} s"
+    )
+    print(
+        f"peak RSS: this process {import_rss:.0f} MB after the import, "
+        f"{bulk_workers.peak_rss_mb():.0f} MB after all; pool workers "
+        + ", ".join(f"{r:.0f}" for r in pool_rss)
+        + " MB"
     )
     for count, (rate, rss, ok) in scale.items():
         print(
@@ -409,7 +419,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--n", type=int, default=500, help="customers invited end to end")
     parser.add_argument(
-        "--sample", type=int, default=300, help="renders and sends per raw-stage measurement"
+        "--sample", type=int, default=300, help="renders per raw render-stage measurement"
+    )
+    parser.add_argument(
+        "--smtp-sample",
+        type=int,
+        default=1500,
+        help="mails per raw SMTP-stage measurement (several seconds: a short burst swings)",
     )
     parser.add_argument("--profile", help="write a cProfile of the main process's run here")
     parser.add_argument(
@@ -424,7 +440,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     counts = [int(c) for c in args.workers.split(",") if c.strip()]
-    asyncio.run(run(args.n, args.sample, args.profile, counts, args.timeline))
+    asyncio.run(run(args.n, args.sample, args.smtp_sample, args.profile, counts, args.timeline))
 
 
 if __name__ == "__main__":

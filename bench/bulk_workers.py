@@ -18,7 +18,7 @@ from sqlalchemy import text
 
 from bot.contracts import bulk, customer_import
 from bot.core.settings import TenantSettings
-from handlers.reader.customer_file import read_customer_file
+from handlers.reader.customer_file import MAX_ROWS, read_customer_file
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -133,12 +133,21 @@ def stop(procs: list[subprocess.Popen[bytes]]) -> None:
 
 def peak_rss_mb(pid: int | None = None) -> float:
     """The process's peak resident memory so far (VmHWM), in MB; 0 when it is gone."""
+    return _status_mb(pid, "VmHWM")
+
+
+def rss_mb(pid: int | None = None) -> float:
+    """The process's resident memory now (VmRSS), in MB; 0 when it is gone."""
+    return _status_mb(pid, "VmRSS")
+
+
+def _status_mb(pid: int | None, field: str) -> float:
     try:
         status = Path(f"/proc/{pid or os.getpid()}/status").read_text()
     except OSError:
         return 0.0
     for line in status.splitlines():
-        if line.startswith("VmHWM:"):
+        if line.startswith(f"{field}:"):
             return int(line.split()[1]) / 1024
     return 0.0
 
@@ -149,11 +158,38 @@ async def exactly_once(received: Any, expected: int, settle_s: float = 1.0) -> b
     return bool(received.value == expected)
 
 
+def customers_csv(n: int, offset: int = 0) -> bytes:
+    """A customer file of n made-up customers, numbered from offset (distinct addresses)."""
+    langs = ("nl", "fr", "en")
+    lines = ["naam;email;vertegenwoordiger;ondernemingsnummer;functie;taal"]
+    lines += [
+        f"Klant {i} BV;klant{i}@klanten.example;Vertegenwoordiger {i};BE0840.465.705;"
+        f"Zaakvoerder;{langs[i % 3]}"
+        for i in range(offset, offset + n)
+    ]
+    return ("\n".join(lines) + "\n").encode()
+
+
+async def import_new(rt: Any, slug: str, n: int, offset: int = 0) -> list[int]:
+    """n new customers imported as staff would: files of at most MAX_ROWS rows (the most one
+    file may hold), each read and imported whole, one after the other. Their ids, in order."""
+    ids: list[int] = []
+    for start in range(offset, offset + n, MAX_ROWS):
+        size = min(MAX_ROWS, offset + n - start)
+        parsed = read_customer_file(customers_csv(size, start), "bench.csv")
+        assert parsed.ok, parsed.problems[:3]
+        result = await customer_import.import_customers(rt, slug, parsed.rows, "bench")
+        assert result.imported == size, result
+        ids += result.customer_ids
+        del parsed, result  # one file's rows in memory at a time
+    return ids
+
+
 async def worker_run(
     rt: Any,
     tenant: TenantSettings,
     count: int,
-    csv: bytes,
+    offset: int,
     n: int,
     received: Any,
     work: Path,
@@ -162,9 +198,7 @@ async def worker_run(
     """n new customers invited by this process while ``count`` `dpabot worker` processes send:
     invitations per second until the server has them all, the workers' peak RSS, each once."""
     slug = tenant.slug
-    parsed = read_customer_file(csv, "bench.csv")
-    assert parsed.ok, parsed.problems[:3]
-    await customer_import.import_customers(rt, slug, parsed.rows, "bench")
+    await import_new(rt, slug, n, offset)
     config = write_config(
         work, tenant, rt.settings.data_dir, rt.db.owner_url, "BENCH_SMTP_PASSWORD"
     )

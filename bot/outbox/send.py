@@ -44,7 +44,19 @@ async def send_messages(
     the job queue's backoff) sends only those not sent yet. On the job's last attempt a mail
     that still fails is marked failed and staff are told.
     """
-    kept = unsent.take(message_row_ids)  # the bytes this process stored, if it still has them
+    # The bytes this process stored, if it still has them; while this job sends them a bulk
+    # send here waits for room instead of storing further ahead (bot/outbox/unsent.py).
+    with unsent.sending(message_row_ids) as kept:
+        await _send_stored(rt, slug, message_row_ids, kept, final_attempt)
+
+
+async def _send_stored(
+    rt: Runtime,
+    slug: str,
+    message_row_ids: Sequence[int],
+    kept: dict[int, bytes],
+    final_attempt: bool,
+) -> None:
     async with rt.db.transaction() as s:
         rows = await rt.repo(s, slug).unsent_messages(message_row_ids, without_raw=kept.keys())
     pending = deque((i, kind, kept[i] if raw is None else raw) for i, kind, raw in rows)

@@ -11,15 +11,19 @@ a copy evicted, reads the row as before.
 A bulk send waits for room here (room()) while this process's own sender is taking copies:
 storing runs at most LIMIT ahead of sending instead of racing on and having its copies evicted
 (at 10,000 invitations most of them were, and each was read back: PostgreSQL's CPU a mail
-doubled).
+doubled). The sender counts as at work while a send job of this process runs with copies it
+took here (sending()), however long its mails take, and for IDLE_S after it took some: a job
+of 50 mails to a slow relay takes longer than IDLE_S, and between two takes storing would
+stop waiting and race on.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 # At most this many bytes kept: a few bulk batches ahead of the sender (the peak RSS goal of a
 # bulk send is 400 MB, bench/bulk_send.py).
@@ -35,6 +39,7 @@ POLL_S = 0.01
 _kept: OrderedDict[int, tuple[float, bytes]] = OrderedDict()
 _size = 0
 _taken_at = float("-inf")  # when a copy was last taken
+_sending = 0  # send jobs of this process at work on copies they took here
 
 
 def keep(rows: Iterable[tuple[int, bytes]]) -> None:
@@ -65,6 +70,20 @@ def take(row_ids: Iterable[int]) -> dict[int, bytes]:
     return taken
 
 
+@contextlib.contextmanager
+def sending(row_ids: Iterable[int]) -> Iterator[dict[int, bytes]]:
+    """take(row_ids) for a send job: while the job runs with copies from here, this process's
+    sender counts as at work (room() waits for it)."""
+    global _sending
+    taken = take(row_ids)
+    busy = 1 if taken else 0
+    _sending += busy
+    try:
+        yield taken
+    finally:
+        _sending -= busy
+
+
 def _drop_stale(now: float) -> None:
     global _size
     while _kept:
@@ -78,11 +97,13 @@ def _drop_stale(now: float) -> None:
 async def room(mails: int) -> None:
     """Wait until ``mails`` more copies (as big as those kept now) fit under LIMIT, or at
     least half of it is free when they would need more, for as long as this process's sender
-    is taking copies (one taken in the last IDLE_S); without one, return at once."""
+    is at work (a send job running with copies from here, or one taken in the last IDLE_S);
+    without one, return at once. Copies older than STALE_S are dropped, so no wait lasts
+    longer than that."""
     while True:
         now = time.monotonic()
         _drop_stale(now)
         need = min(mails * _size / len(_kept), LIMIT / 2) if _kept else 0
-        if _size + need <= LIMIT or now - _taken_at > IDLE_S:
+        if _size + need <= LIMIT or (not _sending and now - _taken_at > IDLE_S):
             return
         await asyncio.sleep(POLL_S)

@@ -84,3 +84,19 @@ async def test_mails_bigger_than_the_room_wait_for_half_of_it_not_for_good(small
     unsent.take([0])  # a sender is at work; 700 bytes kept
     await _waits_until_taken(50, [1, 2])  # 5,000 bytes never fit: half the room free will do
     assert unsent._size == 500
+
+
+async def test_a_send_job_at_work_here_holds_the_wait_however_long_its_mails_take(
+    small: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(unsent, "IDLE_S", 0.05)
+    unsent.keep((i, bytes(100)) for i in range(10))
+    with unsent.sending([0]) as kept:  # a job took one copy, and its mails take long to send
+        assert kept == {0: bytes(100)}
+        waiting = asyncio.ensure_future(unsent.room(5))
+        await asyncio.sleep(0.2)  # four times IDLE_S without another copy taken
+        assert not waiting.done()
+    await asyncio.wait_for(waiting, 1)  # the job ended and nothing here sends: no more wait
+    with unsent.sending([99]) as kept:  # a job whose mails this process does not hold
+        assert kept == {}
+        await asyncio.wait_for(unsent.room(5), 1)  # is no sender of copies: nobody waits
