@@ -214,8 +214,7 @@ async def _timeline(received: Any, base: int, t0: float) -> None:
     while True:
         await asyncio.sleep(1.0)
         cpu_now, (idle_now, total_now) = time.process_time(), _machine_cpu()
-        pids = list(getattr(cpu.pool(), "_processes", {}))
-        pool_rss = [bulk_workers.rss_mb(p) for p in pids]
+        pool_rss = [bulk_workers.rss_mb(p) for p in cpu.pids()]
         busy = 1 - (idle_now - idle_before) / max(1, total_now - total_before)
         print(
             f"t={time.perf_counter() - t0:.1f}s received={received.value - base} "
@@ -316,7 +315,7 @@ async def _measure(
     timeline: bool = False,
 ) -> None:
     slug = tenant.slug
-    workers = int(getattr(cpu.pool(), "_max_workers", 2))
+    workers = cpu.workers()
     # Warm the pool (each worker loads Typst and the fonts once) outside every timing.
     await render_stage(tenant, 2 * workers, workers)
 
@@ -358,8 +357,7 @@ async def _measure(
         profiler.dump_stats(profile)
     assert len(summary.invited) == n and not summary.failed, summary.failed[:3]
     once = await bulk_workers.exactly_once(received, base + n)
-    pool_pids = list(getattr(cpu.pool(), "_processes", {}))
-    pool_rss = [bulk_workers.peak_rss_mb(pid) for pid in pool_pids]
+    pool_rss = [bulk_workers.peak_rss_mb(pid) for pid in cpu.pids()]
     peak_rss = max([bulk_workers.peak_rss_mb(), *pool_rss])
 
     render_rates.append(await render_stage(tenant, k, workers))

@@ -50,7 +50,7 @@ class CpuMeter:
     def __init__(self, server_pid: int, data_dir: Path) -> None:
         self.groups: dict[str, Any] = {
             "main": lambda: [os.getpid()],
-            "render_pool": lambda: list(getattr(cpu.pool(), "_processes", {}) or {}),
+            "render_pool": cpu.pids,
             "smtpd": lambda: [server_pid],
             "postgres": lambda: postgres_pids(data_dir),
         }

@@ -74,7 +74,7 @@ class SendSummary:
 
 def _concurrency() -> int:
     # Two renders per pool worker: the next is waiting while one's PDF comes back.
-    return 2 * int(getattr(cpu.pool(), "_max_workers", 2))
+    return 2 * cpu.workers()
 
 
 def _reason(exc: BaseException) -> str:

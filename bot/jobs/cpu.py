@@ -157,6 +157,11 @@ def workers() -> int:
     return int(getattr(pool(), "_max_workers", 1))
 
 
+def pids() -> list[int]:
+    """The pool's worker processes now (for measuring them: bench/)."""
+    return list(getattr(pool(), "_processes", None) or {})
+
+
 async def in_thread_loop(factory: Callable[[], Awaitable[T]]) -> T:
     """Run an async job (pyHanko signing: sync crypto inside async calls) on its own loop in a
     thread, so a signature never stalls IMAP IDLE or the chat on the main loop."""
